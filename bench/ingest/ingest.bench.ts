@@ -1,0 +1,173 @@
+/**
+ * Hub ingest under many agents: N MQTT connections publishing QoS 1 status messages, each message
+ * validated, committed to SQLite and acked by the hub before the client counts it.
+ *
+ * The peer, in the same run: the same load (same generator, same payloads, same window) through a
+ * Mosquitto started for the run, to a counting subscriber at QoS 1 in a process of its own. Mosquitto
+ * is measured twice: at the publisher's PUBACK (Mosquitto took the message; nothing persisted) and at
+ * the subscriber (the message reached its consumer), which is what the hub's ack means for the hub
+ * (the message reached its store). CPU time of every process is measured over the load phase, so a
+ * reader can see which process was the limit on this machine.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { cpus } from 'node:os';
+import { HubHandle } from '@sentinela/tools/harness/fleet.js';
+import { provisionSites } from '@sentinela/tools/harness/provision.js';
+import { hubMessageCount } from '@sentinela/tools/harness/stores.js';
+import { tempDir } from '@sentinela/tools/harness/tmp.js';
+import { percentile, ratiosOf, type BenchResult } from '../lib/report.js';
+import { cpuMsOf, startMosquitto } from '../lib/procs.js';
+import type { ChildMessage, LoadJob, LoadReport, ParentMessage } from './load-generator.js';
+import type { SubscriberJob, SubscriberReport } from './subscriber.js';
+
+const GENERATOR = fileURLToPath(new URL('./load-generator.js', import.meta.url));
+const SUBSCRIBER = fileURLToPath(new URL('./subscriber.js', import.meta.url));
+
+function exitWatch(child: ChildProcess, what: string, reject: (e: Error) => void): void {
+  child.once('error', reject);
+  child.once('exit', (code) => code !== 0 && reject(new Error(`${what} exited with ${code}`)));
+}
+
+/** Runs the generator; `onConnected` runs once every client is connected, before publishing starts. */
+function runLoad(job: LoadJob, onConnected: () => void): Promise<LoadReport> {
+  return new Promise((resolve, reject) => {
+    const child = fork(GENERATOR, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.on('message', (m: ChildMessage) => {
+      if (m.kind === 'connected') {
+        onConnected();
+        child.send({ kind: 'go' } satisfies ParentMessage);
+      } else if (m.kind === 'report') resolve(m);
+    });
+    exitWatch(child, 'load generator', reject);
+    child.send({ kind: 'job', ...job } satisfies ParentMessage);
+  });
+}
+
+function startSubscriber(job: Omit<SubscriberJob, 'kind'>): Promise<{ finish: (timeoutMs: number) => Promise<SubscriberReport> }> {
+  return new Promise((resolve, reject) => {
+    const child = fork(SUBSCRIBER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    exitWatch(child, 'subscriber', reject);
+    let reported: (r: SubscriberReport) => void;
+    const report = new Promise<SubscriberReport>((r) => (reported = r));
+    child.on('message', (m: { kind: string }) => {
+      if (m.kind === 'subscribed') {
+        resolve({
+          finish: (timeoutMs) => {
+            child.send({ kind: 'finish', timeoutMs });
+            return report;
+          },
+        });
+      } else if (m.kind === 'report') reported(m as SubscriberReport);
+    });
+    child.send({ kind: 'start', ...job } satisfies SubscriberJob);
+  });
+}
+
+const round1 = (v: number) => Math.round(v * 10) / 10;
+
+function latencyFigures(prefix: string, latencies: number[]): Record<string, number> {
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    [`${prefix} p50 ms (lower is better)`]: round1(percentile(sorted as unknown as number[], 50)),
+    [`${prefix} p99 ms (lower is better)`]: round1(percentile(sorted as unknown as number[], 99)),
+  };
+}
+
+const perK = (cpuMs: number | undefined, messages: number) => (cpuMs === undefined || messages === 0 ? undefined : round1((cpuMs / messages) * 1000));
+
+function defined(o: Record<string, number | undefined>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).filter((e): e is [string, number] => e[1] !== undefined));
+}
+
+export async function run({ full, log }: { full: boolean; log: (line: string) => void }): Promise<BenchResult> {
+  const clients = full ? 1000 : 500;
+  const perClient = full ? 100 : 40;
+  const window = 10;
+  const total = clients * perClient;
+  const dir = tempDir('bench-ingest');
+  try {
+    // ---- sentinela-hub, the real CLI process, default store settings (synchronous=FULL) ----
+    const hub = new HubHandle({ dir: join(dir.path, 'hub'), overrides: { log: { level: 'info' }, ...(process.env.BENCH_HUB_OVERRIDES ? JSON.parse(process.env.BENCH_HUB_OVERRIDES) : {}) }, echo: process.env.BENCH_ECHO ? log : undefined });
+    await hub.start();
+    log(`ingest: provisioning and enrolling ${clients} sites…`);
+    const creds = await provisionSites(join(hub.opts.dir, 'data'), hub.httpUrl, clients, 'bench');
+    log(`ingest: ${clients} agents × ${perClient} messages into the hub (persisted, app-level ack)…`);
+    const hubPid = hub.proc.child.pid;
+    let hubCpu0: number | undefined;
+    // Profiling aid: with BENCH_PROFILE_SIGNAL set, the hub gets SIGUSR2 when publishing starts and
+    // when it ends (a preload script of one's own, in NODE_OPTIONS=--import, can start/stop a profile).
+    const mark = () => process.env.BENCH_PROFILE_SIGNAL && hub.proc.child.kill('SIGUSR2');
+    const ours = await runLoad({ url: hub.mqttUrl, clients: creds, messagesPerClient: perClient, window, mode: 'app-ack' }, () => {
+      hubCpu0 = cpuMsOf(hubPid);
+      mark();
+    });
+    const hubCpu1 = cpuMsOf(hubPid);
+    mark();
+    await hub.proc.stop();
+    const stored = hubMessageCount(join(hub.opts.dir, 'data'));
+    if (stored !== total) throw new Error(`the hub stored ${stored} messages, expected ${total}`);
+    if (ours.rejected) throw new Error(`the hub rejected ${ours.rejected} messages of the benchmark`);
+
+    // ---- mosquitto, the same load, to a counting subscriber ----
+    const mosq = await startMosquitto(dir.path, total + 1000);
+    log(`ingest: the same load through ${mosq.about}, to a counting subscriber (QoS 1, own process)…`);
+    const prefix = `bench-${process.pid}-${Date.now().toString(36)}-`;
+    const sub = await startSubscriber({ url: mosq.url, filter: 'sentinela/v1/site/+/up/status', prefix, clients, messagesPerClient: perClient });
+    const peerClients = creds.map((_, i) => ({ siteId: `${prefix}${i}`, password: 'unused' }));
+    let mosqCpu0: number | undefined;
+    const peer = await runLoad({ url: mosq.url, clients: peerClients, messagesPerClient: perClient, window, mode: 'puback' }, () => {
+      mosqCpu0 = cpuMsOf(mosq.pid);
+    });
+    const got = await sub.finish(30_000);
+    const mosqCpu1 = cpuMsOf(mosq.pid);
+    await mosq.stop();
+
+    const e2e: number[] = [];
+    for (let i = 0; i < total; i++) if (got.receivedAt[i]) e2e.push(got.receivedAt[i]! - peer.sentAt[i]!);
+
+    const hubCpu = hubCpu0 !== undefined && hubCpu1 !== undefined ? hubCpu1 - hubCpu0 : undefined;
+    const mosqCpu = mosqCpu0 !== undefined && mosqCpu1 !== undefined ? mosqCpu1 - mosqCpu0 : undefined;
+    const oursRate = Math.round(ours.confirmed / (ours.elapsedMs / 1000));
+    const oursFig = defined({
+      connections: ours.connected,
+      'confirmed msgs/s': oursRate,
+      ...latencyFigures('confirm', ours.latenciesMs),
+      delivered: stored,
+      'delivered msgs/s': oursRate,
+      ...latencyFigures('delivery', ours.latenciesMs),
+      'broker CPU ms/1k msgs (lower is better)': perK(hubCpu, total),
+      'broker CPU % of one core': hubCpu === undefined ? undefined : Math.round((hubCpu / ours.elapsedMs) * 100),
+      'generator CPU ms/1k msgs (lower is better)': perK(ours.cpuMs, total),
+    });
+    const peerFig = defined({
+      connections: peer.connected,
+      'confirmed msgs/s': Math.round(peer.confirmed / (peer.elapsedMs / 1000)),
+      ...latencyFigures('confirm', peer.latenciesMs),
+      delivered: got.received,
+      'delivered msgs/s': got.received ? Math.round(got.received / ((got.lastAt - peer.startedAt) / 1000)) : 0,
+      ...latencyFigures('delivery', e2e),
+      'broker CPU ms/1k msgs (lower is better)': perK(mosqCpu, total),
+      'broker CPU % of one core': mosqCpu === undefined ? undefined : Math.round((mosqCpu / (got.lastAt - peer.startedAt)) * 100),
+      'generator CPU ms/1k msgs (lower is better)': perK(peer.cpuMs, total),
+      'subscriber CPU ms/1k msgs (lower is better)': perK(got.cpuMs, total),
+    });
+    return {
+      name: 'ingest',
+      setup: { size: full ? 'full' : 'quick', clients, messagesPerClient: perClient, messages: total, window, qos: 1, cores: cpus().length },
+      figures: oursFig,
+      peer: { name: 'mosquitto', figures: peerFig },
+      ratios: ratiosOf(oursFig, peerFig),
+      notes: [
+        'load: one generator process plays every client (mqtt.js), at most `window` unconfirmed messages per client; payloads are the same status JSON (~600 bytes) for both brokers',
+        'sentinela "confirmed" = "delivered": the hub validated the message (shared zod schema), committed it to SQLite (synchronous=FULL) and its application-level ack reached the publisher; delivered = rows in the hub database after the run',
+        `mosquitto "confirmed": the publisher got the PUBACK (nothing persisted); "delivered": the counting subscriber (QoS 1, own process) received it; msgs/s = received / (last arrival - first publish); ${mosq.about}`,
+        `mosquitto subscriber: ${got.received} of ${total} received${got.duplicates ? `, ${got.duplicates} duplicates` : ''}${got.received < total ? ' (within 30 s after the last PUBACK)' : ''}`,
+        'CPU: user+system time over the publishing phase (hub process / mosquitto process from /proc, generator and subscriber from process.cpuUsage); the hub does its consumer work in-process',
+      ],
+    };
+  } finally {
+    dir.remove();
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * `npm run bench` runs every benchmark; `npm run bench -- NAME` one; `--json` prints one JSON
+ * object per benchmark; `--full` uses the full size instead of the quick one CI uses.
+ */
+import { parseArgs } from 'node:util';
+import { printTable, type BenchResult } from './lib/report.js';
+
+type Bench = (opts: { full: boolean; log: (line: string) => void }) => Promise<BenchResult>;
+
+const BENCHMARKS: Record<string, { about: string; load: () => Promise<Bench> }> = {
+  ingest: {
+    about: 'hub ingest with hundreds of QoS 1 agents, every message persisted and acked, against Mosquitto',
+    load: async () => (await import('./ingest/ingest.bench.js')).run,
+  },
+  backup: {
+    about: 'a clinical MariaDB dump, day 1 and day 2 (0.05 % updated, 0.5 % appended), against restic and the zstd patch size',
+    load: async () => (await import('./backup/backup.bench.js')).run,
+  },
+  console: {
+    about: 'hub console in Chromium with 2,000 sites (--full) and a week of history: time to a usable overview, hub memory',
+    load: async () => (await import('./console/console.bench.js')).run,
+  },
+};
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { json: { type: 'boolean' }, full: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    process.stdout.write(
+      `Usage: npm run bench [-- NAME…] [-- --json] [-- --full]\n\nBenchmarks:\n${Object.entries(BENCHMARKS)
+        .map(([n, b]) => `  ${n.padEnd(10)} ${b.about}`)
+        .join('\n')}\n\n--json  one JSON object per benchmark on stdout (progress goes to stderr)\n--full  the full size (default: the quick size used in CI)\n`,
+    );
+    return;
+  }
+  const names = positionals.length ? positionals : Object.keys(BENCHMARKS);
+  for (const name of names) {
+    if (!BENCHMARKS[name]) {
+      process.stderr.write(`unknown benchmark "${name}"; known: ${Object.keys(BENCHMARKS).join(', ')}\n`);
+      process.exit(2);
+    }
+  }
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  for (const name of names) {
+    const bench = await BENCHMARKS[name]!.load();
+    const result = await bench({ full: Boolean(values.full), log });
+    process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${printTable(result)}\n`);
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`benchmark failed: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,17 @@
+/** What the backup verbs share: the site id, the key, the spool and the state, from the config. */
+import type { AgentBackupConfig, AgentConfig } from '@sentinela/shared';
+import { readCredentials } from '../enroll/credentials.js';
+import { credentialsPath } from '../paths.js';
+import { UsageError } from './io.js';
+
+export function backupConfig(config: AgentConfig, verb: string): AgentBackupConfig {
+  if (!config.backup) throw new UsageError(`sentinela-agent ${verb}: the config has no backup: section (see examples/agent.yaml)`);
+  return config.backup;
+}
+
+/** The enrolled site, or site.id before enrolment: backups work on a server not yet enrolled. */
+export function siteIdOf(config: AgentConfig, verb: string): string {
+  const site = readCredentials(credentialsPath(config))?.siteId ?? config.site.id;
+  if (!site) throw new UsageError(`sentinela-agent ${verb}: the site id is unknown: set site.id in the config or enroll first`);
+  return site;
+}

@@ -1,0 +1,177 @@
+import t from 'tap';
+import http from 'node:http';
+import { spawn } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { purgeSession, tempDir, TestHub, uniqueSite, waitFor, BROKER_URL } from '../testing/fixtures.js';
+
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], opts: { onSpawn?: (p: ReturnType<typeof spawn>) => void } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+    opts.onSpawn?.(p);
+  });
+}
+
+function writeConfig(dir: string, body: string): string {
+  const file = join(dir, 'agent.yaml');
+  writeFileSync(file, body);
+  return file;
+}
+
+/** A stand-in for the hub's enrolment endpoint. */
+async function enrolServer(t: { teardown(fn: () => unknown): void }, reply: (body: { token?: string }) => [number, unknown]) {
+  const srv = http.createServer((req, res) => {
+    let data = '';
+    req.on('data', (c: Buffer) => (data += c.toString()));
+    req.on('end', () => {
+      if (req.method !== 'POST' || req.url !== '/api/v1/enroll') {
+        res.writeHead(404).end();
+        return;
+      }
+      const [status, body] = reply(JSON.parse(data) as { token?: string });
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.teardown(() => srv.close());
+  return `http://127.0.0.1:${(srv.address() as import('node:net').AddressInfo).port}`;
+}
+
+t.test('help', async (t) => {
+  const r = await cli(['--help']);
+  t.equal(r.code, 0);
+  t.match(r.stdout, /verbs:/);
+  for (const verb of ['run', 'enroll', 'status']) {
+    const v = await cli([verb, '--help']);
+    t.equal(v.code, 0, `${verb} --help`);
+    t.match(v.stdout, /example:/);
+  }
+  t.equal((await cli(['frobnicate'])).code, 2, 'unknown verb');
+  t.equal((await cli(['status', '--nope'])).code, 2, 'unknown option');
+  t.equal((await cli(['status'])).code, 2, 'missing --config');
+});
+
+t.test('a config error exits 2 and names the key', async (t) => {
+  const dir = tempDir(t);
+  const file = writeConfig(dir, `dataDir: ${dir}\nhub:\n  mqttUrl: mqtt://127.0.0.1:1883\noutbox:\n  inflight: 0\n`);
+  for (const verb of ['run', 'status', 'enroll']) {
+    const r = await cli([verb, '--config', file, ...(verb === 'enroll' ? ['--hub', 'http://x', '--token', 'y'] : [])]);
+    t.equal(r.code, 2, `${verb}: exit 2`);
+    t.match(r.stderr, /outbox\.inflight/, `${verb}: key path in stderr`);
+  }
+});
+
+t.test('enroll writes the credentials file 0600', async (t) => {
+  const dir = tempDir(t);
+  let token = '';
+  const hub = await enrolServer(t, (b) => {
+    token = b.token ?? '';
+    return [200, { siteId: 'hc-maputo-01', username: 'hc-maputo-01', password: 'pw-123', mqtt: { port: 1883 } }];
+  });
+  const file = writeConfig(dir, `dataDir: ${dir}\nhub:\n  mqttUrl: mqtt://127.0.0.1:1883\n`);
+  const r = await cli(['enroll', '--config', file, '--hub', hub, '--token', 'enr_abc']);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(token, 'enr_abc', 'token sent as JSON');
+  const credFile = join(dir, 'credentials.json');
+  t.equal(statSync(credFile).mode & 0o777, 0o600);
+  const creds = JSON.parse(readFileSync(credFile, 'utf8')) as Record<string, string>;
+  t.match(creds, { siteId: 'hc-maputo-01', username: 'hc-maputo-01', password: 'pw-123', hubHttpUrl: hub });
+  t.ok(!Number.isNaN(Date.parse(creds.enrolledAt!)));
+  t.match(r.stdout, /enrolled as site hc-maputo-01/);
+});
+
+t.test('enroll reports the hub error text and exits 1', async (t) => {
+  const dir = tempDir(t);
+  const hub = await enrolServer(t, () => [409, { error: 'this enrolment token was already used on 2025-01-02' }]);
+  const file = writeConfig(dir, `dataDir: ${dir}\nhub:\n  mqttUrl: mqtt://127.0.0.1:1883\n`);
+  const r = await cli(['enroll', '--config', file, '--hub', hub, '--token', 'used']);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /HTTP 409\): this enrolment token was already used on 2025-01-02/);
+  t.notOk(existsSync(join(dir, 'credentials.json')), 'nothing written');
+});
+
+t.test('enroll refuses a site id that differs from site.id', async (t) => {
+  const dir = tempDir(t);
+  const hub = await enrolServer(t, () => [200, { siteId: 'hc-other', username: 'hc-other', password: 'p', mqtt: { port: 1883 } }]);
+  const file = writeConfig(dir, `site:\n  id: hc-mine\ndataDir: ${dir}\nhub:\n  mqttUrl: mqtt://127.0.0.1:1883\n`);
+  const r = await cli(['enroll', '--config', file, '--hub', hub, '--token', 't']);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /enrols site "hc-other" but the config says site.id: hc-mine/);
+  t.notOk(existsSync(join(dir, 'credentials.json')));
+});
+
+t.test('run without credentials exits 2 with what to do', async (t) => {
+  const dir = tempDir(t);
+  const file = writeConfig(dir, `dataDir: ${dir}\nhub:\n  mqttUrl: mqtt://127.0.0.1:1883\n`);
+  const r = await cli(['run', '--config', file]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /not enrolled yet: .*sentinela-agent enroll/);
+});
+
+t.test('status before enrolment, then run + SIGTERM, then status --json', async (t) => {
+  const dir = tempDir(t);
+  const site = uniqueSite('cli');
+  const file = writeConfig(dir, `dataDir: ${dir}\nhub:\n  mqttUrl: ${BROKER_URL}\nsampling:\n  intervalSeconds: 3600\n`);
+  const before = await cli(['status', '--config', file, '--json']);
+  t.equal(before.code, 0);
+  const b = JSON.parse(before.stdout) as { enrolled: boolean; outbox: { exists: boolean } };
+  t.equal(b.enrolled, false);
+  t.equal(b.outbox.exists, false);
+  const text = await cli(['status', '--config', file]);
+  t.match(text.stdout, /enrolled\s+NO: run sentinela-agent enroll/);
+
+  writeFileSync(
+    join(dir, 'credentials.json'),
+    JSON.stringify({ siteId: site, username: site, password: 'p', hubHttpUrl: 'http://hub', enrolledAt: new Date().toISOString() }),
+    { mode: 0o600 },
+  );
+  const hub = await TestHub.start(site);
+  hub.autoAck = false; // keep messages queued so status has something to show
+  t.teardown(async () => {
+    await hub.close();
+    await purgeSession(site);
+  });
+  let stdout = '';
+  const run = cli(['run', '--config', file], {
+    onSpawn: (p) => {
+      p.stdout!.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.includes('"msg":"agent ready"')) setTimeout(() => p.kill('SIGTERM'), 500);
+      });
+    },
+  });
+  const r = await run;
+  t.equal(r.code, 0, 'SIGTERM: clean exit 0');
+  t.match(r.stdout, /"msg":"agent ready"/);
+  t.match(r.stdout, new RegExp(`"site":"${site}"`));
+  await waitFor(() => hub.of('death').length >= 1, 5_000, 'clean death');
+  t.equal(hub.of('death')[0]!.clean, true);
+
+  const after = await cli(['status', '--config', file, '--json']);
+  t.equal(after.code, 0);
+  const s = JSON.parse(after.stdout) as Record<string, unknown> & { outbox: Record<string, unknown> };
+  t.equal(s.site, site);
+  t.equal(s.enrolled, true);
+  t.equal(s.outbox.exists, true);
+  t.ok((s.outbox.pending as number) >= 2, 'agent.started + a status sample waiting');
+  t.type(s.outbox.stream, 'string');
+  t.type(s.lastStatusTs, 'string');
+  t.type(s.lastConnectedAt, 'string');
+  const table = await cli(['status', '--config', file]);
+  t.match(table.stdout, new RegExp(`site\\s+${site}`));
+  t.match(table.stdout, /outbox\s+\d+ messages waiting/);
+});

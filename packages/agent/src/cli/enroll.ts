@@ -1,0 +1,46 @@
+/** `sentinela-agent enroll`: one-time registration with the hub. */
+import { enroll, EnrollError } from '../enroll/enroll.js';
+import { credentialsPath } from '../paths.js';
+import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, type Io } from './io.js';
+import { VERB_HELP } from './help.js';
+
+export async function enrollCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parseVerbArgs('enroll', args, {
+    config: { type: 'string', short: 'c' },
+    hub: { type: 'string' },
+    token: { type: 'string' },
+  });
+  if (values.help) {
+    io.out(VERB_HELP.enroll!);
+    return EXIT_OK;
+  }
+  const config = loadAgentConfig(requireOption('enroll', values.config, 'config'));
+  const hubUrl = requireOption('enroll', values.hub, 'hub');
+  const token = requireOption('enroll', values.token, 'token');
+  const file = credentialsPath(config);
+  try {
+    const { credentials, mqttPort } = await enroll({ hubUrl, token, credentialsFile: file, expectedSiteId: config.site.id });
+    io.out(`enrolled as site ${credentials.siteId}; credentials written to ${file} (readable by this user only)`);
+    const configured = portOf(config.hub.mqttUrl);
+    if (mqttPort !== null && configured !== null && configured !== mqttPort) {
+      io.out(`note: the hub's MQTT port is ${mqttPort} but hub.mqttUrl in the config is ${config.hub.mqttUrl}; check it`);
+    }
+    io.out('start the agent (systemctl restart sentinela-agent) to connect with the new credentials');
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof EnrollError) {
+      io.err(`sentinela-agent enroll: ${err.message}`);
+      return EXIT_FAILURE;
+    }
+    throw err;
+  }
+}
+
+function portOf(url: string): number | null {
+  try {
+    const u = new URL(url);
+    return u.port ? Number(u.port) : u.protocol === 'mqtts:' ? 8883 : 1883;
+  } catch {
+    return null;
+  }
+}

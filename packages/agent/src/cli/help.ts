@@ -1,0 +1,170 @@
+/** Help texts: what each verb does, with an example. */
+export const PROGRAM_HELP = `sentinela-agent: keeps a health facility's server watched and its status flowing to the hub.
+
+usage: sentinela-agent <verb> [options]
+
+verbs:
+  run      run the agent (what the systemd unit starts)
+  enroll   register this site with the hub using a one-time token
+  status   show enrolment and the outbox queue, without needing the hub
+  backup   back up now (every source, or --source NAME) into the local spool
+  restore  restore a snapshot from the spool, a USB disk or the secondary server
+  disk     USB backup disks: init (label a disk), list, eject (safe to unplug)
+  snapshots  list the snapshots of the spool (or of a disk with --repo)
+  verify   check a repository; --read-data reads and decrypts every object
+  key      the backup key: init (create it), export (print the recovery code)
+  doctor   check this server against its config: tools, database, UPS, hub, disk, clock, permissions
+
+every verb takes --config FILE and --help.
+exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
+
+example:
+  sentinela-agent status --config /etc/sentinela/agent.yaml
+`;
+
+export const VERB_HELP: Record<string, string> = {
+  run: `sentinela-agent run --config FILE
+
+Runs the agent: samples host and service health every sampling.intervalSeconds, stores status
+and events in the outbox (<dataDir>/outbox.db) and sends them to the hub whenever it is reachable.
+Logs are JSON lines on stdout. SIGTERM or SIGINT stops it cleanly.
+
+options:
+  --config FILE   agent.yaml (required)
+
+example:
+  sentinela-agent run --config /etc/sentinela/agent.yaml
+`,
+  enroll: `sentinela-agent enroll --config FILE --hub URL --token TOKEN
+
+Registers this site with the hub: exchanges the one-time enrolment token (made by the hub's
+administrator) for the site's MQTT credentials and writes them, readable by this user only, to
+hub.credentialsFile (default <dataDir>/credentials.json). Enrolling again replaces them.
+
+options:
+  --config FILE   agent.yaml (required)
+  --hub URL       the hub's HTTP address, e.g. http://10.10.0.5:8080 (required)
+  --token TOKEN   the enrolment token (required)
+
+example:
+  sentinela-agent enroll --config /etc/sentinela/agent.yaml --hub http://10.10.0.5:8080 --token enr_3kF...
+`,
+  status: `sentinela-agent status --config FILE [--json]
+
+Shows whether this site is enrolled, and the outbox: messages waiting for the hub, their size,
+the oldest one, samples thinned to stay under outbox.maxBytes, the last health sample and the
+last contact with the hub. Reads local files only; works while the agent runs and while the hub
+is unreachable.
+
+options:
+  --config FILE   agent.yaml (required)
+  --json          print JSON instead of a table
+
+example:
+  sentinela-agent status --config /etc/sentinela/agent.yaml --json
+`,
+  backup: `sentinela-agent backup --config FILE [--source NAME] [--json]
+
+Backs up now, into the local spool (backup.spool): every configured source, or only --source NAME.
+Each snapshot is a delta against the source's previous one. The running agent copies it to the USB
+disks and the secondary server at its next look (usb.pollSeconds). Progress on stderr.
+Exit 1 if a source failed, with the dump tool's own error text.
+
+options:
+  --config FILE   agent.yaml (required)
+  --source NAME   only this source
+  --json          print the new snapshots as JSON
+
+example:
+  sentinela-agent backup --config /etc/sentinela/agent.yaml --source openmrs
+`,
+  restore: `sentinela-agent restore (--snapshot ID | --source NAME --latest) [--from WHERE]
+                        (--to-file FILE | --to-dir DIR | --to-database NAME) [--force]
+
+Restores a snapshot, with progress on stderr, then checks the per-table row counts against the
+snapshot's manifest (exit 1 if they differ). The content is checked against its SHA-256 on the way:
+a damaged or tampered copy is refused. A database restore goes into a NEW database; an existing
+database, file or non-empty folder is never replaced without --force.
+
+options:
+  --config FILE         agent.yaml (for the key file, the spool and the database connection)
+  --snapshot ID         the snapshot (see: sentinela-agent snapshots)
+  --source NAME --latest  the newest snapshot of that source
+  --from WHERE          spool (default), usb (the site's disk mounted now), peer (backup.peer.path),
+                        or a folder: a USB disk's mount point, the secondary server's mirror
+  --to-file FILE        write the dump to FILE (SQLite: a database file, checked)
+  --to-dir DIR          extract a files snapshot into DIR
+  --to-database NAME    load a MariaDB/PostgreSQL snapshot into database NAME (created)
+  --host H --port P --user U --password-file F   the database server (default: the source's)
+  --force               replace an existing target
+  --recovery-code CODE  the site's recovery code instead of the key file (a bare machine)
+  --json                print the report as JSON
+
+examples:
+  sentinela-agent restore --config /etc/sentinela/agent.yaml --source openmrs --latest --from usb --to-database openmrs_restored
+  sentinela-agent restore --from /media/backup-a --recovery-code XXXX-XXXX-… --source clinic --latest --to-file /srv/clinic.db
+`,
+  disk: `sentinela-agent disk init PATH [--label NAME] [--peer] --config FILE
+sentinela-agent disk list --config FILE [--json]
+sentinela-agent disk eject PATH [--wait] [--no-unmount] --config FILE
+
+init    makes the mounted disk at PATH a backup disk of this site: writes disk.json and an empty
+        repository. The agent then copies every backup to it whenever it is mounted under one of
+        usb.mountRoots, and reads each copy back. With --peer, PATH is the secondary server's
+        mirror folder (set backup.peer.path to it) instead of a USB disk.
+list    the site's disks: when each was last attached, its last copy, what it holds.
+eject   stops a copy under way cleanly (it resumes next time; --wait lets it finish instead),
+        flushes everything to the disk, unmounts it (unless --no-unmount), and says when it is
+        safe to unplug.
+
+examples:
+  sentinela-agent disk init /media/backup-a --label "disco A" --config /etc/sentinela/agent.yaml
+  sentinela-agent disk eject /media/backup-a --config /etc/sentinela/agent.yaml
+`,
+  snapshots: `sentinela-agent snapshots --config FILE [--source NAME] [--repo DIR] [--json]
+
+Lists the complete snapshots, oldest first: id, source, kind, time, full or delta (and its chain
+depth), the size of the dump, the bytes it added to the repository, and how many tables it counted.
+Reads the local spool (backup.spool, default <dataDir>/repository) or, with --repo, any copy: a USB
+disk, the secondary server's copy. Needs the backup key (backup.keyFile, default <dataDir>/backup.key).
+
+options:
+  --config FILE   agent.yaml (required)
+  --source NAME   only this source's snapshots
+  --repo DIR      another repository of this site (a mounted USB disk, say)
+  --json          print the manifests as JSON
+
+example:
+  sentinela-agent snapshots --config /etc/sentinela/agent.yaml --source openmrs
+`,
+  verify: `sentinela-agent verify --config FILE [--repo DIR] [--read-data] [--json]
+
+Checks a repository: every snapshot's manifest decrypts and is valid, every base and object it needs
+is there. With --read-data it also reads every object, checks its SHA-256, decrypts it (tampering
+fails authentication), and rebuilds the newest snapshot of each source end to end. Progress on
+stderr. Exit code 1 when a problem is found; each is named (kind, object or snapshot, detail).
+
+options:
+  --config FILE   agent.yaml (required)
+  --repo DIR      another repository of this site (a mounted USB disk, say)
+  --read-data     read every object, not only check that it exists
+  --json          print the report as JSON
+
+example:
+  sentinela-agent verify --config /etc/sentinela/agent.yaml --repo /media/backup1 --read-data
+`,
+  key: `sentinela-agent key init|export --config FILE
+
+init     creates the site's backup key (backup.keyFile, default <dataDir>/backup.key, mode 0600)
+         when it does not exist; the first backup creates it too.
+export   prints the key's recovery code (14 groups of 4 characters). With a copy of the
+         repository (a USB disk) and this code, anyone can restore: keep it with the disks,
+         never with the server.
+
+options:
+  --config FILE   agent.yaml (required)
+
+example:
+  sentinela-agent key export --config /etc/sentinela/agent.yaml
+`,
+};

@@ -1,0 +1,54 @@
+/** `sentinela-agent snapshots`: the complete snapshots of the spool (or of a disk with --repo). */
+import type { SnapshotManifest } from '@sentinela/shared';
+import { MasterKey } from '../repository/keys.js';
+import { openRepository } from '../repository/repository.js';
+import { RepositoryError } from '../repository/errors.js';
+import { backupKeyPath, repositoryPath } from '../paths.js';
+import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, type Io } from './io.js';
+import { VERB_HELP } from './help.js';
+import { formatBytes } from './status.js';
+
+export async function snapshotsCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parseVerbArgs('snapshots', args, {
+    config: { type: 'string', short: 'c' },
+    source: { type: 'string' },
+    repo: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (values.help) {
+    io.out(VERB_HELP.snapshots!);
+    return EXIT_OK;
+  }
+  const config = loadAgentConfig(requireOption('snapshots', values.config, 'config'));
+  const dir = typeof values.repo === 'string' ? values.repo : repositoryPath(config);
+  let list: SnapshotManifest[];
+  try {
+    const repo = await openRepository(dir, MasterKey.load(backupKeyPath(config)));
+    list = await repo.snapshots(typeof values.source === 'string' ? { source: values.source } : {});
+  } catch (err) {
+    if (!(err instanceof RepositoryError)) throw err;
+    io.err(`sentinela-agent snapshots: ${err.message}`);
+    return EXIT_FAILURE;
+  }
+  io.out(values.json ? JSON.stringify(list, null, 2) : formatSnapshots(list, dir));
+  return EXIT_OK;
+}
+
+export function formatSnapshots(list: SnapshotManifest[], dir: string): string {
+  if (list.length === 0) return `no snapshots in ${dir}`;
+  const rows = [
+    ['id', 'source', 'kind', 'time', 'type', 'content', 'stored', 'tables'],
+    ...list.map((m) => [
+      m.id,
+      m.source,
+      m.kind,
+      m.finishedAt.replace(/\.\d+Z$/, 'Z'),
+      m.base ? `delta ${m.chain}` : 'full',
+      formatBytes(m.content.bytes),
+      formatBytes(m.stored),
+      m.tables ? String(Object.keys(m.tables).length) : '-',
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + `\n${list.length} snapshots in ${dir}`;
+}

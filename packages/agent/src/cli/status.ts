@@ -1,0 +1,129 @@
+/** `sentinela-agent status`: local view of enrolment and the outbox, no hub needed. */
+import { existsSync } from 'node:fs';
+import type { AgentConfig } from '@sentinela/shared';
+import { CredentialsError, readCredentials } from '../enroll/credentials.js';
+import { Outbox } from '../outbox/outbox.js';
+import { credentialsPath, outboxPath } from '../paths.js';
+import { EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, type Io } from './io.js';
+import { VERB_HELP } from './help.js';
+
+export interface StatusReport {
+  site: string | null;
+  enrolled: boolean;
+  credentialsFile: string;
+  credentialsProblem: string | null;
+  enrolledAt: string | null;
+  hubHttpUrl: string | null;
+  hubMqttUrl: string;
+  outbox: {
+    path: string;
+    exists: boolean;
+    stream: string | null;
+    pending: number;
+    pendingBytes: number;
+    maxBytes: number;
+    oldestTs: string | null;
+    thinned: number;
+  };
+  lastStatusTs: string | null;
+  lastConnectedAt: string | null;
+  lastAckAt: string | null;
+}
+
+export function collectStatus(config: AgentConfig): StatusReport {
+  const credFile = credentialsPath(config);
+  let creds = null;
+  let credentialsProblem: string | null = null;
+  try {
+    creds = readCredentials(credFile);
+  } catch (err) {
+    if (!(err instanceof CredentialsError)) throw err;
+    credentialsProblem = err.message;
+  }
+  const path = outboxPath(config);
+  const report: StatusReport = {
+    site: creds?.siteId ?? config.site.id ?? null,
+    enrolled: creds !== null,
+    credentialsFile: credFile,
+    credentialsProblem,
+    enrolledAt: creds?.enrolledAt ?? null,
+    hubHttpUrl: creds?.hubHttpUrl ?? null,
+    hubMqttUrl: config.hub.mqttUrl,
+    outbox: { path, exists: false, stream: null, pending: 0, pendingBytes: 0, maxBytes: config.outbox.maxBytes, oldestTs: null, thinned: 0 },
+    lastStatusTs: null,
+    lastConnectedAt: null,
+    lastAckAt: null,
+  };
+  if (existsSync(path)) {
+    const outbox = Outbox.open({ path, fileMustExist: true });
+    try {
+      const s = outbox.stats();
+      Object.assign(report.outbox, { exists: true, stream: outbox.stream, ...s });
+      report.lastStatusTs = outbox.getMeta('lastStatusTs');
+      report.lastConnectedAt = outbox.getMeta('lastConnectedAt');
+      report.lastAckAt = outbox.getMeta('lastAckAt');
+    } finally {
+      outbox.close();
+    }
+  }
+  return report;
+}
+
+export async function statusCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parseVerbArgs('status', args, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } });
+  if (values.help) {
+    io.out(VERB_HELP.status!);
+    return EXIT_OK;
+  }
+  const config = loadAgentConfig(requireOption('status', values.config, 'config'));
+  const report = collectStatus(config);
+  io.out(values.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+  return EXIT_OK;
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+function when(ts: string | null, now = Date.now()): string {
+  if (!ts) return 'never';
+  const s = Math.max(0, Math.round((now - Date.parse(ts)) / 1000));
+  const ago = s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : s < 172800 ? `${(s / 3600).toFixed(1)} h` : `${(s / 86400).toFixed(1)} days`;
+  return `${ts} (${ago} ago)`;
+}
+
+export function formatStatus(r: StatusReport): string {
+  const rows: Array<[string, string]> = [
+    ['site', r.site ?? '(not known until enrolled)'],
+    [
+      'enrolled',
+      r.enrolled
+        ? `yes, ${r.enrolledAt} with hub ${r.hubHttpUrl}`
+        : r.credentialsProblem
+          ? `NO: ${r.credentialsProblem}`
+          : `NO: run sentinela-agent enroll (no ${r.credentialsFile})`,
+    ],
+    ['hub mqtt', r.hubMqttUrl],
+    [
+      'outbox',
+      r.outbox.exists
+        ? `${r.outbox.pending} messages waiting, ${formatBytes(r.outbox.pendingBytes)} of ${formatBytes(r.outbox.maxBytes)}`
+        : `not created yet (${r.outbox.path})`,
+    ],
+    ['oldest waiting', when(r.outbox.oldestTs)],
+    ['thinned', `${r.outbox.thinned} old status samples dropped to stay under the limit`],
+    ['last sample', when(r.lastStatusTs)],
+    ['last connected', when(r.lastConnectedAt)],
+    ['last ack', when(r.lastAckAt)],
+    ['stream', r.outbox.stream ?? '-'],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length)) + 2;
+  return rows.map(([k, v]) => k.padEnd(width) + v).join('\n');
+}

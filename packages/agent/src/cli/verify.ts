@@ -1,0 +1,45 @@
+/** `sentinela-agent verify`: checks a repository's structure, and with --read-data every object. */
+import type { VerifyReport } from '../repository/api.js';
+import { MasterKey } from '../repository/keys.js';
+import { openRepository } from '../repository/repository.js';
+import { RepositoryError } from '../repository/errors.js';
+import { backupKeyPath, repositoryPath } from '../paths.js';
+import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, type Io } from './io.js';
+import { VERB_HELP } from './help.js';
+import { progressPrinter } from './progress.js';
+import { formatBytes } from './status.js';
+
+export async function verifyCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parseVerbArgs('verify', args, {
+    config: { type: 'string', short: 'c' },
+    repo: { type: 'string' },
+    'read-data': { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  if (values.help) {
+    io.out(VERB_HELP.verify!);
+    return EXIT_OK;
+  }
+  const config = loadAgentConfig(requireOption('verify', values.config, 'config'));
+  const dir = typeof values.repo === 'string' ? values.repo : repositoryPath(config);
+  const progress = progressPrinter(io, 'verify');
+  let report: VerifyReport;
+  try {
+    const repo = await openRepository(dir, MasterKey.load(backupKeyPath(config)));
+    report = await repo.verify({ readData: values['read-data'] === true, onProgress: progress.update });
+  } catch (err) {
+    if (!(err instanceof RepositoryError)) throw err;
+    progress.done();
+    io.err(`sentinela-agent verify: ${err.message}`);
+    return EXIT_FAILURE;
+  }
+  progress.done();
+  if (values.json) io.out(JSON.stringify({ repository: dir, ...report }, null, 2));
+  else {
+    const how = values['read-data'] ? `every object read and decrypted (${formatBytes(report.bytesRead)})` : 'structure and object presence (add --read-data to read every object)';
+    io.out(`${dir}: ${report.snapshots} snapshots, ${report.objects} objects; checked ${how}`);
+    for (const p of report.problems) io.out(`PROBLEM ${p.kind} ${p.item}: ${p.detail}`);
+    io.out(report.problems.length ? `${report.problems.length} problems found` : 'no problems found');
+  }
+  return report.problems.length ? EXIT_FAILURE : EXIT_OK;
+}

@@ -1,0 +1,178 @@
+/**
+ * `sentinela-agent doctor` against real things: the machine's MariaDB and PostgreSQL, a real NUT
+ * upsd (dummy-ups driver), a real hub over MQTT with TLS, a small tmpfs for a nearly full disk.
+ * A healthy setup is all OK; each broken case gives its own finding.
+ * The process harness lives in tools/ (built in the same `tsc -b` run, before the tests run).
+ */
+import t from 'tap';
+import { execFile, execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+const AGENT_BIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const harness = (name: string) => import(new URL(`../../../../tools/dist/harness/${name}.js`, import.meta.url).href);
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const { tempDir, uniqueSiteId } = (await harness('tmp')) as any;
+const { HubHandle } = (await harness('fleet')) as any;
+const { NutServer, freePort } = (await harness('nut')) as any;
+
+interface Report {
+  findings: Array<{ id: string; level: 'OK' | 'WARN' | 'FAIL'; what: string; fix?: { pt: string; en: string } }>;
+}
+
+const dir = tempDir('doctor-agent') as { path: string; remove: () => void };
+t.teardown(dir.remove);
+
+/** A CA and a server certificate for localhost/127.0.0.1 valid `days` days, with the real openssl. */
+function certs(name: string, days: number) {
+  const d = join(dir.path, name);
+  mkdirSync(d, { recursive: true });
+  const f = (n: string) => join(d, n);
+  const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', String(days), '-subj', `/CN=${name} CA`, '-keyout', f('ca.key'), '-out', f('ca.pem')]);
+  run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost', '-keyout', f('hub.key'), '-out', f('hub.csr')]);
+  writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  run(['x509', '-req', '-in', f('hub.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', String(days), '-extfile', f('ext.cnf'), '-out', f('hub.crt')]);
+  chmodSync(f('hub.key'), 0o600);
+  return { caFile: f('ca.pem'), certFile: f('hub.crt'), keyFile: f('hub.key') };
+}
+
+function doctor(config: object): Promise<{ code: number; report: Report; text: string }> {
+  const file = join(dir.path, `agent-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, stringify(config));
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, [AGENT_BIN, 'doctor', '--config', file, '--json'], { timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: number }).code ?? -1) : 0;
+      try {
+        resolve({ code: typeof code === 'number' ? code : -1, report: JSON.parse(stdout) as Report, text: stdout });
+      } catch {
+        reject(new Error(`doctor printed no JSON (exit ${code}):\n${stderr}\n${stdout}`));
+      }
+    }),
+  );
+}
+const find = (r: Report, id: string) => r.findings.find((f) => f.id === id);
+
+const good = certs('good', 400);
+const hub = await new HubHandle({ dir: join(dir.path, 'hub'), overrides: { mqtt: { tls: { certFile: good.certFile, keyFile: good.keyFile }, allowPlaintext: false } } }).start();
+t.teardown(() => hub.proc.stop());
+const siteId = uniqueSiteId('hf-doctor');
+const token = await hub.addSite(siteId);
+const nut = await new NutServer().start();
+t.teardown(() => nut.stop());
+
+const dataDir = join(dir.path, 'data');
+const base = {
+  site: { id: siteId },
+  dataDir,
+  hub: { mqttUrl: `mqtts://localhost:${hub.mqttPort}`, caFile: good.caFile },
+  backup: {
+    sources: [
+      { name: 'emr', kind: 'mariadb', host: '127.0.0.1', port: 3306, user: 'root', database: 'mysql' },
+      { name: 'dhis', kind: 'postgres', host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' },
+    ],
+  },
+  power: { source: { kind: 'nut', host: '127.0.0.1', port: nut.port, ups: nut.ups } },
+};
+// Enrol for real, so that the credentials check and the clock against the hub have something to read.
+{
+  mkdirSync(dataDir, { recursive: true });
+  const cfg = join(dir.path, 'enrol.yaml');
+  writeFileSync(cfg, stringify(base));
+  execFileSync(process.execPath, [AGENT_BIN, 'enroll', '--config', cfg, '--hub', hub.httpUrl, '--token', token], { stdio: 'pipe' });
+}
+
+t.test('a healthy setup: every finding OK, exit 0', async (t) => {
+  const { code, report, text } = await doctor(base);
+  t.equal(code, 0, 'exit 0');
+  if (code !== 0) t.comment(text);
+  t.same(report.findings.filter((f) => f.level !== 'OK'), [], 'nothing to fix');
+  for (const id of ['datadir', 'disk.data', 'outbox.schema', 'credentials', 'hub', 'clock', 'tool.mariadb-dump', 'tool.pg_dump', 'source.emr', 'source.dhis', 'ups']) {
+    t.equal(find(report, id)?.level, 'OK', `${id}: ${find(report, id)?.what}`);
+  }
+  t.match(find(report, 'hub')!.what, /TLS certificate .* valid until/);
+  t.match(find(report, 'clock')!.what, /the hub \(http:\/\/127\.0\.0\.1:\d+\) says/);
+  t.match(find(report, 'tool.mariadb-dump')!.what, /Ver|Distrib/);
+  t.match(find(report, 'tool.pg_dump')!.what, /PostgreSQL/);
+  t.match(find(report, 'ups')!.what, /status OL/);
+  t.match(find(report, 'source.emr')!.what, /logged in/);
+});
+
+t.test('database down: the source FAILs with a fix hint in both languages', async (t) => {
+  const closed = await freePort();
+  const { code, report } = await doctor({ ...base, backup: { sources: [{ ...base.backup.sources[0], port: closed }] } });
+  t.equal(code, 1);
+  const f = find(report, 'source.emr')!;
+  t.equal(f.level, 'FAIL');
+  t.match(f.what, `127.0.0.1:${closed} unreachable: ECONNREFUSED`);
+  t.match(f.fix, { pt: /não responde/, en: /does not answer/ });
+});
+
+t.test('database up, wrong credentials: the login FAILs', async (t) => {
+  const { code, report } = await doctor({ ...base, backup: { sources: [{ ...base.backup.sources[0], user: 'nobody_here' }] } });
+  t.equal(code, 1);
+  t.match(find(report, 'source.emr'), { level: 'FAIL', what: /answers but the login failed/ });
+});
+
+t.test('UPS daemon absent: ups FAILs', async (t) => {
+  const closed = await freePort();
+  const { code, report } = await doctor({ ...base, power: { source: { kind: 'nut', host: '127.0.0.1', port: closed, ups: 'fake' } } });
+  t.equal(code, 1);
+  t.match(find(report, 'ups'), { level: 'FAIL', what: /upsd \(NUT\) at 127\.0\.0\.1:\d+ unreachable/ });
+});
+
+t.test('hub unreachable: a warning (the outbox queues), not a failure', async (t) => {
+  const closed = await freePort();
+  const { code, report } = await doctor({ ...base, hub: { ...base.hub, mqttUrl: `mqtts://localhost:${closed}` } });
+  t.equal(code, 0, 'WAN down is normal for a while');
+  t.match(find(report, 'hub'), { level: 'WARN', what: /unreachable: ECONNREFUSED/ });
+});
+
+t.test("hub certificate not signed by the configured CA: FAIL", async (t) => {
+  const other = certs('other', 400);
+  const { code, report } = await doctor({ ...base, hub: { ...base.hub, caFile: other.caFile } });
+  t.equal(code, 1);
+  t.match(find(report, 'hub'), { level: 'FAIL', what: /not trusted/ });
+});
+
+t.test('credentials readable by others: FAIL with the chmod to run', async (t) => {
+  const cred = join(dataDir, 'credentials.json');
+  chmodSync(cred, 0o644);
+  t.teardown(() => chmodSync(cred, 0o600));
+  const { code, report } = await doctor(base);
+  t.equal(code, 1);
+  t.match(find(report, 'credentials'), { level: 'FAIL', what: /mode 0644/, fix: { en: /chmod 0600/ } });
+});
+
+t.test('disk almost full (a 4 MiB tmpfs): WARN under 10 %, FAIL under 5 %', async (t) => {
+  const mnt = join(dir.path, 'small');
+  mkdirSync(mnt);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt]);
+  t.teardown(() => execFileSync('umount', [mnt]));
+  const data = join(mnt, 'data');
+  mkdirSync(data);
+  const cfg = { ...base, dataDir: data, hub: { ...base.hub, credentialsFile: join(dataDir, 'credentials.json') }, backup: undefined, power: undefined };
+
+  writeFileSync(join(mnt, 'fill'), Buffer.alloc(Math.round(4 * 1024 * 1024 * 0.92)));
+  const w = await doctor(cfg);
+  t.match(find(w.report, 'disk.data'), { level: 'WARN', what: /under 10 %/ });
+  t.equal(w.code, 0);
+
+  writeFileSync(join(mnt, 'fill'), Buffer.alloc(Math.round(4 * 1024 * 1024 * 0.97)));
+  const f = await doctor(cfg);
+  t.match(find(f.report, 'disk.data'), { level: 'FAIL', what: /under 5 %/, fix: { pt: /Liberte espaço/ } });
+  t.equal(f.code, 1);
+});
+
+t.test('the text report: one line per finding, fixes in pt and en', async (t) => {
+  const closed = await freePort();
+  const file = join(dir.path, 'text.yaml');
+  writeFileSync(file, stringify({ ...base, power: { source: { kind: 'nut', host: '127.0.0.1', port: closed, ups: 'fake' } } }));
+  const out = await new Promise<string>((resolve) => execFile(process.execPath, [AGENT_BIN, 'doctor', '--config', file], (_e, stdout) => resolve(stdout)));
+  t.match(out, /^FAIL  ups +upsd \(NUT\)/m);
+  t.match(out, /^ +pt: O serviço da UPS/m);
+  t.match(out, /^ +en: The UPS daemon/m);
+  t.match(out, /\d+ ok, \d+ warnings, 1 failures/);
+});

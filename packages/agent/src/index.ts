@@ -1,0 +1,18 @@
+export { startAgent, NotEnrolledError, SiteMismatchError, type RunningAgent } from './agent.js';
+export { Outbox, type OutboxOptions, type OutboxRow, type OutboxStats, type AppendResult, type ThinningResult } from './outbox/outbox.js';
+export { chooseThinning } from './outbox/thinning.js';
+export { priorityOf, STATUS_PRIORITY } from './outbox/priority.js';
+export { SCHEMA_VERSION } from './outbox/schema.js';
+export { sampleHost, type HostHealth } from './health/sampler.js';
+export { probeService, probeServices, type ServiceCheck, type ServiceTarget } from './health/service-probe.js';
+export { ServiceWatch, type ServiceEvent } from './health/service-watch.js';
+export { HubLink, type LinkOptions } from './link/link.js';
+export { TokenBucket } from './link/token-bucket.js';
+export { enroll, EnrollError, type EnrollRequest, type EnrollResult } from './enroll/enroll.js';
+export { readCredentials, writeCredentials, CredentialsError, type Credentials } from './enroll/credentials.js';
+export { collectStatus, formatStatus, type StatusReport } from './cli/status.js';
+export { credentialsPath, outboxPath } from './paths.js';
+export * from './sources/index.js';
+export * from './power/index.js';
+export * from './network/index.js';
+export * from './repository/index.js';

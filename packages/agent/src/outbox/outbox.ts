@@ -1,0 +1,331 @@
+/**
+ * The durable outbox: every status sample and event is committed here before anything is sent,
+ * and leaves only when the hub acknowledges it at application level (never on MQTT PUBACK:
+ * mqtt.js keeps QoS 1 publishes in memory only). Stored payloads are the exact bytes sent.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  encodeUp,
+  PROTOCOL_VERSION,
+  randomToken,
+  type EventMessage,
+  type Logger,
+  type BirthMessage,
+  type QueuedMessage,
+  type Severity,
+} from '@sentinela/shared';
+import { migrate } from './schema.js';
+import { priorityOf } from './priority.js';
+import { chooseThinning } from './thinning.js';
+
+export type QueuedKind = QueuedMessage['type'];
+/** The outbox section of birth and status messages (the shared schema's type). */
+export type OutboxStats = BirthMessage['outbox'];
+
+export interface OutboxOptions {
+  /** Path of the SQLite file, normally <dataDir>/outbox.db. */
+  path: string;
+  /** Needed to build the outbox's own events (outbox.thinned); may be null for read-only use. */
+  siteId?: string | null;
+  /** Limit on pending payload bytes; status samples are thinned beyond it. */
+  maxBytes?: number;
+  /** A row sent this long ago without an ack is sent again. */
+  resendAfterSeconds?: number;
+  logger?: Logger;
+  /** For tools that only read (status): do not create a missing database. */
+  fileMustExist?: boolean;
+}
+
+export interface OutboxRow {
+  seq: number;
+  kind: QueuedKind;
+  priority: number;
+  ts: string;
+  bytes: number;
+  attempts: number;
+  payload: Buffer;
+}
+
+export interface ThinningResult {
+  dropped: number;
+  fromSeq: number;
+  toSeq: number;
+  eventSeq: number;
+}
+
+export interface AppendResult {
+  seq: number;
+  bytes: number;
+  thinned: ThinningResult | null;
+}
+
+/** After thinning, pending bytes are brought down to this share of maxBytes, so passes are rare, not one per append. */
+const LOW_WATER = 0.9;
+const OVER_LIMIT_WARN_INTERVAL_MS = 60_000;
+const SQL_CHUNK = 500;
+
+export class Outbox {
+  readonly path: string;
+  readonly stream: string;
+  readonly maxBytes: number;
+  readonly resendAfterMs: number;
+  private readonly db: Database.Database;
+  private readonly siteId: string | null;
+  private readonly logger: Logger | undefined;
+  private readonly listeners = new Set<(seq: number, kind: QueuedKind) => void>();
+  private lastOverLimitWarn = 0;
+  private readonly stmt;
+
+  private constructor(opts: OutboxOptions) {
+    this.path = opts.path;
+    this.siteId = opts.siteId ?? null;
+    this.maxBytes = opts.maxBytes ?? 256 * 1024 * 1024;
+    this.resendAfterMs = (opts.resendAfterSeconds ?? 60) * 1000;
+    this.logger = opts.logger;
+    if (!opts.fileMustExist) mkdirSync(dirname(opts.path), { recursive: true });
+    this.db = new Database(opts.path, { fileMustExist: opts.fileMustExist ?? false });
+    try {
+      // WAL + FULL: a committed row survives a power cut (the daily case on these sites).
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('busy_timeout = 5000');
+      migrate(this.db, opts.path);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+    this.stmt = {
+      getMeta: this.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      setMeta: this.db.prepare<[string, string]>(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
+      insert: this.db.prepare<[QueuedKind, string]>(
+        "INSERT INTO outbox (kind, priority, ts, bytes, payload) VALUES (?, 0, ?, 0, x'')",
+      ),
+      fill: this.db.prepare<[number, number, Buffer, number]>('UPDATE outbox SET priority = ?, bytes = ?, payload = ? WHERE seq = ?'),
+      next: this.db.prepare<[number, number], Omit<OutboxRow, 'payload'> & { payload: Buffer }>(
+        `SELECT seq, kind, priority, ts, bytes, attempts, payload FROM outbox
+         WHERE sent_at IS NULL OR sent_at <= ? ORDER BY priority DESC, seq ASC LIMIT ?`,
+      ),
+      markSent: this.db.prepare<[number, number]>('UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE seq = ?'),
+      delete: this.db.prepare<[number]>('DELETE FROM outbox WHERE seq = ?'),
+      deleteRange: this.db.prepare<[number, number]>('DELETE FROM outbox WHERE seq BETWEEN ? AND ?'),
+      resetInflight: this.db.prepare('UPDATE outbox SET sent_at = NULL WHERE sent_at IS NOT NULL'),
+      stats: this.db.prepare<[], { pending: number; pendingBytes: number; oldestTs: string | null }>(
+        'SELECT count(*) AS pending, coalesce(sum(bytes), 0) AS pendingBytes, min(ts) AS oldestTs FROM outbox',
+      ),
+      pendingBytes: this.db.prepare<[], { b: number }>('SELECT coalesce(sum(bytes), 0) AS b FROM outbox'),
+      statusRows: this.db.prepare<[number], { seq: number; bytes: number }>(
+        "SELECT seq, bytes FROM outbox WHERE kind = 'status' AND seq <> ? ORDER BY seq",
+      ),
+    };
+    // The stream id is made once with the database: a reinstalled agent gets a new one, so
+    // its seqs starting again at 1 are never mistaken for duplicates at the hub.
+    const existing = this.getMeta('stream');
+    if (existing) this.stream = existing;
+    else {
+      this.stream = randomToken(16);
+      this.db.transaction(() => {
+        this.setMeta('stream', this.stream);
+        this.setMeta('createdAt', new Date().toISOString());
+        this.setMeta('thinned', '0');
+      })();
+    }
+  }
+
+  static open(opts: OutboxOptions): Outbox {
+    return new Outbox(opts);
+  }
+
+  getMeta(key: string): string | null {
+    return this.stmt.getMeta.get(key)?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmt.setMeta.run(key, value);
+  }
+
+  /** Increments and returns the birth/death sequence number (one per connection attempt). */
+  nextBdSeq(): number {
+    return this.db.transaction(() => {
+      const next = Number(this.getMeta('bdSeq') ?? '-1') + 1;
+      this.setMeta('bdSeq', String(next));
+      return next;
+    })();
+  }
+
+  /** Called after each committed append, so the link can send live messages at once. */
+  onAppend(listener: (seq: number, kind: QueuedKind) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Commits one message. `build` receives the seq, stream and time the row was given and returns
+   * the message, which is validated and encoded here: what is stored is exactly what is sent.
+   */
+  append<K extends QueuedKind>(
+    kind: K,
+    build: (seq: number, stream: string, ts: string) => Extract<QueuedMessage, { type: K }>,
+  ): AppendResult {
+    const result = this.db.transaction((): AppendResult => {
+      const r = this.insertRow(kind, build);
+      const thinned = this.enforceLimit(r.seq);
+      return { ...r, thinned };
+    })();
+    this.notify(result.seq, kind);
+    if (result.thinned) this.notify(result.thinned.eventSeq, 'event');
+    return result;
+  }
+
+  /** Records an event (the common case of append). */
+  appendEvent(code: string, severity: Severity, message: string, data?: Record<string, unknown>): AppendResult {
+    return this.append('event', (seq, stream, ts) => this.eventMessage(seq, stream, ts, code, severity, message, data));
+  }
+
+  /** Rows to send now: highest priority first, then oldest; rows sent less than resendAfterSeconds ago are skipped. */
+  nextToSend(limit: number, now = Date.now()): OutboxRow[] {
+    if (limit <= 0) return [];
+    return this.stmt.next.all(now - this.resendAfterMs, limit);
+  }
+
+  markSent(seqs: readonly number[], now = Date.now()): void {
+    this.db.transaction(() => {
+      for (const s of seqs) this.stmt.markSent.run(now, s);
+    })();
+  }
+
+  /** Deletes acknowledged rows; returns how many existed. */
+  ack(seqs: Iterable<number>): number {
+    return this.db.transaction(() => {
+      let n = 0;
+      for (const s of seqs) n += this.stmt.delete.run(s).changes;
+      if (n > 0) this.setMeta('lastAckAt', new Date().toISOString());
+      return n;
+    })();
+  }
+
+  /** Same as ack, for the [from, to] ranges the hub sends (no expansion of large ranges in memory). */
+  ackRanges(ranges: ReadonlyArray<readonly [number, number]>): number {
+    return this.db.transaction(() => {
+      let n = 0;
+      for (const [from, to] of ranges) n += this.stmt.deleteRange.run(from, to).changes;
+      if (n > 0) this.setMeta('lastAckAt', new Date().toISOString());
+      return n;
+    })();
+  }
+
+  /** The hub will never accept this row: drop it, and say so in the log. */
+  reject(seq: number, reason: string): boolean {
+    const gone = this.stmt.delete.run(seq).changes > 0;
+    if (gone) this.logger?.warn({ seq, reason, stream: this.stream }, `hub rejected message ${seq}: ${reason}; dropped it from the outbox`);
+    return gone;
+  }
+
+  /** After a reconnect nothing is in flight any more: everything unacked is sent again. */
+  resetInflight(): number {
+    return this.stmt.resetInflight.run().changes;
+  }
+
+  stats(): OutboxStats {
+    const row = this.stmt.stats.get()!;
+    return {
+      pending: row.pending,
+      pendingBytes: row.pendingBytes,
+      oldestTs: row.oldestTs,
+      thinned: Number(this.getMeta('thinned') ?? '0'),
+    };
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private notify(seq: number, kind: QueuedKind): void {
+    for (const l of this.listeners) {
+      try {
+        l(seq, kind);
+      } catch (err) {
+        this.logger?.error({ err }, 'outbox listener failed');
+      }
+    }
+  }
+
+  private insertRow<K extends QueuedKind>(
+    kind: K,
+    build: (seq: number, stream: string, ts: string) => Extract<QueuedMessage, { type: K }>,
+  ): { seq: number; bytes: number } {
+    const ts = new Date().toISOString();
+    // The row is inserted first so that SQLite assigns the seq the message must carry.
+    const seq = Number(this.stmt.insert.run(kind, ts).lastInsertRowid);
+    const message = build(seq, this.stream, ts);
+    if (message.type !== kind || message.seq !== seq || message.stream !== this.stream) {
+      throw new Error(`outbox: built message does not match its row (type ${message.type}, seq ${message.seq}, expected ${kind} ${seq})`);
+    }
+    const payload = encodeUp(message);
+    this.stmt.fill.run(priorityOf(message), payload.byteLength, payload, seq);
+    if (kind === 'status') this.setMeta('lastStatusTs', ts);
+    return { seq, bytes: payload.byteLength };
+  }
+
+  /** Keeps pending bytes under maxBytes by thinning old status samples; events are never dropped. */
+  private enforceLimit(newSeq: number): ThinningResult | null {
+    const total = this.stmt.pendingBytes.get()!.b;
+    if (total <= this.maxBytes) return null;
+    const target = Math.floor(this.maxBytes * LOW_WATER);
+    const drop = chooseThinning(this.stmt.statusRows.all(newSeq), total - target);
+    let result: ThinningResult | null = null;
+    if (drop.length > 0) {
+      for (let i = 0; i < drop.length; i += SQL_CHUNK) {
+        const chunk = drop.slice(i, i + SQL_CHUNK);
+        this.db.prepare(`DELETE FROM outbox WHERE seq IN (${chunk.map(() => '?').join(',')})`).run(...chunk);
+      }
+      const fromSeq = drop[0]!;
+      const toSeq = drop[drop.length - 1]!;
+      this.setMeta('thinned', String(Number(this.getMeta('thinned') ?? '0') + drop.length));
+      const message =
+        `The outbox reached its limit of ${this.maxBytes} bytes while the hub was out of reach: ` +
+        `dropped ${drop.length} older status samples (seq ${fromSeq} to ${toSeq}); all events are kept`;
+      const ev = this.insertRow('event', (seq, stream, ts) =>
+        this.eventMessage(seq, stream, ts, 'outbox.thinned', 'warning', message, { dropped: drop.length, fromSeq, toSeq }),
+      );
+      result = { dropped: drop.length, fromSeq, toSeq, eventSeq: ev.seq };
+      this.logger?.warn({ dropped: drop.length, fromSeq, toSeq, maxBytes: this.maxBytes }, message);
+    }
+    const after = this.stmt.pendingBytes.get()!.b;
+    if (after > this.maxBytes && Date.now() - this.lastOverLimitWarn > OVER_LIMIT_WARN_INTERVAL_MS) {
+      this.lastOverLimitWarn = Date.now();
+      this.logger?.warn(
+        { pendingBytes: after, maxBytes: this.maxBytes },
+        `the outbox holds ${after} bytes, over its limit of ${this.maxBytes}, and only events are left; keeping them (events are never dropped)`,
+      );
+    }
+    return result;
+  }
+
+  private eventMessage(
+    seq: number,
+    stream: string,
+    ts: string,
+    code: string,
+    severity: Severity,
+    message: string,
+    data?: Record<string, unknown>,
+  ): EventMessage {
+    if (!this.siteId) throw new Error('outbox: opened without a site id, cannot record events');
+    return {
+      v: PROTOCOL_VERSION,
+      site: this.siteId,
+      stream,
+      seq,
+      ts,
+      type: 'event',
+      code,
+      severity,
+      message,
+      ...(data ? { data } : {}),
+    };
+  }
+}

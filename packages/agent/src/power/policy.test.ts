@@ -1,0 +1,78 @@
+import t from 'tap';
+import { PowerPolicy, type PolicyEvent } from './policy.js';
+import type { PollResult } from './reading.js';
+
+const opts = { graceSeconds: 60, debounceSeconds: 5, deadtimeSeconds: 15, lowChargePercent: 20, lowRuntimeSeconds: 120, lowPersistSeconds: 3, offPersistSeconds: 30 };
+const ok = (status: string, charge = 90, runtime = 1800): PollResult => ({ contact: 'ok', reading: { flags: status.split(' '), charge, runtimeSec: runtime, loadPct: 10, inputVoltage: 230 } });
+const S = 1000;
+
+/** Feeds (second, result) pairs; returns the event types with their second. */
+function run(p: PowerPolicy, steps: Array<[number, PollResult]>): Array<[number, PolicyEvent]> {
+  const out: Array<[number, PolicyEvent]> = [];
+  for (const [s, r] of steps) for (const e of p.observe(r, s * S)) out.push([s, e]);
+  return out;
+}
+const types = (evs: Array<[number, PolicyEvent]>) => evs.map(([s, e]) => `${s}:${e.type}${e.type === 'shutdown' ? `:${e.reason}` : ''}`);
+
+t.test('on battery within the grace and back: one outage, no shutdown', async (t) => {
+  const p = new PowerPolicy(opts);
+  const evs = run(p, [[0, ok('OL')], [10, ok('OB DISCHRG', 80)], [15, ok('OB', 70)], [30, ok('OL CHRG', 72)], [35, ok('OL')]]);
+  t.same(types(evs), ['15:on-battery', '35:mains-returned']);
+  const o = (evs[1]![1] as Extract<PolicyEvent, { type: 'mains-returned' }>).outage;
+  t.same(o, { start: 10 * S, end: 30 * S, lowestCharge: 70, shutdown: false }, 'from the first OB to the first OL, lowest charge kept');
+});
+
+t.test('past the grace: exactly one shutdown', async (t) => {
+  const p = new PowerPolicy(opts);
+  const evs = run(p, [[0, ok('OL')], [10, ok('OB')], [15, ok('OB')], [69, ok('OB')], [70, ok('OB')], [80, ok('OB')]]);
+  t.same(types(evs), ['15:on-battery', '70:shutdown:grace']);
+  t.equal(p.outage?.shutdown, true);
+});
+
+t.test('flaps shorter than the debounce are ignored', async (t) => {
+  const p = new PowerPolicy(opts);
+  const steps: Array<[number, PollResult]> = [[0, ok('OL')]];
+  for (let s = 2; s < 200; s += 4) steps.push([s, ok('OB')], [s + 2, ok('OL')]);
+  const evs = run(p, steps).filter(([, e]) => e.type !== 'flap-ignored');
+  t.same(types(evs), []);
+  t.ok(p.flapsIgnored > 40);
+});
+
+t.test('OB + LB shuts down after persistSeconds; LB on mains (charging) never does', async (t) => {
+  const p = new PowerPolicy(opts);
+  t.same(types(run(p, [[0, ok('OL LB CHRG', 10)], [100, ok('OL LB', 12)]])), []);
+  t.same(types(run(p, [[101, ok('OB LB', 9)], [103, ok('OB LB', 8)], [104, ok('OB LB', 8)]])), ['104:shutdown:low-battery']);
+  const q = new PowerPolicy(opts);
+  t.same(types(run(q, [[0, ok('OL')], [1, ok('OB LB')], [2, ok('OL')], [10, ok('OL')]])), ['2:flap-ignored'], 'a spurious OB LB shorter than persistSeconds passes');
+  const r = new PowerPolicy(opts);
+  t.same(types(run(r, [[0, ok('OB', 50, 100)], [3, ok('OB', 50, 100)]])), ['3:shutdown:low-battery'], 'runtime under the threshold counts as low');
+});
+
+t.test('FSD: a new one shuts down at once; the old latch on mains after a restart is ignored', async (t) => {
+  const p = new PowerPolicy(opts);
+  t.same(types(run(p, [[0, ok('OL')], [5, ok('FSD OL')]])), ['5:shutdown:fsd']);
+  const q = new PowerPolicy(opts);
+  t.same(types(run(q, [[0, ok('FSD OL')], [5, ok('FSD OL')], [100, ok('FSD OL')]])), ['0:fsd-latched']);
+  const r = new PowerPolicy(opts);
+  t.same(types(run(r, [[0, ok('FSD OB')]])), ['0:shutdown:fsd'], 'FSD seen during an outage counts');
+});
+
+t.test('DEADTIME: lost contact is critical only if last seen on battery; stale is not on battery', async (t) => {
+  const stale: PollResult = { contact: 'stale', message: 'stale' };
+  const gone: PollResult = { contact: 'unreachable', message: 'ECONNREFUSED' };
+  const p = new PowerPolicy(opts);
+  const evs = run(p, [[0, ok('OL')], [1, stale], [10, stale], [16, stale], [30, gone], [40, ok('OL')]]);
+  t.same(types(evs), ['16:contact-lost', '40:contact-restored']);
+  t.equal((evs[0]![1] as Extract<PolicyEvent, { type: 'contact-lost' }>).critical, false);
+  t.equal(p.mains, 'mains', 'never believed on battery');
+  const q = new PowerPolicy(opts);
+  const evq = run(q, [[0, ok('OL')], [1, ok('OB')], [2, gone], [10, gone], [17, gone]]);
+  t.same(types(evq), ['17:contact-lost', '17:shutdown:lost-contact-on-battery'], 'a blip shorter than DEADTIME passes; longer, on battery, is critical');
+});
+
+t.test('an outage open before a reboot is closed when mains is seen, with shutdown kept', async (t) => {
+  const p = new PowerPolicy(opts, { start: 1000, end: null, lowestCharge: 15, shutdown: true });
+  const evs = run(p, [[500, ok('OL', 40)]]);
+  t.same(types(evs), ['500:mains-returned']);
+  t.same((evs[0]![1] as Extract<PolicyEvent, { type: 'mains-returned' }>).outage, { start: 1000, end: 500 * S, lowestCharge: 15, shutdown: true });
+});

@@ -1,0 +1,184 @@
+/**
+ * The power policy as a pure state machine: fed each poll result with its time, it says what
+ * changed and when to shut down. No timers, no I/O, so every rule is unit-tested with made-up clocks.
+ *
+ * Rules (see docs/operations.md, "Power"):
+ * - mains ↔ battery changes count only after holding `debounceSeconds` (flaps are ignored);
+ *   the outage starts at the first OB of the streak and ends at the first OL of the streak.
+ * - shut down when: on battery ≥ grace; OB + low battery (LB, charge or runtime under the
+ *   thresholds) held `persistSeconds`; OFF held `offPersistSeconds`; an FSD we saw being raised.
+ * - an FSD already set when we first see the UPS on mains is upsd's old latch: ignored.
+ * - stale data, a dead driver or a lost upsd are never "on battery": after `deadtimeSeconds`
+ *   they are critical if the last good reading was OB, else a warning (upsmon's DEADTIME).
+ */
+import type { Contact, PollResult, UpsReading } from './reading.js';
+
+export interface PolicyOptions {
+  graceSeconds: number;
+  debounceSeconds: number;
+  deadtimeSeconds: number;
+  lowChargePercent: number;
+  lowRuntimeSeconds: number;
+  lowPersistSeconds: number;
+  offPersistSeconds: number;
+}
+
+export type ShutdownReason = 'grace' | 'low-battery' | 'fsd' | 'ups-off' | 'lost-contact-on-battery';
+
+export interface Outage {
+  start: number;
+  end: number | null;
+  lowestCharge: number | null;
+  shutdown: boolean;
+}
+
+export type PolicyEvent =
+  | { type: 'on-battery'; since: number; reading: UpsReading }
+  | { type: 'mains-returned'; outage: Outage }
+  | { type: 'flap-ignored'; to: 'battery' | 'mains' }
+  | { type: 'fsd-latched' }
+  | { type: 'contact-lost'; contact: Exclude<Contact, 'ok'>; message: string; critical: boolean; since: number }
+  | { type: 'contact-restored'; lostSince: number }
+  | { type: 'shutdown'; reason: ShutdownReason; detail: string };
+
+type Mains = 'mains' | 'battery' | 'unknown';
+
+export class PowerPolicy {
+  mains: Mains = 'unknown';
+  reading: UpsReading | null = null;
+  lastSeenAt: number | null = null;
+  contact: Contact | 'unknown' = 'unknown';
+  contactMessage = '';
+  onBatterySince: number | null = null;
+  outage: Outage | null = null;
+  shuttingDown: ShutdownReason | null = null;
+  flapsIgnored = 0;
+  private candidate: { to: 'battery' | 'mains'; since: number } | null = null;
+  private lowSince: number | null = null;
+  private offSince: number | null = null;
+  private lostSince: number | null = null;
+  private lostReported = false;
+
+  constructor(
+    private readonly o: PolicyOptions,
+    /** An outage still open from before a reboot (persisted): it goes on, with a fresh grace clock. */
+    restored: Outage | null = null,
+  ) {
+    this.outage = restored;
+  }
+
+  get shutdownDueAt(): number | null {
+    return this.mains === 'battery' && this.onBatterySince !== null ? this.onBatterySince + this.o.graceSeconds * 1000 : null;
+  }
+
+  observe(result: PollResult, now: number): PolicyEvent[] {
+    const out: PolicyEvent[] = [];
+    this.contact = result.contact;
+    if (result.contact !== 'ok') {
+      this.contactMessage = result.message;
+      this.lostSince ??= now;
+      if (!this.lostReported && now - this.lostSince >= this.o.deadtimeSeconds * 1000) {
+        this.lostReported = true;
+        const critical = this.reading?.flags.includes('OB') === true;
+        out.push({ type: 'contact-lost', contact: result.contact, message: result.message, critical, since: this.lostSince });
+        if (critical) this.requestShutdown(out, 'lost-contact-on-battery', `contact with the UPS lost for ${this.o.deadtimeSeconds} s while it was last seen on battery`);
+      }
+      return out;
+    }
+    this.contactMessage = '';
+    if (this.lostSince !== null && this.lostReported) out.push({ type: 'contact-restored', lostSince: this.lostSince });
+    this.lostSince = null;
+    this.lostReported = false;
+
+    const prev = this.reading;
+    const r = result.reading;
+    this.reading = r;
+    this.lastSeenAt = now;
+    const flags = new Set(r.flags);
+    const ob = flags.has('OB');
+    const ol = flags.has('OL') && !ob;
+
+    this.trackMains(ob, ol, now, r, out);
+    if (this.outage && this.outage.end === null && r.charge !== null) {
+      this.outage.lowestCharge = Math.min(this.outage.lowestCharge ?? r.charge, r.charge);
+    }
+
+    // FSD: act only on one we saw raised (or one set during an outage); an old latch on mains is ignored.
+    if (flags.has('FSD')) {
+      const raised = prev ? !prev.flags.includes('FSD') : ob;
+      if (raised) this.requestShutdown(out, 'fsd', 'the UPS is in forced shutdown (FSD): the primary or an operator asked every host to go');
+      else if (!prev) out.push({ type: 'fsd-latched' });
+    }
+
+    const low = ob && (flags.has('LB') || (r.charge !== null && r.charge <= this.o.lowChargePercent) || (r.runtimeSec !== null && r.runtimeSec <= this.o.lowRuntimeSeconds));
+    this.lowSince = low ? (this.lowSince ?? now) : null;
+    if (this.lowSince !== null && now - this.lowSince >= this.o.lowPersistSeconds * 1000) {
+      this.requestShutdown(out, 'low-battery', `battery low on battery power (${[flags.has('LB') ? 'LB' : '', r.charge !== null ? `charge ${r.charge}%` : '', r.runtimeSec !== null ? `runtime ${r.runtimeSec} s` : ''].filter(Boolean).join(', ')})`);
+    }
+
+    this.offSince = flags.has('OFF') ? (this.offSince ?? now) : null;
+    if (this.offSince !== null && now - this.offSince >= this.o.offPersistSeconds * 1000) {
+      this.requestShutdown(out, 'ups-off', `the UPS has reported its output OFF for ${this.o.offPersistSeconds} s`);
+    }
+
+    const due = this.shutdownDueAt;
+    if (due !== null && now >= due) {
+      this.requestShutdown(out, 'grace', `on battery for ${Math.round((now - this.onBatterySince!) / 1000)} s, past the grace of ${this.o.graceSeconds} s`);
+    }
+    return out;
+  }
+
+  private trackMains(ob: boolean, ol: boolean, now: number, r: UpsReading, out: PolicyEvent[]): void {
+    const raw: Mains = ob ? 'battery' : ol ? 'mains' : 'unknown';
+    if (raw === 'unknown') return; // OFF, bypass…: keep what we believed
+    if (this.mains === 'unknown') {
+      // The first reading after start: mains is believed at once; battery still has to hold.
+      if (raw === 'mains') {
+        this.mains = 'mains';
+        this.closeOutage(now, out);
+        return;
+      }
+      if (this.outage) return this.enterBattery(now, r, out); // an outage that began before a reboot
+    }
+    if (raw === this.mains) {
+      if (this.candidate) {
+        this.flapsIgnored++;
+        out.push({ type: 'flap-ignored', to: this.candidate.to });
+      }
+      this.candidate = null;
+      return;
+    }
+    if (!this.candidate || this.candidate.to !== raw) this.candidate = { to: raw, since: now };
+    if (now - this.candidate.since < this.o.debounceSeconds * 1000) return;
+    const since = this.candidate.since;
+    this.candidate = null;
+    if (raw === 'battery') this.enterBattery(since, r, out);
+    else {
+      this.mains = 'mains';
+      this.onBatterySince = null;
+      this.closeOutage(since, out);
+    }
+  }
+
+  private enterBattery(since: number, r: UpsReading, out: PolicyEvent[]): void {
+    this.mains = 'battery';
+    this.onBatterySince = since;
+    this.outage ??= { start: since, end: null, lowestCharge: r.charge, shutdown: false };
+    out.push({ type: 'on-battery', since: this.outage.start, reading: r });
+  }
+
+  private closeOutage(end: number, out: PolicyEvent[]): void {
+    this.shuttingDown = null; // mains is back: a later outage may shut down again
+    if (!this.outage) return;
+    const outage = { ...this.outage, end: Math.max(end, this.outage.start) };
+    this.outage = null;
+    out.push({ type: 'mains-returned', outage });
+  }
+
+  private requestShutdown(out: PolicyEvent[], reason: ShutdownReason, detail: string): void {
+    if (this.shuttingDown) return; // exactly one shutdown per outage
+    this.shuttingDown = reason;
+    if (this.outage) this.outage.shutdown = true;
+    out.push({ type: 'shutdown', reason, detail });
+  }
+}

@@ -1,0 +1,67 @@
+import t from 'tap';
+import { readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../testing/fixtures.js';
+import { MasterKey } from './keys.js';
+import { initRepository, openRepository } from './repository.js';
+import { copySnapshots, verifyObjects } from './copy.js';
+import { ShellSource } from './test-helpers.js';
+
+t.test('an interrupted copy leaves nothing that looks complete; running it again completes it', async (t) => {
+  const dir = tempDir(t);
+  const key = MasterKey.generate();
+  const repo = await initRepository(join(dir, 'spool'), { siteId: 'hc-test-01', key });
+  // 9 MB of incompressible data: a snapshot of three objects.
+  const big = await repo.backup(new ShellSource('files', `head -c 9000000 /dev/urandom`, 'chunks'));
+  t.equal(big.objects.length, 3);
+  const small = await repo.backup(new ShellSource('clinic', `printf 'row 1\\nrow 2\\n'`));
+  const small2 = await repo.backup(new ShellSource('clinic', `printf 'row 1\\nrow 2\\nrow 3\\n'`));
+  t.equal(small2.base, small.id);
+
+  const target = join(dir, 'usb');
+  const ac = new AbortController();
+  const err = await copySnapshots(repo.dir, target, {
+    signal: ac.signal,
+    onProgress: (p) => {
+      // Stop inside the big snapshot, once two of its three objects are at the target.
+      if (big.objects.filter((o) => existsSync(join(target, 'objects', o.slice(0, 2), o))).length === 2) ac.abort(new Error('disk unplugged'));
+    },
+  }).then(
+    () => null,
+    (e: unknown) => e as Error,
+  );
+  t.match(err, { message: 'disk unplugged' });
+  const present = readdirSync(join(target, 'snapshots'));
+  t.notOk(present.includes(big.id), 'the interrupted snapshot does not look complete');
+  const partial = await verifyObjects(target);
+  t.equal(partial.snapshots, present.length);
+  t.same(partial.problems, [], 'the snapshots there (copied whole) are complete');
+
+  const res = await copySnapshots(repo.dir, target);
+  t.ok(res.snapshotsCopied.includes(big.id));
+  t.equal(res.snapshotsCopied.length, 3 - present.length);
+  t.ok(res.objectsSkipped >= 2, 'objects copied before the interruption are not copied again');
+  t.same((await verifyObjects(target)).problems, []);
+  const again = await copySnapshots(repo.dir, target);
+  t.same(again.snapshotsCopied, [], 'nothing left to copy');
+
+  // The copy opens with the same key, on its own, and reads the delta through its base.
+  const copy = await openRepository(target, key);
+  const parts: Buffer[] = [];
+  for await (const c of copy.read(small2.id)) parts.push(c as Buffer);
+  t.equal(Buffer.concat(parts).toString(), 'row 1\nrow 2\nrow 3\n');
+  t.same((await copy.verify({ readData: true })).problems, []);
+});
+
+t.test('copying only a delta brings its base; another site\'s disk is refused', async (t) => {
+  const dir = tempDir(t);
+  const repo = await initRepository(join(dir, 'spool'), { siteId: 'hc-test-01', key: MasterKey.generate() });
+  const a = await repo.backup(new ShellSource('clinic', `printf 'a\\nb\\n'`));
+  const b = await repo.backup(new ShellSource('clinic', `printf 'a\\nc\\n'`));
+  const res = await copySnapshots(repo.dir, join(dir, 'peer'), { snapshots: [b.id] });
+  t.same(res.snapshotsCopied, [a.id, b.id], 'base first, then the delta');
+
+  await initRepository(join(dir, 'other'), { siteId: 'hc-test-02', key: MasterKey.generate() });
+  await t.rejects(copySnapshots(repo.dir, join(dir, 'other')), /holds the backups of site "hc-test-02"/);
+  t.notOk(existsSync(join(dir, 'other', 'snapshots', a.id)));
+});

@@ -1,0 +1,85 @@
+/** Applies a delta op stream to its base's token stream, forward only, in bounded memory. */
+import { OpParser, type OpEvent } from './delta-format.js';
+import { RepositoryError } from './errors.js';
+
+const OUT_BATCH_BYTES = 256 * 1024;
+
+class TokenCursor {
+  private batch: Buffer[] = [];
+  private i = 0;
+  private done = false;
+  constructor(private readonly it: AsyncIterator<Buffer[]>) {}
+
+  /** Moves n tokens to `out` (or drops them when out is null). */
+  async take(n: number, out: Buffer[] | null): Promise<void> {
+    while (n > 0) {
+      if (this.i >= this.batch.length) {
+        if (this.done || !(await this.refill())) throw new RepositoryError(`delta refers to ${n} base tokens past the end of its base`, 'corrupt-object');
+        continue;
+      }
+      const k = Math.min(n, this.batch.length - this.i);
+      if (out) for (let j = 0; j < k; j++) out.push(this.batch[this.i + j]!);
+      this.i += k;
+      n -= k;
+    }
+  }
+
+  private async refill(): Promise<boolean> {
+    const r = await this.it.next();
+    if (r.done) {
+      this.done = true;
+      return false;
+    }
+    this.batch = r.value;
+    this.i = 0;
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await this.it.return?.(undefined);
+  }
+}
+
+export async function* applyDelta(base: AsyncIterable<Buffer[]>, ops: AsyncIterable<Buffer>): AsyncGenerator<Buffer[]> {
+  const cursor = new TokenCursor(base[Symbol.asyncIterator]());
+  const parser = new OpParser();
+  let out: Buffer[] = [];
+  let outBytes = 0;
+  const events: OpEvent[] = [];
+  try {
+    for await (const piece of ops) {
+      parser.feed(piece, events);
+      for (const ev of events) {
+        if (ev.op === 'copy') {
+          // In slices, so that a copy of millions of tokens still leaves in bounded batches.
+          for (let left = ev.n; left > 0; ) {
+            const k = Math.min(left, 4096);
+            const from = out.length;
+            await cursor.take(k, out);
+            for (let j = from; j < out.length; j++) outBytes += out[j]!.length;
+            left -= k;
+            if (outBytes >= OUT_BATCH_BYTES) {
+              yield out;
+              out = [];
+              outBytes = 0;
+            }
+          }
+        } else if (ev.op === 'skip') await cursor.take(ev.n, null);
+        else if (ev.op === 'token') {
+          out.push(ev.token);
+          outBytes += ev.token.length;
+        }
+        if (outBytes >= OUT_BATCH_BYTES) {
+          yield out;
+          out = [];
+          outBytes = 0;
+        }
+      }
+      events.length = 0;
+    }
+    parser.finish();
+    if (out.length) yield out;
+  } finally {
+    await cursor.close();
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Deterministic authenticated encryption of one object (docs/repository.md, "Objects"):
+ * plain = method byte ‖ compressed content; nonce = HMAC(nonce-key, plain)[0..12];
+ * stored = nonce ‖ AES-256-GCM(plain) ‖ tag; name = SHA-256(stored).
+ * The same content always gives the same object, so it is stored once.
+ */
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { objectName } from '@sentinela/shared';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import type { Subkeys } from './keys.js';
+import { RepositoryError } from './errors.js';
+
+export const AAD_OBJECT = 'sentinela/v1/object';
+export const AAD_MANIFEST = 'sentinela/v1/manifest';
+/** Most uncompressed bytes one object holds: bounds memory, and a copy resumes object by object. */
+export const MAX_OBJECT_CONTENT = 4 * 1024 * 1024;
+
+const METHOD_NONE = 0;
+const METHOD_BROTLI = 1;
+const brotliCompress = promisify(zlib.brotliCompress);
+const brotliDecompress = promisify(zlib.brotliDecompress);
+
+// One definition of an object's name for the agent and the hub (@sentinela/shared).
+export { objectName };
+
+/**
+ * Compresses (on the libuv pool, so two objects compress at once on two cores) and encrypts.
+ * `quality`: brotli 0–11; full dumps take 3 (fast), small delta objects more.
+ */
+export async function sealObject(keys: Subkeys, content: Uint8Array, aad = AAD_OBJECT, quality = 4): Promise<{ name: string; stored: Buffer }> {
+  const packed = await brotliCompress(content, {
+    params: {
+      [zlib.constants.BROTLI_PARAM_QUALITY]: quality,
+      [zlib.constants.BROTLI_PARAM_LGWIN]: 22,
+      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: content.length,
+    },
+  });
+  // Incompressible content (already compressed files) is stored as is.
+  const plain = packed.length < content.length ? Buffer.concat([Buffer.of(METHOD_BROTLI), packed]) : Buffer.concat([Buffer.of(METHOD_NONE), content]);
+  const stored = encrypt(keys, plain, aad);
+  return { name: objectName(stored), stored };
+}
+
+export function encrypt(keys: Subkeys, plain: Uint8Array, aad: string): Buffer {
+  const nonce = createHmac('sha256', keys.nonceKey).update(plain).digest().subarray(0, 12);
+  const cipher = createCipheriv('aes-256-gcm', keys.objectKey, nonce);
+  cipher.setAAD(Buffer.from(aad));
+  const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+  return Buffer.concat([nonce, body, cipher.getAuthTag()]);
+}
+
+/** Throws `corrupt-object` when authentication fails (tampering, or another site's key). */
+export function decrypt(keys: Subkeys, stored: Uint8Array, aad: string, what: string): Buffer {
+  if (stored.length < 12 + 16 + 1) throw new RepositoryError(`${what} is truncated (${stored.length} bytes)`, 'corrupt-object');
+  const buf = Buffer.from(stored.buffer, stored.byteOffset, stored.length);
+  const decipher = createDecipheriv('aes-256-gcm', keys.objectKey, buf.subarray(0, 12));
+  decipher.setAAD(Buffer.from(aad));
+  decipher.setAuthTag(buf.subarray(buf.length - 16));
+  try {
+    return Buffer.concat([decipher.update(buf.subarray(12, buf.length - 16)), decipher.final()]);
+  } catch {
+    throw new RepositoryError(`${what} fails authentication: it was altered, or it was written with another key`, 'corrupt-object');
+  }
+}
+
+export async function openObject(keys: Subkeys, stored: Uint8Array, aad: string, what: string): Promise<Buffer> {
+  return unpack(decrypt(keys, stored, aad, what), what);
+}
+
+export async function unpack(plain: Buffer, what: string): Promise<Buffer> {
+  const method = plain[0];
+  if (method === METHOD_NONE) return plain.subarray(1);
+  if (method === METHOD_BROTLI) {
+    try {
+      return await brotliDecompress(plain.subarray(1));
+    } catch (err) {
+      throw new RepositoryError(`${what} does not decompress: ${(err as Error).message}`, 'corrupt-object');
+    }
+  }
+  throw new RepositoryError(`${what} uses unknown compression method ${method}`, 'corrupt-object');
+}

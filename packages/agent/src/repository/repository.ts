@@ -1,0 +1,195 @@
+/** The repository opened with the site's key (api.ts): backup, list, read, verify, forget, prune. */
+import { Readable } from 'node:stream';
+import { existsSync } from 'node:fs';
+import type { SnapshotManifest } from '@sentinela/shared';
+import type { Source } from '../sources/source.js';
+import type { BackupOptions, ForgetResult, OnProgress, PruneResult, Repository, RetentionPolicy, VerifyProblem, VerifyReport } from './api.js';
+import { runBackup } from './backup.js';
+import { RepositoryError } from './errors.js';
+import type { MasterKey, Subkeys } from './keys.js';
+import { byTime, openManifest } from './manifests.js';
+import { AAD_OBJECT, openObject } from './objects.js';
+import { readContent, type ChainContext } from './reader.js';
+import { selectKept } from './retention.js';
+import { sha256, Store, type RepoMeta } from './store.js';
+import { join } from 'node:path';
+
+/** Creates the repository (or opens it when it already exists for this site and key). */
+export async function initRepository(dir: string, opts: { siteId: string; key: MasterKey }): Promise<SentinelaRepository> {
+  const store = new Store(dir);
+  if (existsSync(join(dir, 'sentinela-repo.json'))) {
+    const repo = await openRepository(dir, opts.key);
+    if (repo.siteId !== opts.siteId)
+      throw new RepositoryError(`${dir} already holds the backups of site "${repo.siteId}", not "${opts.siteId}"`, 'wrong-site');
+    return repo;
+  }
+  const keys = opts.key.subkeys();
+  const meta = await store.create({ site: opts.siteId, keyId: keys.keyId });
+  return new SentinelaRepository(store, meta, keys);
+}
+
+export async function openRepository(dir: string, key: MasterKey): Promise<SentinelaRepository> {
+  const store = new Store(dir);
+  const meta = await store.readMeta();
+  const keys = key.subkeys();
+  if (meta.keyId !== keys.keyId)
+    throw new RepositoryError(
+      `the repository at ${dir} belongs to site "${meta.site}" and this key does not open it (key id ${keys.keyId.slice(0, 8)}…, the repository's is ${meta.keyId.slice(0, 8)}…): use that site's key or its recovery code`,
+      'wrong-key',
+    );
+  return new SentinelaRepository(store, meta, keys);
+}
+
+export class SentinelaRepository implements Repository {
+  readonly dir: string;
+  readonly id: string;
+  readonly siteId: string;
+
+  constructor(
+    readonly store: Store,
+    readonly meta: RepoMeta,
+    private readonly keys: Subkeys,
+  ) {
+    this.dir = store.dir;
+    this.id = meta.id;
+    this.siteId = meta.site;
+  }
+
+  async manifest(id: string): Promise<SnapshotManifest> {
+    return openManifest(this.keys, await this.store.readEnvelope(id));
+  }
+
+  private chain(onBytes?: (n: number) => void): ChainContext {
+    return { store: this.store, keys: this.keys, manifest: (id) => this.manifest(id), ...(onBytes ? { onBytes } : {}) };
+  }
+
+  async backup(source: Source, opts: BackupOptions = {}): Promise<SnapshotManifest> {
+    return runBackup({ ...this.chain(), site: this.siteId, history: (name) => this.snapshots({ source: name }) }, source, opts);
+  }
+
+  /** Unreadable manifests are left out here (verify names them), so one bad file never stops backups. */
+  async snapshots(filter: { source?: string } = {}): Promise<SnapshotManifest[]> {
+    const out: SnapshotManifest[] = [];
+    for (const id of await this.store.snapshotIds()) {
+      const m = await this.manifest(id).catch(() => null);
+      if (m && (!filter.source || m.source === filter.source)) out.push(m);
+    }
+    return out.sort(byTime);
+  }
+
+  read(snapshotId: string, opts: { onProgress?: OnProgress } = {}): Readable {
+    const self = this;
+    async function* content(): AsyncGenerator<Buffer> {
+      const m = await self.manifest(snapshotId);
+      const hash = sha256();
+      let done = 0;
+      let lastReport = 0;
+      for await (const buf of readContent(self.chain(), m)) {
+        hash.update(buf);
+        done += buf.length;
+        if (opts.onProgress && done - lastReport >= 8 * 1024 * 1024) {
+          opts.onProgress({ phase: 'reading', doneBytes: done, totalBytes: m.content.bytes });
+          lastReport = done;
+        }
+        yield buf;
+      }
+      const got = hash.digest('hex');
+      if (got !== m.content.sha256 || done !== m.content.bytes)
+        throw new RepositoryError(`snapshot ${snapshotId} reads back different from what was backed up (${done} bytes, sha256 ${got.slice(0, 12)}…; expected ${m.content.bytes} bytes, ${m.content.sha256.slice(0, 12)}…)`, 'content-mismatch');
+      opts.onProgress?.({ phase: 'reading', doneBytes: done, totalBytes: m.content.bytes });
+    }
+    return Readable.from(content(), { objectMode: false });
+  }
+
+  async verify(opts: { readData: boolean; onProgress?: OnProgress }): Promise<VerifyReport> {
+    const problems: VerifyProblem[] = [];
+    const manifests: SnapshotManifest[] = [];
+    const ids = await this.store.snapshotIds();
+    for (const id of ids) {
+      try {
+        const m = await this.manifest(id);
+        if (m.site !== this.siteId) problems.push({ kind: 'bad-manifest', item: id, detail: `belongs to site "${m.site}", not "${this.siteId}"` });
+        manifests.push(m);
+      } catch (err) {
+        problems.push({ kind: 'bad-manifest', item: id, detail: (err as Error).message });
+      }
+    }
+    const known = new Set(ids);
+    for (const m of manifests) if (m.base && !known.has(m.base)) problems.push({ kind: 'missing-base', item: m.id, detail: `its base ${m.base} is not in the repository` });
+    const names = [...new Set(manifests.flatMap((m) => m.objects))];
+    let bytesRead = 0;
+    let done = 0;
+    for (const name of names) {
+      opts.onProgress?.({ phase: opts.readData ? 'reading objects' : 'checking objects', doneBytes: bytesRead, doneItems: done, totalItems: names.length });
+      done++;
+      if (!opts.readData) {
+        if (!(await this.store.has(name))) problems.push({ kind: 'missing-object', item: name, detail: `referenced by ${usedBy(manifests, name)}` });
+        continue;
+      }
+      try {
+        const stored = await this.store.get(name);
+        bytesRead += stored.length;
+        await openObject(this.keys, stored, AAD_OBJECT, `object ${name}`);
+      } catch (err) {
+        const kind = err instanceof RepositoryError ? err.code : 'io-error';
+        problems.push({ kind, item: name, detail: `${(err as Error).message}; used by ${usedBy(manifests, name)}` });
+      }
+    }
+    if (opts.readData && problems.length === 0) {
+      // The newest snapshot of each source, rebuilt through its whole chain: proves the restore path end to end.
+      const newest = new Map<string, SnapshotManifest>();
+      for (const m of manifests.sort(byTime)) newest.set(m.source, m);
+      for (const m of newest.values()) {
+        opts.onProgress?.({ phase: `rebuilding ${m.id}`, doneBytes: bytesRead, doneItems: done, totalItems: names.length });
+        try {
+          for await (const _ of this.read(m.id)) void _;
+        } catch (err) {
+          problems.push({ kind: err instanceof RepositoryError ? err.code : 'content-mismatch', item: m.id, detail: (err as Error).message });
+        }
+      }
+    }
+    return { snapshots: manifests.length, objects: names.length, bytesRead, problems };
+  }
+
+  async forget(policy: RetentionPolicy, opts: { dryRun?: boolean } = {}): Promise<ForgetResult> {
+    const all = await this.snapshots();
+    const keep = selectKept(all, policy);
+    const removed = all.filter((m) => !keep.has(m.id)).map((m) => m.id);
+    // Deltas first, bases after: an interruption never leaves a delta without its base.
+    if (!opts.dryRun) for (const id of [...removed].reverse()) await this.store.removeSnapshot(id);
+    return { kept: all.filter((m) => keep.has(m.id)).map((m) => m.id), removed };
+  }
+
+  async prune(opts: { graceMs?: number } = {}): Promise<PruneResult> {
+    return pruneStore(this.store, opts.graceMs);
+  }
+}
+
+function usedBy(manifests: SnapshotManifest[], name: string): string {
+  const ids = manifests.filter((m) => m.objects.includes(name)).map((m) => m.id);
+  return ids.length ? `snapshot ${ids.join(', ')}` : 'no snapshot';
+}
+
+/**
+ * Deletes objects no snapshot file references. Keyless (envelopes list their objects). Objects
+ * younger than the grace period are spared: they may belong to a backup or copy still running.
+ */
+export async function pruneStore(store: Store, graceMs = 6 * 3600 * 1000): Promise<PruneResult> {
+  const referenced = new Set<string>();
+  for (const id of await store.snapshotIds()) {
+    // A damaged envelope stops prune: its objects cannot be told apart from garbage.
+    const env = await store.readEnvelope(id);
+    for (const o of env.objects) referenced.add(o);
+  }
+  let removedObjects = 0;
+  let freedBytes = 0;
+  const now = Date.now();
+  for (const o of await store.listObjects()) {
+    if (referenced.has(o.name) || now - o.mtimeMs < graceMs) continue;
+    await store.removeObject(o.name);
+    removedObjects++;
+    freedBytes += o.size;
+  }
+  await store.removeTempFiles(Math.max(graceMs, 0));
+  return { removedObjects, freedBytes };
+}

@@ -1,0 +1,118 @@
+/**
+ * Alert rules as pure functions: given what the hub knows about a site now, which alerts
+ * should be open. The engine diffs that against the open alerts (raise, update, clear).
+ */
+import type { HubConfig } from '@sentinela/shared';
+import type { BackupSummary, PowerSummary } from '../console/sections.js';
+
+export const RULES = ['silent', 'backup-rpo', 'on-battery', 'low-disk', 'no-usb', 'verify-failed', 'cert-expiry', 'flapping'] as const;
+export type Rule = (typeof RULES)[number];
+export type Severity = 'info' | 'warning' | 'critical';
+
+export interface Wanted {
+  rule: Rule;
+  severity: Severity;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+export interface SiteFacts {
+  lastSeenAt: string | null;
+  /** The latest status is recent: a site draining an old backlog must not raise alerts about the past. */
+  statusFresh: boolean;
+  power: PowerSummary | null;
+  backups: BackupSummary | null;
+  fullest: { mount: string; usePct: number } | null;
+  /** Births (connections) within the flap window. */
+  connectsInWindow: number;
+  /** Alerts of other rules raised within the flap window. */
+  raisedInWindow: number;
+}
+
+const hours = (ms: number) => Math.round(ms / 360_000) / 10;
+
+export function evaluateSite(f: SiteFacts, cfg: HubConfig['alerts'], now: number): Wanted[] {
+  const out: Wanted[] = [];
+  const flapping = f.connectsInWindow > cfg.flapConnects || f.raisedInWindow >= cfg.flapConnects;
+  if (flapping) {
+    out.push({
+      rule: 'flapping',
+      severity: 'warning',
+      message: `unstable: ${f.connectsInWindow} connections and ${f.raisedInWindow} alerts in ${cfg.flapWindowMinutes} min; other alerts of this site are held until it settles`,
+      data: { connects: f.connectsInWindow, alerts: f.raisedInWindow },
+    });
+  }
+  if (f.lastSeenAt) {
+    const silentMs = now - Date.parse(f.lastSeenAt);
+    if (silentMs > cfg.silentAfterMinutes * 60_000) {
+      out.push({ rule: 'silent', severity: silentMs > 86_400_000 ? 'critical' : 'warning', message: `no message for ${hours(silentMs)} h (since ${f.lastSeenAt})`, data: { since: f.lastSeenAt } });
+    }
+  }
+  if (!f.statusFresh) return flapping ? out.filter((w) => w.rule === 'flapping' || w.rule === 'silent') : out;
+  if (f.power?.onBattery) {
+    const low = f.power.state === 'low-battery' || f.power.state === 'shutting-down';
+    out.push({
+      rule: 'on-battery',
+      severity: low ? 'critical' : 'warning',
+      message: `on UPS battery${f.power.onBatterySince ? ` since ${f.power.onBatterySince}` : ''}${f.power.charge !== null ? `, charge ${f.power.charge}%` : ''}${low ? ' (low battery)' : ''}`,
+      data: { state: f.power.state, charge: f.power.charge },
+    });
+  }
+  if (f.fullest && f.fullest.usePct >= cfg.lowDiskPct) {
+    out.push({
+      rule: 'low-disk',
+      severity: f.fullest.usePct >= 97 ? 'critical' : 'warning',
+      message: `disk ${f.fullest.mount} is ${f.fullest.usePct}% full`,
+      data: { mount: f.fullest.mount, usePct: f.fullest.usePct },
+    });
+  }
+  const b = f.backups;
+  if (b) {
+    const rpoMs = cfg.rpoHours * 3_600_000;
+    if (b.sources.length > 0 && (!b.localAt || now - Date.parse(b.localAt) > rpoMs)) {
+      const age = b.localAt ? now - Date.parse(b.localAt) : null;
+      out.push({
+        rule: 'backup-rpo',
+        severity: age === null || age > 24 * 3_600_000 ? 'critical' : 'warning',
+        message: b.localAt ? `last good backup ${hours(age!)} h ago, older than the RPO of ${cfg.rpoHours} h` : 'no complete backup yet',
+        data: { lastAt: b.localAt },
+      });
+    }
+    const failed = b.sources.filter((s) => s.lastFailure);
+    if (failed.length > 0) {
+      out.push({
+        rule: 'verify-failed',
+        severity: 'critical',
+        message: `backup or verification failed: ${failed.map((s) => `${s.name}: ${s.lastFailure!.error}`).join('; ')}`.slice(0, 500),
+        data: { sources: failed.map((s) => s.name) },
+      });
+    }
+    const lastUsb = b.usbLastAttachedAt ? Date.parse(b.usbLastAttachedAt) : null;
+    if (b.usbAttached === false && (lastUsb === null || now - lastUsb > cfg.noUsbDays * 86_400_000)) {
+      out.push({
+        rule: 'no-usb',
+        severity: 'warning',
+        message: lastUsb === null ? 'no USB backup disk has ever been attached' : `no USB backup disk attached since ${b.usbLastAttachedAt}`,
+        data: { lastAttachedAt: b.usbLastAttachedAt },
+      });
+    }
+  }
+  // While a site flaps, hold the rest: one alert, not fifty (open ones stay until they clear).
+  return flapping ? out.filter((w) => w.rule === 'flapping' || w.rule === 'silent') : out;
+}
+
+/** Certificates of the hub itself (MQTT and HTTPS listeners). */
+export function evaluateCerts(certs: Array<{ file: string; validTo: number }>, cfg: HubConfig['alerts'], now: number): Wanted[] {
+  const near = certs.filter((c) => c.validTo - now < cfg.certExpiryDays * 86_400_000).sort((a, b) => a.validTo - b.validTo);
+  if (near.length === 0) return [];
+  const first = near[0]!;
+  const expired = first.validTo <= now;
+  return [
+    {
+      rule: 'cert-expiry',
+      severity: expired ? 'critical' : 'warning',
+      message: `${expired ? 'expired' : 'expires'} ${new Date(first.validTo).toISOString()}: ${near.map((c) => c.file).join(', ')}`,
+      data: { files: near.map((c) => c.file), validTo: new Date(first.validTo).toISOString() },
+    },
+  ];
+}

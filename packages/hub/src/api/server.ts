@@ -1,0 +1,57 @@
+/** The HTTP side of the hub: health, metrics, the JSON API and the console. */
+import { readFileSync } from 'node:fs';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { HubConfig, Logger } from '@sentinela/shared';
+import type { Db } from '../store/db.js';
+import type { HubMetrics } from '../metrics.js';
+import { consoleRoutes } from './console.js';
+import { enrollRoutes, type EnrollOptions } from './enroll.js';
+import { healthRoutes } from './health.js';
+import { siteRoutes } from './sites.js';
+import type { ConsoleService } from '../console/service.js';
+import { alertRoutes } from './alert-routes.js';
+import { fleetRoutes } from './fleet-routes.js';
+import { sessionRoutes } from './session-routes.js';
+import { siteDetailRoutes } from './site-detail-routes.js';
+import { userRoutes } from './user-routes.js';
+
+export interface ApiOptions extends EnrollOptions {
+  config: HubConfig;
+  db: Db;
+  logger: Logger;
+  metrics: HubMetrics;
+  /** The console's fleet cache, alert engine and live stream. */
+  console: ConsoleService;
+}
+
+/** Per-request lines at debug (Prometheus scrapes would flood journald); errors keep their level. */
+class QuietRequests extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ method: request.method, url: request.url }, 'incoming request');
+  }
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) reply.log.error({ err: error, url: request.url, statusCode: reply.statusCode }, `request ${request.method} ${request.url} failed: ${error.message}`);
+    else reply.log.debug({ url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request completed');
+  }
+}
+
+export function buildApi(opts: ApiOptions): FastifyInstance {
+  const { config, db } = opts;
+  const tls = config.http.tls;
+  const app = Fastify({
+    loggerInstance: opts.logger.child({ component: 'http' }),
+    logController: new QuietRequests(),
+    bodyLimit: 64 * 1024,
+    ...(tls ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {}),
+  }) as unknown as FastifyInstance;
+  healthRoutes(app, db, opts.metrics);
+  siteRoutes(app, db, config);
+  enrollRoutes(app, db, opts);
+  consoleRoutes(app, db, config);
+  sessionRoutes(app, db, config, opts.console.throttle);
+  fleetRoutes(app, db, opts.console);
+  siteDetailRoutes(app, db);
+  alertRoutes(app, db, opts.console);
+  userRoutes(app, db);
+  return app;
+}

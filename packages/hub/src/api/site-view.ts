@@ -1,0 +1,79 @@
+/** What the API and the console say about a site, computed from its row. */
+import type { HubConfig } from '@sentinela/shared';
+import type { SiteRow, StreamRow } from '../store/sites.js';
+
+export const SITE_STATES = ['online', 'stale', 'offline', 'never-seen'] as const;
+export type SiteState = (typeof SITE_STATES)[number];
+
+/**
+ * never-seen: no message ever. offline: a death (or the hub restarted and the agent has not
+ * reconnected), or silent longer than offlineAfterSeconds. stale: silent longer than
+ * staleAfterSeconds. online: otherwise.
+ */
+export function siteState(row: Pick<SiteRow, 'last_seen_at' | 'connected'>, sites: HubConfig['sites'], now = Date.now()): SiteState {
+  if (!row.last_seen_at) return 'never-seen';
+  const ageSec = (now - Date.parse(row.last_seen_at)) / 1000;
+  if (!row.connected || ageSec > sites.offlineAfterSeconds) return 'offline';
+  if (ageSec > sites.staleAfterSeconds) return 'stale';
+  return 'online';
+}
+
+function parse(json: string | null): Record<string, unknown> | null {
+  if (!json) return null;
+  try {
+    return JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+export interface Backlog {
+  pending: number;
+  pendingBytes: number;
+  oldestTs: string | null;
+  thinned: number;
+  /** Which message the numbers come from. */
+  source: 'status' | 'birth';
+  at: string;
+}
+
+/** The agent's outbox backlog from whichever is newer (by the agent's own clock): the latest status or the birth. */
+function backlogOf(status: Record<string, unknown> | null, birth: Record<string, unknown> | null): Backlog | null {
+  const candidates: Backlog[] = [];
+  for (const [source, m] of [['status', status], ['birth', birth]] as const) {
+    const o = m?.outbox as Record<string, unknown> | undefined;
+    if (o && typeof o.pending === 'number' && typeof m?.ts === 'string') {
+      candidates.push({
+        pending: o.pending,
+        pendingBytes: Number(o.pendingBytes ?? 0),
+        oldestTs: typeof o.oldestTs === 'string' ? o.oldestTs : null,
+        thinned: Number(o.thinned ?? 0),
+        source,
+        at: m.ts,
+      });
+    }
+  }
+  candidates.sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
+  return candidates[0] ?? null;
+}
+
+export function siteView(row: SiteRow, streams: StreamRow[], sites: HubConfig['sites'], now = Date.now()) {
+  const status = parse(row.last_status_json);
+  const birth = parse(row.birth_json);
+  return {
+    id: row.id,
+    name: row.name,
+    province: row.province,
+    state: siteState(row, sites, now),
+    connected: row.connected === 1,
+    lastSeenAt: row.last_seen_at,
+    enrolledAt: row.enrolled_at,
+    agentVersion: row.agent_version,
+    latestStatus: status,
+    backlog: backlogOf(status, birth),
+    messagesReceived: streams.reduce((n, s) => n + s.received_count, 0),
+    missing: streams.reduce((n, s) => n + (s.max_seq - s.received_count), 0),
+    gaps: streams.map((s) => ({ stream: s.stream, maxSeq: s.max_seq, received: s.received_count, missing: s.max_seq - s.received_count, lastAt: s.last_at })),
+  };
+}
+export type SiteView = ReturnType<typeof siteView>;

@@ -1,0 +1,75 @@
+/** GET /api/v1/sites, /api/v1/sites/:id and /api/v1/sites/:id/events (viewer: bearer token or console session). */
+import type { FastifyInstance } from 'fastify';
+import type { HubConfig } from '@sentinela/shared';
+import type { Db } from '../store/db.js';
+import { getSite, latestEvents, listSites, siteStreams } from '../store/sites.js';
+import { requireRole } from './access.js';
+import { authHeader, errorSchema, siteIdParams, siteSchema } from './schemas.js';
+import { siteView } from './site-view.js';
+
+export function siteRoutes(app: FastifyInstance, db: Db, config: HubConfig): void {
+  const preHandler = requireRole(db, 'viewer');
+
+  app.get(
+    '/api/v1/sites',
+    {
+      preHandler,
+      schema: {
+        headers: authHeader,
+        response: { 200: { type: 'object', properties: { sites: { type: 'array', items: siteSchema } } }, 401: errorSchema },
+      },
+    },
+    async () => {
+      const now = Date.now();
+      return { sites: listSites(db).map((row) => siteView(row, siteStreams(db, row.id), config.sites, now)) };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/sites/:id',
+    { preHandler, schema: { headers: authHeader, params: siteIdParams, response: { 200: siteSchema, 401: errorSchema, 404: errorSchema } } },
+    async (req, reply) => {
+      const row = getSite(db, req.params.id);
+      if (!row) return reply.code(404).send({ error: `there is no site ${req.params.id}` });
+      return siteView(row, siteStreams(db, row.id), config.sites);
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { limit: number } }>(
+    '/api/v1/sites/:id/events',
+    {
+      preHandler,
+      schema: {
+        headers: authHeader,
+        params: siteIdParams,
+        querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } } },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              siteId: { type: 'string' },
+              events: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  additionalProperties: true,
+                  properties: { stream: { type: 'string' }, seq: { type: 'integer' }, ts: { type: 'string' }, receivedAt: { type: 'string' } },
+                },
+              },
+            },
+          },
+          401: errorSchema,
+          404: errorSchema,
+        },
+      },
+    },
+    async (req, reply) => {
+      if (!getSite(db, req.params.id)) return reply.code(404).send({ error: `there is no site ${req.params.id}` });
+      const events = latestEvents(db, req.params.id, req.query.limit).map((e) => ({
+        ...(JSON.parse(e.payload) as Record<string, unknown>),
+        receivedAt: e.received_at,
+      }));
+      return { siteId: req.params.id, events };
+    },
+  );
+}

@@ -1,0 +1,52 @@
+/** The hub's off-site backups: store, escrow key, sync receiver, API routes and the periodic verify + retention. */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { HubConfig, Logger } from '@sentinela/shared';
+import type { Db } from '../store/db.js';
+import { loadOrCreateEscrowKey, type EscrowKeyPair } from './escrow.js';
+import { SyncReceiver } from './receiver.js';
+import { applyRetention, verifySite } from './retention.js';
+import { backupRoutes } from './routes.js';
+import { HubBackupStore } from './store.js';
+
+export interface HubBackups {
+  store: HubBackupStore;
+  receiver: SyncReceiver;
+  escrow: EscrowKeyPair;
+  routes(app: FastifyInstance): void;
+  /** Retention then keyless verify of every site (also run every backups.verifyEveryHours). */
+  maintain(): Promise<void>;
+  close(): void;
+}
+
+export function startBackups(config: HubConfig, db: Db, logger: Logger): HubBackups {
+  const log = logger.child({ component: 'backups' });
+  const store = new HubBackupStore(config.dataDir);
+  const escrow = loadOrCreateEscrowKey(config.dataDir);
+  const receiver = new SyncReceiver({ db, store, escrow, config: config.backups, logger, maxPayloadBytes: config.mqtt.maxPayloadBytes });
+  const maintain = async () => {
+    const sites = (await readdir(join(config.dataDir, 'backups')).catch(() => [] as string[])).filter((s) => !s.startsWith('.'));
+    for (const site of sites) {
+      try {
+        const r = await applyRetention(db, store, site, config.backups.keepLast);
+        const v = await verifySite(db, store, site);
+        const level = v.problems.length ? 'error' : 'info';
+        log[level]({ site, forgotten: r.forgotten.length, pruned: r.prunedObjects, problems: v.problems.slice(0, 5) }, `off-site store of site ${site}: ${v.snapshots} snapshots, ${v.objects} objects verified, ${v.problems.length} problems`);
+      } catch (err) {
+        log.error({ site, err: (err as Error).message }, `off-site store of site ${site}: maintenance failed: ${(err as Error).message}`);
+      }
+    }
+  };
+  const hours = config.backups.verifyEveryHours;
+  const timer = hours > 0 ? setInterval(() => void maintain(), hours * 3600 * 1000) : null;
+  timer?.unref();
+  return {
+    store,
+    receiver,
+    escrow,
+    routes: (app) => backupRoutes(app, db, config.dataDir, store, escrow),
+    maintain,
+    close: () => timer && clearInterval(timer),
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * What the hub knows about a site, as one JSON document: exported when the hub holds no off-site
+ * copy of the snapshot asked for, so that the restorer still learns what to restore and from where.
+ */
+import type { Db } from '../store/db.js';
+import { latestEvents, type SiteRow } from '../store/sites.js';
+import { parseJson } from '../console/sections.js';
+
+export function siteBundle(db: Db, site: SiteRow, snapshot: unknown, exportedBy: string): string {
+  return JSON.stringify(
+    {
+      kind: 'sentinela-site-bundle',
+      version: 1,
+      exportedAt: new Date().toISOString(),
+      exportedBy,
+      site: { id: site.id, name: site.name, province: site.province, agentVersion: site.agent_version, lastSeenAt: site.last_seen_at },
+      snapshot,
+      offsiteCopy: null,
+      note: 'This hub holds no off-site copy of this snapshot: restore from the USB disk or the secondary server (see the restore instructions page). This bundle holds what the hub knows about the site.',
+      latestStatus: parseJson(site.last_status_json),
+      birth: parseJson(site.birth_json),
+      events: latestEvents(db, site.id, 1000).map((e) => ({ ...(JSON.parse(e.payload) as object), receivedAt: e.received_at })),
+    },
+    null,
+    2,
+  );
+}

@@ -1,0 +1,203 @@
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { downTopic, encodeUp, upTopic } from '@sentinela/shared';
+import { birth, collect, connect, connectSite, death, enrolSite, event, sleep, startTestHub, status, STREAM, tempDir } from '../test-support/harness.js';
+
+t.test('authentication', async (t) => {
+  const { hub, db, logs } = await startTestHub(t);
+  const password = enrolSite(db, 'hf-0001');
+
+  const ok = await connectSite(t, hub.mqttPort, 'hf-0001', password);
+  t.ok(ok.connected, 'right password connects');
+
+  await t.rejects(connectSite(t, hub.mqttPort, 'hf-0001', 'wrong'), /Bad username or password/i, 'wrong password refused');
+  const wrong = await logs.waitFor(/refused: wrong password/);
+  t.match(wrong.msg, /site hf-0001 from 127\.0\.0\.1/, 'logged with the site and address');
+
+  await t.rejects(connectSite(t, hub.mqttPort, 'hf-9999', password), /Bad username or password/i, 'unknown site refused');
+  await logs.waitFor(/hf-9999 from .* refused: unknown site/);
+
+  await t.rejects(connect(t, hub.mqttPort, { clientId: 'other-id', username: 'hf-0001', password }), /Identifier rejected/i, 'client id mismatch refused');
+  await logs.waitFor(/client id "other-id" must equal the site id/);
+
+  await t.rejects(connect(t, hub.mqttPort, { clientId: 'hf-0001' }), /Bad username or password/i, 'anonymous refused');
+  await logs.waitFor(/anonymous clients are not allowed/);
+  t.ok(ok.connected, 'the legitimate client is still connected');
+});
+
+t.test('publish: ingest, ack after commit, idempotent', async (t) => {
+  const { hub, db } = await startTestHub(t);
+  const pw = enrolSite(db, 'hf-0001');
+  const c = await connectSite(t, hub.mqttPort, 'hf-0001', pw);
+  const acks = await collect(c, downTopic('hf-0001', 'ack'));
+  await c.publishAsync(upTopic('hf-0001', 'birth'), encodeUp(birth('hf-0001', 7)), { qos: 1 });
+  for (const seq of [1, 2, 3]) await c.publishAsync(upTopic('hf-0001', 'status'), encodeUp(status('hf-0001', seq)), { qos: 1 });
+  const seen = new Set<number>();
+  while (seen.size < 3) {
+    const ack = await acks.next();
+    t.equal(ack.type, 'ack');
+    t.equal(ack.stream, STREAM);
+    for (const [a, b] of ack.acked) for (let s = a; s <= b; s++) {
+      // Ack only after commit: every acked seq is already a row.
+      t.ok(db.prepare('SELECT 1 FROM messages WHERE site_id = ? AND stream = ? AND seq = ?').get('hf-0001', STREAM, s), `seq ${s} stored before its ack`);
+      seen.add(s);
+    }
+  }
+  // The same seq again: one row, acked again.
+  await c.publishAsync(upTopic('hf-0001', 'status'), encodeUp(status('hf-0001', 2)), { qos: 1 });
+  const again = await acks.next();
+  t.same(again.acked, [[2, 2]], 'duplicate acked again');
+  t.equal((db.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number }).n, 3, 'one row per seq');
+  const site = db.prepare('SELECT connected, bd_seq, agent_version, last_seen_at FROM sites WHERE id = ?').get('hf-0001') as Record<string, unknown>;
+  t.equal(site.connected, 1);
+  t.equal(site.bd_seq, 7);
+  t.equal(site.agent_version, '0.1.0');
+  t.ok(site.last_seen_at);
+});
+
+t.test('ACL: publishing and subscribing under another site', async (t) => {
+  const { hub, db, logs } = await startTestHub(t);
+  const pwA = enrolSite(db, 'hf-000a');
+  const pwB = enrolSite(db, 'hf-000b');
+  const b = await connectSite(t, hub.mqttPort, 'hf-000b', pwB);
+  const a = await connectSite(t, hub.mqttPort, 'hf-000a', pwA);
+
+  // Subscribing to B's down topic: SUBACK 128, connection kept.
+  const err = await a.subscribeAsync(downTopic('hf-000b', 'ack'), { qos: 1 }).then(
+    () => null,
+    (e: { packet?: { granted?: number[] } }) => e,
+  );
+  t.same(err?.packet?.granted, [128], 'subscription refused with SUBACK 128');
+  t.same((await a.subscribeAsync(downTopic('hf-000a', 'ack'), { qos: 1 }))[0]?.qos, 1, 'its own down topic is allowed');
+  await logs.waitFor(/site hf-000a tried to subscribe to "sentinela\/v1\/site\/hf-000b\/down\/ack"/);
+  t.ok(a.connected, 'a refused subscription does not disconnect');
+
+  // Publishing under B: refused, logged, connection closed, nothing stored.
+  const closed = new Promise<void>((r) => a.once('close', () => r()));
+  a.publish(upTopic('hf-000b', 'status'), encodeUp(status('hf-000b', 1)), { qos: 1 });
+  await closed;
+  const line = await logs.waitFor(/site hf-000a tried to publish to site hf-000b's topic/);
+  t.match(line.msg, /sentinela\/v1\/site\/hf-000b\/up\/status; refused; connection closed/);
+  await sleep(50);
+  t.equal((db.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number }).n, 0, 'nothing stored');
+  t.ok(b.connected, 'the other site is unaffected');
+});
+
+t.test('malformed and schema-invalid payloads refused, the site stays connected', async (t) => {
+  const { hub, db, logs } = await startTestHub(t);
+  const pw = enrolSite(db, 'hf-0001');
+  const pw2 = enrolSite(db, 'hf-0002');
+  const c = await connectSite(t, hub.mqttPort, 'hf-0001', pw);
+  const acks = await collect(c, downTopic('hf-0001', 'ack'));
+
+  await c.publishAsync(upTopic('hf-0001', 'status'), Buffer.from('{not json'), { qos: 1 });
+  const notJson = await logs.waitFor(/refused a message from site hf-0001 on sentinela\/v1\/site\/hf-0001\/up\/status: payload is not JSON/);
+  t.equal(notJson.reason, 'not-json');
+
+  const bad = { ...status('hf-0001', 5), host: { hostname: 'x' } };
+  await c.publishAsync(upTopic('hf-0001', 'status'), Buffer.from(JSON.stringify(bad)), { qos: 1 });
+  const invalid = await logs.waitFor(/refused a message from site hf-0001 .*host\.uptimeSec/);
+  t.equal(invalid.reason, 'invalid');
+  const rejected = await acks.next();
+  t.same(rejected.acked, [], 'nothing acked');
+  t.equal(rejected.rejected[0].seq, 5, 'the invalid seq is acked as rejected');
+  t.match(rejected.rejected[0].reason, /invalid: host\.uptimeSec/);
+
+  t.ok(c.connected, 'the site stays connected');
+  const other = await connectSite(t, hub.mqttPort, 'hf-0002', pw2);
+  const acks2 = await collect(other, downTopic('hf-0002', 'ack'));
+  await other.publishAsync(upTopic('hf-0002', 'event'), encodeUp(event('hf-0002', 1)), { qos: 1 });
+  t.same((await acks2.next()).acked, [[1, 1]], 'the hub still serves another site');
+  await c.publishAsync(upTopic('hf-0001', 'status'), encodeUp(status('hf-0001', 6)), { qos: 1 });
+  t.same((await acks.next()).acked, [[6, 6]], 'and the same site');
+});
+
+t.test('oversized publish closed by the packet guard', async (t) => {
+  const { hub, db, logs } = await startTestHub(t);
+  const pw = enrolSite(db, 'hf-0001');
+  const pw2 = enrolSite(db, 'hf-0002');
+  const big = await connectSite(t, hub.mqttPort, 'hf-0001', pw);
+  const other = await connectSite(t, hub.mqttPort, 'hf-0002', pw2);
+  const rssBefore = process.memoryUsage().rss;
+  const closed = new Promise<void>((r) => big.once('close', () => r()));
+  big.publish(upTopic('hf-0001', 'status'), Buffer.alloc(10 * 1024 * 1024, 0x20), { qos: 1 });
+  await closed;
+  const line = await logs.waitFor(/exceeds the limit/);
+  t.match(line.msg, /^packet of 104857\d\d bytes from site hf-0001 \(127\.0\.0\.1\) exceeds the limit of \d+ bytes; connection closed$/);
+  t.ok(process.memoryUsage().rss - rssBefore < 100 * 1024 * 1024, 'memory did not grow by the packet');
+  const acks = await collect(other, downTopic('hf-0002', 'ack'));
+  await other.publishAsync(upTopic('hf-0002', 'status'), encodeUp(status('hf-0002', 1)), { qos: 1 });
+  t.same((await acks.next()).acked, [[1, 1]], 'other clients keep working');
+
+  // Before CONNECT too: an unauthenticated socket announcing a huge packet is cut off by address.
+  const sock = net.connect(hub.mqttPort, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  const sockClosed = new Promise((r) => sock.once('close', r));
+  sock.write(Buffer.from([0x10, 0xff, 0xff, 0xff, 0x7f]));
+  await sockClosed;
+  await logs.waitFor(/^packet of 268435455 bytes from 127\.0\.0\.1 exceeds the limit/);
+});
+
+t.test('wills: death ends the connection, a stale death is ignored', async (t) => {
+  const { hub, db, logs } = await startTestHub(t);
+  const pw = enrolSite(db, 'hf-0001');
+  const will = (bdSeq: number) => ({ topic: upTopic('hf-0001', 'death'), payload: encodeUp(death('hf-0001', bdSeq)), qos: 1 as const, retain: false });
+  const c1 = await connectSite(t, hub.mqttPort, 'hf-0001', pw, { will: will(1) });
+  await c1.publishAsync(upTopic('hf-0001', 'birth'), encodeUp(birth('hf-0001', 1)), { qos: 1 });
+  await logs.waitFor(/site hf-0001 connected \(agent 0\.1\.0, bdSeq 1\)/);
+
+  // Lost connection: the will marks the site disconnected.
+  c1.stream.destroy();
+  await logs.waitFor(/site hf-0001 disconnected \(connection lost, bdSeq 1\)/);
+  t.equal((db.prepare('SELECT connected FROM sites').get() as { connected: number }).connected, 0);
+
+  // Reconnect with bdSeq 2; the old connection's will arriving late must not mark it offline.
+  const c2 = await connectSite(t, hub.mqttPort, 'hf-0001', pw, { will: will(2) });
+  await c2.publishAsync(upTopic('hf-0001', 'birth'), encodeUp(birth('hf-0001', 2)), { qos: 1 });
+  await logs.waitFor(/bdSeq 2\)/);
+  await c2.publishAsync(upTopic('hf-0001', 'death'), encodeUp(death('hf-0001', 1)), { qos: 1 });
+  await logs.waitFor(/ignored a stale death of site hf-0001 \(bdSeq 1, current connection is bdSeq 2\)/);
+  t.equal((db.prepare('SELECT connected FROM sites').get() as { connected: number }).connected, 1, 'still connected');
+
+  // A will naming another site's topic is refused like a publish.
+  const c3 = await connectSite(t, hub.mqttPort, 'hf-0001', pw, {
+    clientId: 'hf-0001',
+    will: { topic: upTopic('hf-0002', 'death'), payload: encodeUp(death('hf-0002', 1)), qos: 1, retain: false },
+  });
+  c3.stream.destroy();
+  await logs.waitFor(/site hf-0001 tried to publish to site hf-0002's topic .* \(will message\)/);
+});
+
+const HAS_OPENSSL = (() => {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+t.test('TLS listener', { skip: HAS_OPENSSL ? false : 'openssl is not installed' }, async (t) => {
+  const dir = tempDir(t);
+  const f = (n: string) => join(dir, n);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', f('key.pem'), '-out', f('cert.pem')], { stdio: 'pipe' });
+  const { hub, db, logs } = await startTestHub(t, { mqtt: { listen: { host: '127.0.0.1', port: 0 }, tls: { certFile: f('cert.pem'), keyFile: f('key.pem') } } });
+  t.notOk(logs.find((l) => /plain TCP/.test(l.msg)), 'no plaintext warning');
+  const pw = enrolSite(db, 'hf-0001');
+  const c = await new Promise<MqttClient>((resolve, reject) => {
+    const client = mqtt.connect(`mqtts://127.0.0.1:${hub.mqttPort}`, { clientId: 'hf-0001', username: 'hf-0001', password: pw, ca: readFileSync(f('cert.pem')), reconnectPeriod: 0 });
+    t.teardown(() => client.end(true));
+    client.once('connect', () => resolve(client));
+    client.once('error', reject);
+  });
+  const acks = await collect(c, downTopic('hf-0001', 'ack'));
+  await c.publishAsync(upTopic('hf-0001', 'status'), encodeUp(status('hf-0001', 1)), { qos: 1 });
+  t.same((await acks.next()).acked, [[1, 1]], 'acked over TLS');
+  await t.rejects(connectSite(t, hub.mqttPort, 'hf-0001', pw), 'plain MQTT is not served on the TLS port');
+  await logs.waitFor(/TLS handshake from .* failed/);
+});

@@ -1,0 +1,158 @@
+/**
+ * The embedded MQTT broker: aedes behind a TLS (or, for demos, plain TCP) listener, each
+ * connection passed through the packet-size guard first.
+ */
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
+import { Aedes, type Client } from 'aedes';
+import { downTopic, encodeDown, type AckMessage, type HubConfig, type Logger } from '@sentinela/shared';
+import type { Ingest } from '../ingest/ingest.js';
+import type { SyncReceiver } from '../backups/receiver.js';
+import type { HubMetrics } from '../metrics.js';
+import type { Db } from '../store/db.js';
+import { makeAuthenticate, makeAuthorizeSubscribe, remoteOf } from './auth.js';
+import { authorizeForward, makeAuthorizePublish } from './acl.js';
+import { GuardedSocket, type Violation } from './packet-guard.js';
+
+/** Room for the fixed and variable headers (topic, packet id, properties) above the payload limit. */
+export const HEADER_ALLOWANCE_BYTES = 16 * 1024;
+
+export interface EmbeddedBroker {
+  aedes: Aedes;
+  port: number;
+  tls: boolean;
+  /** Publishes an ack to a site's down/ack at QoS 1. */
+  publishAck(siteId: string, ack: AckMessage): Promise<void>;
+  /** Publishes any hub → site message at QoS 1 (backup sync). */
+  publishDown(topic: string, payload: Buffer): Promise<void>;
+  /** Drops a site's live connection (its password changed). */
+  disconnectSite(siteId: string): void;
+  connectedClients(): number;
+  close(): Promise<void>;
+}
+
+export interface EmbeddedBrokerOptions {
+  config: HubConfig;
+  db: Db;
+  ingest: Ingest;
+  logger: Logger;
+  metrics: HubMetrics;
+  /** Backup sync receiver (up/sync/… topics); absent: those topics are refused like any unknown topic. */
+  sync?: SyncReceiver;
+}
+
+export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+  const { config, db, ingest, metrics } = opts;
+  const log = opts.logger.child({ component: 'mqtt' });
+  const mqttCfg = config.mqtt;
+  const limit = mqttCfg.maxPayloadBytes + HEADER_ALLOWANCE_BYTES;
+
+  // Read the certificate before anything listens: a missing file is a start-up error, not a runtime one.
+  const tlsOptions = mqttCfg.tls ? { cert: readFileSync(mqttCfg.tls.certFile), key: readFileSync(mqttCfg.tls.keyFile) } : null;
+
+  const aedes = await Aedes.createBroker({
+    // No global cap on messages in flight inside aedes' mqemitter (its default is 100). With a cap,
+    // messages beyond it wait in mqemitter's queue, and when a slot frees the queue is drained
+    // recursively: every queued message that completes synchronously (an up/ message has no
+    // subscriber) adds stack frames, so a few thousand queued messages overflow the stack and the
+    // hub dies (RangeError in mqemitter/qlobber; mqemitter PR #204, unfixed). 500 agents with 10
+    // messages in flight each did it. Backpressure stays per connection: aedes reads a client's
+    // next chunk only when every PUBLISH of the previous one has been handled.
+    concurrency: 0,
+    drainTimeout: mqttCfg.drainTimeoutMs,
+    queueLimit: mqttCfg.queueLimit,
+    authenticate: makeAuthenticate(db, log, metrics),
+    authorizePublish: makeAuthorizePublish(ingest, mqttCfg.maxPayloadBytes, log, metrics, opts.sync),
+    authorizeSubscribe: makeAuthorizeSubscribe(log, metrics),
+    authorizeForward,
+  });
+
+  // A bad client must never take the hub down: every client error is a log line.
+  aedes.on('clientError', (client: Client, err: Error) => {
+    log.warn({ site: client.id, remote: remoteOf(client), err: err.message }, `MQTT client ${client.id} (${remoteOf(client)}): ${err.message}; connection closed`);
+  });
+  aedes.on('connectionError', (client: Client, err: Error) => {
+    log.warn({ remote: remoteOf(client), err: err.message }, `MQTT connection from ${remoteOf(client)}: ${err.message}; connection closed`);
+  });
+  aedes.on('clientDisconnect', (client: Client) => log.debug({ site: client.id }, `MQTT client ${client.id} disconnected`));
+
+  const onViolation = (v: Violation, conn: GuardedSocket) => {
+    const client = (conn as unknown as { client?: Client }).client;
+    const who = client?.id ? `site ${client.id} (${conn.remoteAddress})` : `${conn.remoteAddress ?? 'unknown address'}`;
+    if (v.kind === 'oversize') {
+      metrics.refused.inc({ reason: 'packet-too-large' });
+      log.warn(
+        { site: client?.id ?? null, remote: conn.remoteAddress, size: v.size, limit },
+        `packet of ${v.size} bytes from ${who} exceeds the limit of ${limit} bytes; connection closed`,
+      );
+    } else {
+      metrics.refused.inc({ reason: 'malformed-packet' });
+      log.warn({ site: client?.id ?? null, remote: conn.remoteAddress }, `malformed MQTT packet from ${who} (${v.text}); connection closed`);
+    }
+  };
+  const onSocket = (socket: net.Socket) => {
+    socket.setNoDelay(true);
+    aedes.handle(new GuardedSocket(socket, limit, onViolation));
+  };
+
+  const server = tlsOptions ? tls.createServer(tlsOptions, onSocket) : net.createServer(onSocket);
+  server.on('error', (err) => log.error({ err }, `MQTT listener error: ${err.message}`));
+  if (tlsOptions) {
+    server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) =>
+      log.warn({ remote: socket.remoteAddress, err: err.message }, `TLS handshake from ${socket.remoteAddress} failed: ${err.message}`),
+    );
+  } else {
+    log.warn('MQTT listener is plain TCP (mqtt.allowPlaintext): use only on loopback for demos and tests');
+  }
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(mqttCfg.listen.port, mqttCfg.listen.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await new Promise<void>((r) => aedes.close(() => r()));
+    throw err;
+  }
+  const port = (server.address() as net.AddressInfo).port;
+  const clients = (aedes as unknown as { clients: Record<string, Client> }).clients;
+
+  return {
+    aedes,
+    port,
+    tls: tlsOptions !== null,
+    publishAck(siteId, ack) {
+      if (aedes.closed) return Promise.reject(new Error('the broker is closed'));
+      return new Promise((resolve, reject) => {
+        aedes.publish(
+          { cmd: 'publish', topic: downTopic(siteId, 'ack'), payload: encodeDown(ack), qos: 1, retain: false, dup: false },
+          (err) => (err ? reject(err) : resolve()),
+        );
+      });
+    },
+    publishDown(topic, payload) {
+      if (aedes.closed) return Promise.reject(new Error('the broker is closed'));
+      return new Promise((resolve, reject) => {
+        aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
+      });
+    },
+    disconnectSite(siteId) {
+      const c = clients[siteId];
+      if (c) {
+        log.info({ site: siteId }, `closed the MQTT connection of site ${siteId}: its password changed`);
+        c.close();
+      }
+    },
+    connectedClients: () => aedes.connectedClients,
+    async close() {
+      // Stop accepting first, then close every client (aedes publishes their wills), then wait for the listener.
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>((r) => aedes.close(() => r()));
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * External-broker mode (`externalBroker` in hub.yaml): agents talk to another broker (e.g.
+ * Mosquitto) and the hub is one of its clients. The embedded broker is not started.
+ *
+ * That broker authenticates the agents (its own password file / ACL) but does not validate
+ * payloads, so every message is checked here exactly as the embedded broker checks it
+ * (checkUp), and its site must exist in the hub's database. The subscription is QoS 1 with a
+ * persistent session (clean: false, fixed clientId), so what agents sent while the hub was
+ * down waits in the broker. Acks go back through the same broker. The broker should enforce a
+ * message size limit itself (Mosquitto: message_size_limit / max_packet_size).
+ *
+ * Not yet done in this mode: the passwords that enrolment hands out are stored only in the hub's
+ * database, so the external broker must be set up to accept the agents some other way (for
+ * now, its own password file or anonymous on loopback); the mqtt_clients_connected gauge is 0.
+ */
+import { readFileSync } from 'node:fs';
+import mqtt from 'mqtt';
+import { ALL_UP_FILTER, downTopic, encodeDown, parseTopic, type AckMessage, type HubConfig, type Logger } from '@sentinela/shared';
+import { checkUp } from '../ingest/check.js';
+import type { Ingest } from '../ingest/ingest.js';
+import type { HubMetrics } from '../metrics.js';
+import type { Db } from '../store/db.js';
+
+export interface ExternalIngest {
+  /** The broker's port (what agents connect to). */
+  port: number;
+  tls: boolean;
+  publishAck(siteId: string, ack: AckMessage): Promise<void>;
+  connected(): boolean;
+  close(): Promise<void>;
+}
+
+export function startExternalIngest(opts: { config: HubConfig; db: Db; ingest: Ingest; logger: Logger; metrics: HubMetrics }): ExternalIngest {
+  const ext = opts.config.externalBroker!;
+  const { ingest, metrics } = opts;
+  const log = opts.logger.child({ component: 'mqtt-external' });
+  const maxBytes = opts.config.mqtt.maxPayloadBytes;
+  const exists = opts.db.prepare('SELECT 1 FROM sites WHERE id = ?').pluck();
+  const url = new URL(ext.url);
+  const secure = url.protocol === 'mqtts:';
+
+  const client = mqtt.connect(ext.url, {
+    clientId: ext.clientId,
+    clean: false,
+    protocolVersion: 4,
+    reconnectPeriod: 2000,
+    connectTimeout: 10_000,
+    ...(ext.username !== undefined ? { username: ext.username } : {}),
+    ...(ext.password !== undefined ? { password: ext.password } : {}),
+    ...(ext.caFile ? { ca: readFileSync(ext.caFile) } : {}),
+  });
+
+  client.on('connect', (connack) => {
+    log.info({ url: ext.url, sessionPresent: connack.sessionPresent }, `connected to the external broker ${ext.url}`);
+    // Subscribing again is harmless with a present session and needed without one.
+    client.subscribe(ALL_UP_FILTER, { qos: 1 }, (err, granted) => {
+      if (err || granted?.some((g) => g.qos === 128)) {
+        log.error({ err: err?.message }, `the external broker refused the subscription to ${ALL_UP_FILTER}; check its ACL for user ${ext.username ?? '(none)'}`);
+      } else log.info({ filter: ALL_UP_FILTER }, `subscribed to ${ALL_UP_FILTER} on the external broker`);
+    });
+  });
+  client.on('reconnect', () => log.debug(`reconnecting to the external broker ${ext.url}`));
+  client.on('offline', () => log.warn(`the external broker ${ext.url} is unreachable; retrying`));
+  client.on('error', (err) => log.warn({ err: err.message }, `external broker ${ext.url}: ${err.message}`));
+
+  client.on('message', (topic, payload) => {
+    const parsed = parseTopic(topic);
+    if (!parsed || parsed.direction !== 'up') {
+      metrics.refused.inc({ reason: 'bad-topic' });
+      log.warn({ topic }, `refused a message on ${JSON.stringify(topic)}: not a v1 up topic`);
+      return;
+    }
+    const siteId = parsed.siteId;
+    if (exists.get(siteId) === undefined) {
+      metrics.refused.inc({ reason: 'unknown-site' });
+      log.warn({ site: siteId, topic }, `refused a message from site ${siteId} on ${topic}: unknown site (create it with "sentinela-hub sites add")`);
+      return;
+    }
+    const r = checkUp(siteId, topic, payload, maxBytes);
+    if (r.ok) return ingest.accept(siteId, r.message, payload.toString('utf8'));
+    metrics.refused.inc({ reason: r.reason });
+    if (r.kind === 'acl') return log.warn({ site: siteId, topic, reason: r.reason }, r.text);
+    log.warn({ site: siteId, topic, reason: r.reason, error: r.text, stream: r.stream, seq: r.seq }, `refused a message from site ${siteId} on ${topic}: ${r.text}`);
+    if (r.stream !== undefined && r.seq !== undefined) ingest.reject(siteId, r.stream, r.seq, `${r.reason}: ${r.text}`);
+  });
+
+  return {
+    port: Number(url.port) || (secure ? 8883 : 1883),
+    tls: secure,
+    async publishAck(siteId, ack) {
+      await client.publishAsync(downTopic(siteId, 'ack'), encodeDown(ack), { qos: 1 });
+    },
+    connected: () => client.connected,
+    async close() {
+      await client.endAsync();
+    },
+  };
+}

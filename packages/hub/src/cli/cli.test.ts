@@ -1,0 +1,144 @@
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from '../test-support/harness.js';
+import { main } from './program.js';
+
+const BIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+/** The real program, as a process: exit code and streams. */
+function runProcess(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** The same entry point in-process (fast): main() returns the exit code. */
+async function run(args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (s) => (out += `${s}\n`), err: (s) => (err += `${s}\n`) });
+  return { code, out, err };
+}
+
+function writeConfig(dir: string, extra = ''): string {
+  const file = join(dir, 'hub.yaml');
+  writeFileSync(
+    file,
+    `hubId: dps-test
+dataDir: ${join(dir, 'data')}
+mqtt:
+  listen: { host: 127.0.0.1, port: 0 }
+  allowPlaintext: true
+http:
+  listen: { host: 127.0.0.1, port: 0 }
+  publicUrl: https://hub.example.org
+${extra}`,
+  );
+  return file;
+}
+
+t.test('config errors exit 2 with the problem on stderr', async (t) => {
+  const dir = tempDir(t);
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'hubId: dps-test\ndataDir: /tmp/x\nmqtt:\n  listen: { port: 1883 }\nhttp:\n  listen: { port: 8080 }\nbogus: 1\n');
+  for (const verb of [['serve'], ['sites', 'add', '--id', 'hf-0001'], ['sites', 'list'], ['tokens', 'add', '--name', 'x']]) {
+    const r = verb[0] === 'serve' ? runProcess([...verb, '--config', bad]) : await run([...verb, '--config', bad]);
+    t.equal(r.code, 2, `${verb.join(' ')}: exit 2`);
+    t.match(r.err, /bad\.yaml:7:1: bogus: unknown key "bogus"/, 'the unknown key with its line');
+    t.match(r.err, /mqtt\.tls: TLS is required/);
+  }
+  const missing = runProcess(['sites', 'list', '--config', join(dir, 'nope.yaml')]);
+  t.equal(missing.code, 2);
+  t.match(missing.err, /cannot read the config file \(ENOENT\)/);
+});
+
+t.test('usage errors exit 2, --help exits 0', async (t) => {
+  t.equal((await run([])).code, 2);
+  const help = await run(['--help']);
+  t.equal(help.code, 0);
+  t.match(help.out, /sites add/);
+  for (const verb of [['serve'], ['sites', 'add'], ['sites', 'token'], ['sites', 'list'], ['tokens', 'add']]) {
+    const r = await run([...verb, '--help']);
+    t.equal(r.code, 0);
+    t.match(r.out, /Usage: sentinela-hub/);
+    t.match(r.out, /Example:/);
+  }
+  const unknown = await run(['sites', 'add', '--bogus']);
+  t.equal(unknown.code, 2);
+  t.match(unknown.err, /Unknown option '--bogus'/);
+  t.equal((await run(['nope'])).code, 2);
+  t.match((await run(['sites', 'add'])).err, /--id is required/);
+});
+
+t.test('sites add, token, list and tokens add', async (t) => {
+  const dir = tempDir(t);
+  const cfg = writeConfig(dir);
+  const add = await run(['sites', 'add', '--config', cfg, '--id', 'hf-0001', '--name', 'CS Chamanculo', '--province', 'maputo-cidade']);
+  t.equal(add.code, 0, add.err);
+  const lines = add.out.trimEnd().split('\n');
+  t.equal(lines[0], 'Created site hf-0001 (CS Chamanculo, maputo-cidade).');
+  t.match(lines[1], /^One-time enrolment token for hf-0001 \(valid until \d{4}-\d\d-\d\dT[\d:.]+Z\):$/);
+  t.match(lines[2], /^ {2}enr_[A-Za-z0-9_-]{43}$/);
+  t.equal(lines[3], 'On the site server, run:');
+  t.equal(lines[4], `  sentinela-agent enroll --config /etc/sentinela/agent.yaml --hub https://hub.example.org --token ${lines[2]!.trim()}`);
+
+  const json = await run(['sites', 'add', '--config', cfg, '--id', 'hf-0002', '--json']);
+  t.equal(json.code, 0);
+  const j = JSON.parse(json.out);
+  t.match(j, { siteId: 'hf-0002', name: null, province: null, token: /^enr_/, expiresAt: String, hubUrl: 'https://hub.example.org' });
+  t.equal(j.enrollCommand, `sentinela-agent enroll --config /etc/sentinela/agent.yaml --hub https://hub.example.org --token ${j.token}`);
+
+  const dup = await run(['sites', 'add', '--config', cfg, '--id', 'hf-0001']);
+  t.equal(dup.code, 1);
+  t.match(dup.err, /site hf-0001 already exists/);
+  t.equal((await run(['sites', 'add', '--config', cfg, '--id', 'HF 1'])).code, 2, 'a bad id is a usage error');
+
+  const tok = await run(['sites', 'token', '--config', cfg, '--id', 'hf-0001', '--json']);
+  t.equal(tok.code, 0);
+  t.match(JSON.parse(tok.out), { siteId: 'hf-0001', token: /^enr_/ });
+  const noSite = await run(['sites', 'token', '--config', cfg, '--id', 'hf-0404']);
+  t.equal(noSite.code, 1);
+  t.match(noSite.err, /there is no site hf-0404/);
+
+  const list = await run(['sites', 'list', '--config', cfg]);
+  t.equal(list.code, 0);
+  t.match(list.out, /^ID\s+STATE\s+LAST SEEN/);
+  t.match(list.out, /hf-0001\s+never-seen/);
+  const listJson = JSON.parse((await run(['sites', 'list', '--config', cfg, '--json'])).out);
+  t.same(listJson.sites.map((s: { id: string }) => s.id), ['hf-0001', 'hf-0002']);
+
+  const api = await run(['tokens', 'add', '--config', cfg, '--name', 'grafana', '--json']);
+  t.equal(api.code, 0);
+  t.match(JSON.parse(api.out), { name: 'grafana', token: /^sat_/ });
+});
+
+t.test('serve prints "hub ready" and stops on SIGTERM with exit 0', async (t) => {
+  const dir = tempDir(t);
+  const cfg = writeConfig(dir);
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  let out = '';
+  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "hub ready" line: ${out}`)), 10_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      for (const line of out.split('\n')) {
+        if (line.includes('"msg":"hub ready"')) {
+          clearTimeout(timer);
+          resolve(JSON.parse(line) as Record<string, unknown>);
+        }
+      }
+    });
+  });
+  t.type(ready.mqttPort, 'number');
+  t.type(ready.httpPort, 'number');
+  t.not(ready.mqttPort, 0, 'the bound port, not 0');
+  const res = await fetch(`http://127.0.0.1:${ready.httpPort}/healthz`);
+  t.equal(res.status, 200);
+  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGTERM');
+  t.equal(await exit, 0);
+  t.match(out, /"msg":"hub stopped"/);
+});

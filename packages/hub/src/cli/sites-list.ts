@@ -1,0 +1,49 @@
+/** `sentinela-hub sites list`: every site with its state. */
+import { siteView } from '../api/site-view.js';
+import { openDb } from '../store/db.js';
+import { listSites, siteStreams } from '../store/sites.js';
+import { configOption, helpOption, jsonOption, loadHubConfig, parse, EXIT_OK, type Command } from './common.js';
+
+export const sitesList: Command = {
+  name: 'sites list',
+  summary: 'list the sites with their state and last contact',
+  help: `Usage: sentinela-hub sites list [--config FILE] [--json]
+
+Lists every site: id, state (online, stale, offline, never-seen), last contact, agent
+version, messages missing (gaps), name and province. With --json, the same objects as
+GET /api/v1/sites.
+
+Options:
+  -c, --config FILE    hub configuration (default /etc/sentinela/hub.yaml)
+  --json               print {"sites":[…]}
+  -h, --help           this help
+
+Example:
+  sentinela-hub sites list --config /etc/sentinela/hub.yaml`,
+  async run(args, io) {
+    const { values } = parse(args, { ...configOption, ...helpOption, ...jsonOption });
+    const config = loadHubConfig(values.config!);
+    const db = openDb(config.dataDir, { synchronous: config.store.synchronous });
+    try {
+      const now = Date.now();
+      const sites = listSites(db).map((row) => siteView(row, siteStreams(db, row.id), config.sites, now));
+      if (values.json) {
+        io.out(JSON.stringify({ sites }));
+        return EXIT_OK;
+      }
+      if (sites.length === 0) {
+        io.out('No sites yet. Create one with: sentinela-hub sites add --id hf-0001');
+        return EXIT_OK;
+      }
+      const rows = [
+        ['ID', 'STATE', 'LAST SEEN', 'AGENT', 'MISSING', 'NAME', 'PROVINCE'],
+        ...sites.map((s) => [s.id, s.state, s.lastSeenAt ?? '-', s.agentVersion ?? '-', String(s.missing), s.name ?? '', s.province ?? '']),
+      ];
+      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+      for (const r of rows) io.out(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+    } finally {
+      db.close();
+    }
+    return EXIT_OK;
+  },
+};

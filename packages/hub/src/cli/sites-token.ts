@@ -1,0 +1,51 @@
+/** `sentinela-hub sites token`: a new enrolment token for an existing site (re-enrolment). */
+import type { HubConfig } from '@sentinela/shared';
+import { openDb } from '../store/db.js';
+import { issueEnrollToken, type IssuedToken } from '../store/tokens.js';
+import { configOption, enrollCommand, helpOption, hubUrl, jsonOption, loadHubConfig, parse, UsageError, EXIT_OK, type Command, type Io } from './common.js';
+
+export function printToken(io: Io, config: HubConfig, issued: IssuedToken): void {
+  io.out(`One-time enrolment token for ${issued.siteId} (valid until ${issued.expiresAt}):`);
+  io.out(`  ${issued.token}`);
+  io.out('On the site server, run:');
+  io.out(`  ${enrollCommand(config, issued.token)}`);
+}
+
+export const sitesToken: Command = {
+  name: 'sites token',
+  summary: "issue a new enrolment token for an existing site (e.g. after its server was replaced)",
+  help: `Usage: sentinela-hub sites token --id SITE [--config FILE] [--json]
+
+Issues a new one-time enrolment token for an existing site, for example when its server was
+replaced. Older unused tokens of the site stop working. When the new token is used, the
+site gets a new MQTT password and the old password stops working at once.
+
+Options:
+  --id SITE            the site id
+  -c, --config FILE    hub configuration (default /etc/sentinela/hub.yaml)
+  --json               print {"siteId","token","expiresAt","hubUrl","enrollCommand"}
+  -h, --help           this help
+
+Example:
+  sentinela-hub sites token --config /etc/sentinela/hub.yaml --id hf-0001`,
+  async run(args, io) {
+    const { values } = parse(args, { ...configOption, ...helpOption, ...jsonOption, id: { type: 'string' } });
+    if (!values.id) throw new UsageError('--id is required (e.g. --id hf-0001)');
+    const config = loadHubConfig(values.config!);
+    const db = openDb(config.dataDir, { synchronous: config.store.synchronous });
+    try {
+      const issued = issueEnrollToken(db, values.id, config.enrollment.tokenTtlHours);
+      if (values.json) {
+        io.out(
+          JSON.stringify({ siteId: issued.siteId, token: issued.token, expiresAt: issued.expiresAt, hubUrl: hubUrl(config), enrollCommand: enrollCommand(config, issued.token) }),
+        );
+      } else {
+        printToken(io, config, issued);
+        io.out(`When it is used, the current MQTT password of ${issued.siteId} stops working.`);
+      }
+    } finally {
+      db.close();
+    }
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,145 @@
+import t from 'tap';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createLogger } from '@sentinela/shared';
+import { openDb } from '../store/db.js';
+import { createSite } from '../store/sites.js';
+import { createApiToken } from '../store/tokens.js';
+import { startTestHub, tempDir, testConfig } from '../test-support/harness.js';
+import { AlertEngine } from '../alerts/engine.js';
+import { addMaintenance, openAlerts } from '../alerts/store.js';
+import { Webhook } from '../alerts/webhook.js';
+import { hashPassword, verifyPassword } from '../users/password.js';
+import { LoginThrottle } from '../users/throttle.js';
+import { createUser } from '../users/users.js';
+import { downIntervals, uptimePct } from './link-uptime.js';
+
+t.test('scrypt hashes verify, carry their parameters, and differ per salt', async (t) => {
+  const h = await hashPassword('correct horse battery');
+  t.match(h, /^scrypt\$32768\$8\$1\$[\w-]{22}\$[\w-]{43}$/);
+  t.ok(await verifyPassword('correct horse battery', h));
+  t.notOk(await verifyPassword('correct horse batterY', h));
+  t.not(await hashPassword('correct horse battery'), h, 'salted');
+});
+
+t.test('the login throttle waits longer after each wrong password, per user and per address', async (t) => {
+  const th = new LoginThrottle({ free: 2, baseMs: 1000, maxMs: 8000, forgetMs: 60_000 });
+  const now = 1_000_000;
+  th.failed('ana', '10.0.0.1', now);
+  th.failed('ana', '10.0.0.1', now);
+  t.equal(th.waitMs('ana', '10.0.0.1', now), 1000, 'after the free attempts: 1 s');
+  th.failed('ana', '10.0.0.2', now);
+  t.equal(th.waitMs('ana', '10.0.0.9', now), 2000, 'the user is slowed from any address');
+  t.equal(th.waitMs('bob', '10.0.0.1', now), 1000, 'the address is slowed for any user');
+  for (let i = 0; i < 10; i++) th.failed('ana', '10.0.0.3', now);
+  t.equal(th.waitMs('ana', '10.0.0.4', now), 8000, 'capped');
+  t.equal(th.waitMs('ana', '10.0.0.4', now + 61_000), 0, 'forgotten after a quiet while');
+  th.succeeded('bob');
+  t.equal(th.waitMs('carl', '10.0.0.7', now), 0);
+});
+
+t.test('WAN uptime from births and deaths', async (t) => {
+  const H = 3_600_000;
+  const ev = [
+    { kind: 'birth' as const, at: 0 },
+    { kind: 'death' as const, at: 10 * H },
+    { kind: 'birth' as const, at: 16 * H },
+  ];
+  t.same(downIntervals(ev, 0, 24 * H, true), [{ start: 10 * H, end: 16 * H }]);
+  t.equal(uptimePct(ev, 0, 24 * H, true), 75);
+  t.equal(uptimePct(ev.slice(2), 0, 24 * H, true), 100, 'counted from the first connection of a new site');
+});
+
+t.test('alerts: raised, deduplicated, cleared, held by maintenance, one alert for a flapping site', async (t) => {
+  // A real HTTP receiver for the webhook.
+  const hooks: string[] = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const j = JSON.parse(body) as { event: string; alert: { rule: string } };
+      hooks.push(`${j.event}:${j.alert.rule}`);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  t.teardown(() => receiver.close());
+  const dir = tempDir(t);
+  const config = testConfig(join(dir, 'data'), { alerts: { flapConnects: 3, webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` } });
+  const db = openDb(config.dataDir);
+  t.teardown(() => db.close());
+  const webhook = new Webhook(config.alerts.webhookUrl, 'hub-test', createLogger('t', 'error'));
+  const engine = new AlertEngine({ db, config, logger: createLogger('t', 'error'), webhook, clearHoldMs: 0 });
+  const now = Date.now();
+  const status = (disk: number) => JSON.stringify({ ts: new Date(now).toISOString(), host: { filesystems: [{ mount: '/', usePct: disk }] } });
+  const setStatus = (id: string, disk: number) =>
+    db.prepare('UPDATE sites SET last_seen_at = ?, last_status_at = ?, last_status_json = ?, connected = 1 WHERE id = ?').run(new Date(now).toISOString(), new Date(now).toISOString(), status(disk), id);
+  for (const id of ['hf-a', 'hf-b', 'hf-c']) createSite(db, { id });
+
+  setStatus('hf-a', 95);
+  engine.evaluateSites(['hf-a'], now);
+  engine.evaluateSites(['hf-a'], now + 1000);
+  t.same(openAlerts(db, 'hf-a').map((a) => a.rule), ['low-disk'], 'raised once, not twice');
+  setStatus('hf-a', 50);
+  engine.evaluateSites(['hf-a'], now + 2000);
+  t.same(openAlerts(db, 'hf-a'), [], 'cleared when the condition is gone');
+  while (hooks.length < 2) await new Promise((r) => setTimeout(r, 20));
+  t.same(hooks.sort(), ['cleared:low-disk', 'raised:low-disk'], 'the webhook hears both');
+
+  addMaintenance(db, { siteId: 'hf-b', startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString(), reason: 'disk swap', by: 'ana' });
+  setStatus('hf-b', 99);
+  engine.evaluateSites(['hf-b'], now);
+  t.same(openAlerts(db, 'hf-b'), [], 'silenced by a maintenance window');
+
+  // A site that reconnects again and again, its disk going up and down: one flapping alert.
+  const birth = db.prepare("INSERT INTO connections (site_id, bd_seq, kind, at) VALUES ('hf-c', ?, 'birth', ?)");
+  for (let i = 0; i < 6; i++) {
+    birth.run(i, new Date(now + i * 1000).toISOString());
+    setStatus('hf-c', i % 2 ? 50 : 95);
+    engine.evaluateSites(['hf-c'], now + i * 1000);
+  }
+  t.same(openAlerts(db, 'hf-c').map((a) => a.rule).sort(), ['flapping'], 'only the flapping alert is open');
+  t.ok((db.prepare("SELECT COUNT(*) FROM alerts WHERE site_id = 'hf-c'").pluck().get() as number) <= 4, 'not one alert per flap');
+
+  // A backlog drained from the past does not raise alerts about the past.
+  db.prepare("UPDATE sites SET last_status_at = ?, last_status_json = ? WHERE id = 'hf-a'").run(new Date(now - 86_400_000).toISOString(), status(99));
+  engine.evaluateSites(['hf-a'], now + 5000);
+  t.same(openAlerts(db, 'hf-a').map((a) => a.rule), [], 'an old status raises nothing');
+});
+
+t.test('the API: sessions with CSRF, roles for users and tokens, audit', async (t) => {
+  const { hub, db } = await startTestHub(t);
+  createSite(db, { id: 'hf-0001' });
+  db.prepare("INSERT INTO alerts (site_id, rule, severity, message, raised_at, updated_at) VALUES ('hf-0001', 'silent', 'warning', 'x', 'now', 'now')").run();
+  await createUser(db, { name: 'ana', role: 'operator', password: 'operadora-2024' });
+  await createUser(db, { name: 'vera', role: 'viewer', password: 'leitora-2024!' });
+  const base = `http://127.0.0.1:${hub.httpPort}`;
+  const login = async (name: string, password: string) => {
+    const r = await fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, password }) });
+    const j = (await r.json()) as { csrf: string };
+    return { status: r.status, cookie: r.headers.get('set-cookie')?.split(';')[0] ?? '', csrf: j.csrf };
+  };
+  const ack = (headers: Record<string, string>) => fetch(`${base}/api/v1/alerts/1/ack`, { method: 'POST', headers });
+
+  t.equal((await login('ana', 'nope-nope-nope')).status, 401);
+  const vera = await login('vera', 'leitora-2024!');
+  t.equal(vera.status, 200);
+  t.equal((await ack({ cookie: vera.cookie, 'x-csrf-token': vera.csrf })).status, 403, 'a viewer may not acknowledge');
+  const ana = await login('ana', 'operadora-2024');
+  t.equal((await ack({ cookie: ana.cookie })).status, 403, 'no CSRF token: refused');
+  t.equal((await ack({ cookie: ana.cookie, 'x-csrf-token': vera.csrf })).status, 403, "another session's CSRF token: refused");
+  t.equal((await ack({ cookie: ana.cookie, 'x-csrf-token': ana.csrf, origin: 'http://evil.example' })).status, 403, 'a foreign Origin: refused');
+  t.equal((await ack({ cookie: ana.cookie, 'x-csrf-token': ana.csrf })).status, 200, 'the operator with the token');
+  t.equal((await ack({ cookie: ana.cookie, 'x-csrf-token': ana.csrf })).status, 409, 'already acknowledged');
+  t.equal((await ack({ authorization: `Bearer ${createApiToken(db, 'wall')}` })).status, 403, 'a viewer token may not act');
+  t.equal((await fetch(`${base}/api/v1/users`, { headers: { cookie: ana.cookie } })).status, 403, 'users are for admins');
+  t.equal((await fetch(`${base}/api/v1/fleet`, { headers: { cookie: 'sentinela_session=ses_forged' } })).status, 401, 'a forged session');
+  const out = await fetch(`${base}/api/v1/session`, { method: 'DELETE', headers: { cookie: ana.cookie, 'x-csrf-token': ana.csrf } });
+  t.equal(out.status, 200);
+  t.equal((await fetch(`${base}/api/v1/fleet`, { headers: { cookie: ana.cookie } })).status, 401, 'logged out');
+  const audit = db.prepare('SELECT actor, action, ok FROM audit ORDER BY id').all() as Array<{ actor: string; action: string; ok: number }>;
+  t.ok(audit.some((a) => a.actor === 'ana' && a.action === 'alert.ack' && a.ok === 1));
+  t.ok(audit.some((a) => a.actor === 'vera' && a.action === 'alert.ack' && a.ok === 0));
+  t.ok(audit.some((a) => a.actor === 'ana' && a.action === 'logout'));
+});

@@ -1,0 +1,130 @@
+/**
+ * startHub: wires the store, ingest, one MQTT transport (embedded aedes, or a client of an
+ * external broker when `externalBroker` is set) and the HTTP API.
+ */
+import type { AckMessage, HubConfig, Logger } from '@sentinela/shared';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
+import { startExternalIngest, type ExternalIngest } from './broker/external.js';
+import { Ingest } from './ingest/ingest.js';
+import { HubMetrics } from './metrics.js';
+import { buildApi } from './api/server.js';
+import { siteState, SITE_STATES, type SiteState } from './api/site-view.js';
+import { openDb, type Db } from './store/db.js';
+import { markAllDisconnected } from './store/sites.js';
+import { startConsole, type ConsoleService } from './console/service.js';
+import { startBackups, type HubBackups } from './backups/service.js';
+
+export interface Hub {
+  /** The MQTT port agents use: the embedded broker's bound port, or the external broker's. */
+  mqttPort: number;
+  httpPort: number;
+  broker: 'embedded' | 'external';
+  db: Db;
+  ingest: Ingest;
+  metrics: HubMetrics;
+  /** The off-site backup store and its sync receiver. */
+  backups: HubBackups;
+  close(): Promise<void>;
+}
+
+/** Waits for `p` at most `ms`; shutdown must finish even when a peer never answers. */
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
+export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> {
+  const db = openDb(config.dataDir, { synchronous: config.store.synchronous });
+  const metrics = new HubMetrics();
+  let transport: EmbeddedBroker | ExternalIngest | null = null;
+  const ingest = new Ingest({
+    db,
+    logger,
+    metrics,
+    commitIntervalMs: config.store.commitIntervalMs,
+    publishAck: (siteId: string, ack: AckMessage) =>
+      transport ? transport.publishAck(siteId, ack) : Promise.reject(new Error('no MQTT transport')),
+  });
+
+  const backups = startBackups(config, db, logger);
+  let embedded: EmbeddedBroker | null = null;
+  let api: ReturnType<typeof buildApi> | null = null;
+  let consoleSvc: ConsoleService | null = null;
+  try {
+    if (config.externalBroker) {
+      transport = startExternalIngest({ config, db, ingest, logger, metrics });
+    } else {
+      // Nobody can be connected to a broker that was not running: every agent reconnects with a birth.
+      const reset = markAllDisconnected(db);
+      if (reset > 0) logger.info({ sites: reset }, `${reset} sites marked disconnected until their agents reconnect`);
+      transport = embedded = await startEmbeddedBroker({ config, db, ingest, logger, metrics, sync: backups.receiver });
+      const broker = embedded;
+      backups.receiver.publish = (topic, payload) => broker.publishDown(topic, payload);
+    }
+    const stateQuery = db.prepare('SELECT last_seen_at, connected FROM sites');
+    metrics.addGauges(
+      () => embedded?.connectedClients() ?? 0,
+      () => {
+        const counts = Object.fromEntries(SITE_STATES.map((s) => [s, 0])) as Record<SiteState, number>;
+        const now = Date.now();
+        for (const row of stateQuery.all() as Array<{ last_seen_at: string | null; connected: number }>) counts[siteState(row, config.sites, now)]++;
+        return counts;
+      },
+    );
+    consoleSvc = startConsole(db, config, logger);
+    api = buildApi({
+      console: consoleSvc,
+      config,
+      db,
+      logger,
+      metrics,
+      mqtt: { port: transport.port, tls: transport.tls },
+      onEnrolled: (siteId) => embedded?.disconnectSite(siteId),
+    });
+    backups.routes(api);
+    await api.listen({ port: config.http.listen.port, host: config.http.listen.host });
+  } catch (err) {
+    consoleSvc?.close();
+    await api?.close().catch(() => undefined);
+    await transport?.close().catch(() => undefined);
+    db.close();
+    throw err;
+  }
+  const httpAddress = api.server.address();
+  const httpPort = typeof httpAddress === 'object' && httpAddress ? httpAddress.port : config.http.listen.port;
+  const mqttPort = transport.port;
+  const broker = embedded ? 'embedded' : 'external';
+  logger.info({ hubId: config.hubId, mqttPort, httpPort, broker }, 'hub ready');
+
+  let closing: Promise<void> | null = null;
+  const apiRef = api;
+  const transportRef = transport;
+  const consoleRef = consoleSvc!;
+  return {
+    mqttPort,
+    httpPort,
+    broker,
+    db,
+    ingest,
+    metrics,
+    backups,
+    close() {
+      closing ??= (async () => {
+        logger.info('hub stopping');
+        consoleRef.close(); // ends the live streams, which would hold the HTTP server open
+        backups.close();
+        await within(apiRef.close(), 5000);
+        // Commit and ack what is pending while the clients are still there…
+        await within(ingest.flush(), 5000);
+        // …then close the broker (aedes publishes the clients' wills into ingest)…
+        await within(transportRef.close(), 5000);
+        // …and commit those last.
+        await within(ingest.close(), 2000);
+        db.close();
+        logger.info('hub stopped');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,11 @@
+export { startHub, type Hub } from './hub.js';
+export { Ingest, type AckSink, type IngestOptions } from './ingest/ingest.js';
+export { checkUp, type UpCheck } from './ingest/check.js';
+export { HubMetrics } from './metrics.js';
+export { openDb, migrate, schemaVersion, dbPath, type Db } from './store/db.js';
+export { MIGRATIONS } from './store/migrations.js';
+export * from './store/sites.js';
+export * from './store/tokens.js';
+export { PacketScanner, GuardedSocket, type Violation } from './broker/packet-guard.js';
+export { HEADER_ALLOWANCE_BYTES } from './broker/embedded.js';
+export { siteState, siteView, SITE_STATES, type SiteState, type SiteView } from './api/site-view.js';

@@ -1,0 +1,45 @@
+/**
+ * The one validation path for an up message, whichever transport brought it: the topic must be
+ * the publisher's own, the payload must decode. Both broker adapters call this, then Ingest.
+ */
+import { decodeUp, parseTopic, topicBelongsToSite, type DecodeErrorCode, type UpMessage } from '@sentinela/shared';
+
+export type UpCheck =
+  | { ok: true; siteId: string; message: UpMessage }
+  /** Not this publisher's topic: a spoofing attempt or a misconfigured agent. */
+  | { ok: false; kind: 'acl'; reason: 'wrong-site' | 'bad-topic'; text: string }
+  /**
+   * The publisher's own topic but a payload the hub will never accept. When the JSON names a
+   * stream and seq, the hub acks them as rejected so the agent's outbox drops the message.
+   */
+  | { ok: false; kind: 'invalid'; siteId: string; reason: DecodeErrorCode; text: string; stream?: string; seq?: number };
+
+const STREAM_RE = /^[A-Za-z0-9_-]{8,64}$/;
+
+export function checkUp(publisher: string, topic: string, payload: Buffer, maxBytes: number): UpCheck {
+  if (!topicBelongsToSite(topic, publisher, 'up')) {
+    const parsed = parseTopic(topic);
+    if (parsed && parsed.siteId !== publisher) {
+      return { ok: false, kind: 'acl', reason: 'wrong-site', text: `site ${publisher} tried to publish to site ${parsed.siteId}'s topic ${topic}; refused` };
+    }
+    return { ok: false, kind: 'acl', reason: 'bad-topic', text: `site ${publisher} tried to publish to ${JSON.stringify(topic)}, which is not one of its up/ topics; refused` };
+  }
+  const decoded = decodeUp(topic, payload, maxBytes);
+  if (decoded.ok) return { ok: true, siteId: publisher, message: decoded.message };
+  const { code, message } = decoded.error;
+  return { ok: false, kind: 'invalid', siteId: publisher, reason: code, text: message, ...streamSeqOf(code, payload) };
+}
+
+/** Best effort on the refusal path only: the stream and seq of a payload that failed the schema. */
+function streamSeqOf(code: DecodeErrorCode, payload: Buffer): { stream?: string; seq?: number } {
+  if (code === 'not-json' || code === 'bad-topic') return {};
+  try {
+    const json = JSON.parse(payload.toString('utf8')) as { stream?: unknown; seq?: unknown } | null;
+    if (json && typeof json === 'object' && typeof json.stream === 'string' && STREAM_RE.test(json.stream) && Number.isSafeInteger(json.seq) && (json.seq as number) > 0) {
+      return { stream: json.stream, seq: json.seq as number };
+    }
+  } catch {
+    // not JSON after all: nothing to ack
+  }
+  return {};
+}

@@ -1,0 +1,135 @@
+import t from 'tap';
+import type { AckMessage } from '@sentinela/shared';
+import { HubMetrics } from '../metrics.js';
+import { openDb, type Db } from '../store/db.js';
+import { createSite } from '../store/sites.js';
+import { birth, death, event, LogCapture, status, STREAM, tempDir } from '../test-support/harness.js';
+import { Ingest } from './ingest.js';
+
+function setup(t: { teardown(fn: () => unknown): void }, commitIntervalMs = 5) {
+  const db = openDb(tempDir(t));
+  t.teardown(() => db.close());
+  createSite(db, { id: 'hf-0001' });
+  createSite(db, { id: 'hf-0002' });
+  const acks: Array<{ siteId: string; ack: AckMessage; storedAtAck: number }> = [];
+  const logs = new LogCapture('debug');
+  const metrics = new HubMetrics();
+  const ingest = new Ingest({
+    db,
+    logger: logs.logger,
+    metrics,
+    commitIntervalMs,
+    publishAck: async (siteId, ack) => {
+      // What a reader sees when the ack leaves: the commit must be visible already.
+      acks.push({ siteId, ack, storedAtAck: rows(db) });
+    },
+  });
+  return { db, ingest, acks, logs, metrics };
+}
+
+const rows = (db: Db) => db.prepare('SELECT COUNT(*) FROM messages').pluck().get() as number;
+
+t.test('group commit: one transaction, one ack per (site, stream), after the commit', async (t) => {
+  const { db, ingest, acks } = setup(t, 50);
+  for (const seq of [1, 2, 3, 5]) ingest.accept('hf-0001', status('hf-0001', seq));
+  ingest.accept('hf-0001', event('hf-0001', 1, 'other-stream-01'));
+  ingest.accept('hf-0002', event('hf-0002', 9));
+  t.equal(rows(db), 0, 'nothing committed before the interval');
+  t.equal(acks.length, 0, 'nothing acked before the commit');
+  await ingest.flush();
+  t.equal(rows(db), 6);
+  t.equal(acks.length, 3);
+  const a = acks.find((x) => x.siteId === 'hf-0001' && x.ack.stream === STREAM)!;
+  t.same(a.ack.acked, [[1, 3], [5, 5]], 'ranges');
+  t.same(a.ack.rejected, []);
+  t.ok(acks.every((x) => x.storedAtAck === 6), 'every ack saw the committed rows');
+  const gaps = db.prepare('SELECT max_seq, received_count FROM streams WHERE site_id = ? AND stream = ?').get('hf-0001', STREAM);
+  t.same(gaps, { max_seq: 5, received_count: 4 }, 'gap detection: one missing');
+});
+
+t.test('the commit interval flushes on its own', async (t) => {
+  const { ingest, acks } = setup(t, 5);
+  ingest.accept('hf-0001', status('hf-0001', 1));
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(acks.length, 1);
+});
+
+t.test('idempotent: the same seq twice is one row, acked twice', async (t) => {
+  const { db, ingest, acks, metrics } = setup(t);
+  ingest.accept('hf-0001', status('hf-0001', 7));
+  await ingest.flush();
+  ingest.accept('hf-0001', status('hf-0001', 7));
+  await ingest.flush();
+  t.equal(rows(db), 1);
+  t.same(acks.map((a) => a.ack.acked), [[[7, 7]], [[7, 7]]]);
+  t.same(db.prepare('SELECT received_count FROM streams').pluck().get(), 1, 'counted once');
+  t.match(await metrics.registry.getSingleMetricAsString('sentinela_hub_messages_duplicate_total'), /total 1$/m);
+});
+
+t.test('a failed commit acks nothing', async (t) => {
+  const { db, ingest, acks, logs } = setup(t);
+  db.exec('DROP TABLE streams');
+  ingest.accept('hf-0001', status('hf-0001', 1));
+  await ingest.flush();
+  t.equal(acks.length, 0);
+  await logs.waitFor(/could not store a batch of 1 messages .*nothing acked/);
+});
+
+t.test('rejections are acked as rejected', async (t) => {
+  const { ingest, acks } = setup(t);
+  ingest.reject('hf-0001', STREAM, 4, 'invalid: host: required');
+  ingest.accept('hf-0001', status('hf-0001', 3));
+  await ingest.flush();
+  t.same(acks[0]!.ack.acked, [[3, 3]]);
+  t.same(acks[0]!.ack.rejected, [{ seq: 4, reason: 'invalid: host: required' }]);
+});
+
+t.test('birth, death and stale death', async (t) => {
+  const { db, ingest, logs } = setup(t);
+  const site = () => db.prepare('SELECT connected, bd_seq, agent_version, birth_json, last_seen_at FROM sites WHERE id = ?').get('hf-0001') as Record<string, any>;
+  ingest.accept('hf-0001', birth('hf-0001', 3));
+  await ingest.flush();
+  t.equal(site().connected, 1);
+  t.equal(site().bd_seq, 3);
+  t.equal(JSON.parse(site().birth_json).agent.hostname, 'hf-0001-srv');
+  t.ok(site().last_seen_at);
+
+  ingest.accept('hf-0001', death('hf-0001', 2));
+  await ingest.flush();
+  t.equal(site().connected, 1, 'death of an older connection ignored');
+  await logs.waitFor(/ignored a stale death of site hf-0001 \(bdSeq 2, current connection is bdSeq 3\)/);
+
+  ingest.accept('hf-0001', death('hf-0001', 3, true));
+  await ingest.flush();
+  t.equal(site().connected, 0, 'death of the current connection');
+  t.same(db.prepare('SELECT kind, bd_seq, clean FROM connections ORDER BY id').all(), [
+    { kind: 'birth', bd_seq: 3, clean: null },
+    { kind: 'death', bd_seq: 3, clean: 1 },
+  ]);
+});
+
+t.test('latest status: newer seq of the stream, or a later time from another stream', async (t) => {
+  const { db, ingest } = setup(t);
+  const latest = () => db.prepare('SELECT last_status_stream, last_status_seq FROM sites WHERE id = ?').get('hf-0001');
+  ingest.accept('hf-0001', status('hf-0001', 5, STREAM, '2025-01-01T10:00:00Z'));
+  ingest.accept('hf-0001', status('hf-0001', 4, STREAM, '2025-01-01T11:00:00Z'));
+  await ingest.flush();
+  t.same(latest(), { last_status_stream: STREAM, last_status_seq: 5 }, 'an older seq arriving late does not win');
+  ingest.accept('hf-0001', status('hf-0001', 1, 'new-stream-0001', '2025-01-01T09:00:00Z'));
+  await ingest.flush();
+  t.same(latest(), { last_status_stream: STREAM, last_status_seq: 5 }, 'an older time from another stream does not win');
+  ingest.accept('hf-0001', status('hf-0001', 2, 'new-stream-0001', '2025-01-02T09:00:00Z'));
+  await ingest.flush();
+  t.same(latest(), { last_status_stream: 'new-stream-0001', last_status_seq: 2 }, 'a reinstalled agent takes over by time');
+});
+
+t.test('close commits the last batch and refuses more', async (t) => {
+  const { db, ingest, acks, logs } = setup(t, 1000);
+  ingest.accept('hf-0001', event('hf-0001', 1));
+  await ingest.close();
+  t.equal(rows(db), 1);
+  t.equal(acks.length, 1);
+  ingest.accept('hf-0001', event('hf-0001', 2));
+  t.equal(ingest.pendingCount, 0);
+  await logs.waitFor(/while the hub is stopping/);
+});

@@ -1,0 +1,353 @@
+/**
+ * Ingest: the one place that turns decoded up messages into rows and acks.
+ *
+ * Group commit: messages are buffered and committed in one transaction every
+ * `commitIntervalMs` (or sooner when `maxBatch` are pending). Only after the commit is an ack
+ * published, one per (site, stream), naming every seq of the batch, duplicates included: a
+ * duplicate means our earlier ack was lost, so the agent needs it again.
+ *
+ * With synchronous=FULL (the default), "after the commit" means after the commit's WAL frames
+ * reached the disk; that fsync runs off the event loop (see WalSync), and the acks of every batch
+ * committed while one sync was running wait for the next: one ack per (site, stream) per sync.
+ */
+import { toRanges, type AckMessage, type BirthMessage, type DeathMessage, type Logger, type QueuedMessage, type UpMessage } from '@sentinela/shared';
+import type { Statement } from 'better-sqlite3';
+import type { Db } from '../store/db.js';
+import type { HubMetrics } from '../metrics.js';
+import { WalSync } from './wal-sync.js';
+
+/** Publishes one ack to a site; resolves when the transport took it. */
+export type AckSink = (siteId: string, ack: AckMessage) => Promise<void>;
+
+export interface IngestOptions {
+  db: Db;
+  logger: Logger;
+  metrics: HubMetrics;
+  commitIntervalMs: number;
+  publishAck: AckSink;
+  /** Commit at once when this many messages are pending. */
+  maxBatch?: number;
+  now?: () => Date;
+}
+
+interface Pending {
+  siteId: string;
+  message: UpMessage;
+  raw: string | undefined;
+}
+
+interface StatusRow {
+  json: string;
+  ts: string;
+  stream: string;
+  seq: number;
+}
+
+/**
+ * Whether `m` replaces `current` as a site's latest status: the WHERE clause of the lastStatus
+ * statement (a later seq of the same stream, or a time no earlier from another stream; ISO times
+ * of one format compare as strings, as in SQLite).
+ */
+function newerStatus(current: { ts: string | null; stream: string | null; seq: number | null }, m: StatusRow): boolean {
+  if (current.ts === null) return true;
+  if (current.stream === m.stream) return current.seq !== null && current.seq < m.seq;
+  return current.ts <= m.ts;
+}
+
+interface AckGroup {
+  siteId: string;
+  stream: string;
+  seqs: number[];
+  rejected: Array<{ seq: number; reason: string }>;
+}
+
+export class Ingest {
+  private pending: Pending[] = [];
+  private rejections: Array<{ siteId: string; stream: string; seq: number; reason: string }> = [];
+  private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Null when commits are durable on their own (synchronous=NORMAL, or not WAL). */
+  private readonly walSync: WalSync | null;
+  /** Acks of committed batches waiting for the next WAL sync. */
+  private awaitingSync = new Map<string, AckGroup>();
+  private syncing: Promise<void> | null = null;
+  private closed = false;
+  private readonly log: Logger;
+  private readonly maxBatch: number;
+  private readonly now: () => Date;
+  private readonly st: Record<
+    'birth' | 'connection' | 'siteBdSeq' | 'death' | 'insertMessage' | 'stream' | 'lastStatus' | 'lastStatusOf' | 'setLastStatus' | 'lastSeen',
+    Statement
+  >;
+
+  constructor(private readonly opts: IngestOptions) {
+    this.log = opts.logger.child({ component: 'ingest' });
+    this.maxBatch = opts.maxBatch ?? 500;
+    this.now = opts.now ?? (() => new Date());
+    const db = opts.db;
+    this.walSync = WalSync.for(db);
+    this.st = {
+      birth: db.prepare('UPDATE sites SET connected = 1, bd_seq = ?, agent_version = ?, birth_json = ?, birth_at = ? WHERE id = ?'),
+      connection: db.prepare('INSERT INTO connections (site_id, bd_seq, kind, clean, at) VALUES (?, ?, ?, ?, ?)'),
+      siteBdSeq: db.prepare('SELECT bd_seq FROM sites WHERE id = ?').pluck(),
+      death: db.prepare('UPDATE sites SET connected = 0 WHERE id = ?'),
+      insertMessage: db.prepare(
+        'INSERT OR IGNORE INTO messages (site_id, stream, seq, type, ts, received_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      // One row per (site, stream) per batch: `count` new rows, the highest seq among them.
+      stream: db.prepare(`
+        INSERT INTO streams (site_id, stream, max_seq, received_count, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (site_id, stream) DO UPDATE SET
+          max_seq = max(max_seq, excluded.max_seq), received_count = received_count + excluded.received_count, last_at = excluded.last_at`),
+      // Newer = a later seq of the same stream, or a later time from another stream (a reinstalled agent).
+      lastStatus: db.prepare(`
+        UPDATE sites SET last_status_json = :json, last_status_at = :ts, last_status_stream = :stream, last_status_seq = :seq
+        WHERE id = :site AND (last_status_at IS NULL
+          OR (last_status_stream = :stream AND last_status_seq < :seq)
+          OR (last_status_stream IS NOT :stream AND last_status_at <= :ts))`),
+      // For a site with several statuses in one batch: the same rule applied in JS (see newerStatus), one write.
+      lastStatusOf: db.prepare('SELECT last_status_at AS ts, last_status_stream AS stream, last_status_seq AS seq FROM sites WHERE id = ?'),
+      setLastStatus: db.prepare('UPDATE sites SET last_status_json = ?, last_status_at = ?, last_status_stream = ?, last_status_seq = ? WHERE id = ?'),
+      lastSeen: db.prepare('UPDATE sites SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)'),
+    };
+  }
+
+  /** A decoded, authorised message from `siteId`. Committed and acked within commitIntervalMs. */
+  accept(siteId: string, message: UpMessage, raw?: string): void {
+    if (this.closed) {
+      this.log.warn({ site: siteId, type: message.type }, `message from site ${siteId} arrived while the hub is stopping; not stored (the agent will resend it)`);
+      return;
+    }
+    this.opts.metrics.received.inc({ type: message.type });
+    this.pending.push({ siteId, message, raw });
+    if (this.pending.length >= this.maxBatch) this.flushSoon(true);
+    else this.flushSoon(false);
+  }
+
+  /** A message the hub will never accept: ack its seq as rejected so the agent drops it. */
+  reject(siteId: string, stream: string, seq: number, reason: string): void {
+    if (this.closed) return;
+    this.rejections.push({ siteId, stream, seq, reason });
+    this.flushSoon(false);
+  }
+
+  /** Commits what is pending and resolves when its acks were handed to the transport. */
+  async flush(): Promise<void> {
+    this.clearTimer();
+    this.commitAndAck();
+    while (this.syncing) await this.syncing;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Stops accepting, commits the last batch and waits for its acks. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    this.walSync?.close();
+  }
+
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  private flushSoon(now: boolean): void {
+    if (now) {
+      this.clearTimer();
+      this.commitAndAck();
+      return;
+    }
+    if (this.timer) return;
+    const run = () => {
+      this.timer = null;
+      this.commitAndAck();
+    };
+    this.timer = this.opts.commitIntervalMs > 0 ? setTimeout(run, this.opts.commitIntervalMs) : setImmediate(run);
+  }
+
+  private clearTimer(): void {
+    if (!this.timer) return;
+    clearTimeout(this.timer as NodeJS.Timeout);
+    clearImmediate(this.timer as NodeJS.Immediate);
+    this.timer = null;
+  }
+
+  private commitAndAck(): void {
+    const batch = this.pending;
+    const rejections = this.rejections;
+    this.pending = [];
+    this.rejections = [];
+    const groups = new Map<string, AckGroup>();
+    const group = (siteId: string, stream: string): AckGroup => {
+      const key = `${siteId}\u0000${stream}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { siteId, stream, seqs: [], rejected: [] }));
+      return g;
+    };
+
+    if (batch.length > 0) {
+      const started = process.hrtime.bigint();
+      try {
+        const tx = () => this.opts.db.transaction(() => this.apply(batch)).immediate();
+        const acked = this.walSync ? this.walSync.commitWithoutSync(tx) : tx();
+        for (const { siteId, stream, seq } of acked) group(siteId, stream).seqs.push(seq);
+        this.opts.metrics.batchSize.observe(batch.length);
+        this.opts.metrics.commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      } catch (err) {
+        // Nothing is acked, so every agent keeps its messages and sends them again: no loss.
+        this.opts.metrics.commitFailures.inc();
+        this.log.error({ err, messages: batch.length }, `could not store a batch of ${batch.length} messages (${(err as Error).message}); nothing acked, the agents will resend`);
+        groups.clear();
+      }
+    }
+    for (const r of rejections) group(r.siteId, r.stream).rejected.push({ seq: r.seq, reason: r.reason });
+
+    if (this.walSync && batch.length > 0) {
+      for (const [key, g] of groups) {
+        const w = this.awaitingSync.get(key);
+        if (!w) this.awaitingSync.set(key, g);
+        else {
+          w.seqs.push(...g.seqs);
+          w.rejected.push(...g.rejected);
+        }
+      }
+      this.startSync();
+    } else this.publishAcks(groups);
+  }
+
+  /** One sync at a time; the acks that arrive meanwhile go with the next. */
+  private startSync(): void {
+    if (this.syncing || this.awaitingSync.size === 0 || !this.walSync) return;
+    const round = this.awaitingSync;
+    this.awaitingSync = new Map();
+    this.syncing = this.walSync
+      .sync()
+      .then(
+        () => this.publishAcks(round),
+        (err: Error) => {
+          // Committed but not known to be on disk: not acked, so the agents resend and the duplicates are acked then.
+          this.opts.metrics.commitFailures.inc();
+          const n = [...round.values()].reduce((a, g) => a + g.seqs.length, 0);
+          this.log.error({ err, messages: n }, `could not sync the database to disk (${err.message}); ${n} messages not acked, the agents will resend`);
+        },
+      )
+      .finally(() => {
+        this.syncing = null;
+        this.startSync();
+      });
+  }
+
+  private publishAcks(groups: Map<string, AckGroup>): void {
+    for (const g of groups.values()) {
+      const ack: AckMessage = { v: 1, type: 'ack', site: g.siteId, stream: g.stream, acked: toRanges(g.seqs), rejected: g.rejected };
+      const p = this.opts
+        .publishAck(g.siteId, ack)
+        .then(() => {
+          this.opts.metrics.acksSent.inc();
+        })
+        .catch((err: Error) => {
+          this.log.warn({ site: g.siteId, stream: g.stream, err: err.message }, `could not send the ack to site ${g.siteId} (${err.message}); it will be sent again when the agent resends`);
+        })
+        .finally(() => this.inFlight.delete(p));
+      this.inFlight.add(p);
+    }
+  }
+
+  /**
+   * Runs inside the transaction. Returns the seqs to ack.
+   *
+   * Per message only the INSERT of its row; what depends on the rows a batch added is written
+   * once per batch: the streams row once per (site, stream), the site's latest status once per
+   * site, last_seen once per site. The result is the same as applying the messages one by one.
+   */
+  private apply(batch: Pending[]): Array<{ siteId: string; stream: string; seq: number }> {
+    const receivedAt = this.now().toISOString();
+    const acked: Array<{ siteId: string; stream: string; seq: number }> = [];
+    const seen = new Set<string>();
+    const streams = new Map<string, { siteId: string; stream: string; maxSeq: number; count: number }>();
+    const statuses = new Map<string, StatusRow[]>();
+    for (const { siteId, message, raw } of batch) {
+      seen.add(siteId);
+      switch (message.type) {
+        case 'birth':
+          this.applyBirth(siteId, message, raw, receivedAt);
+          break;
+        case 'death':
+          this.applyDeath(siteId, message, receivedAt);
+          break;
+        case 'status':
+        case 'event': {
+          const row = this.insertQueued(siteId, message, raw, receivedAt);
+          acked.push({ siteId, stream: message.stream, seq: message.seq });
+          if (!row) break;
+          const key = `${siteId}\u0000${message.stream}`;
+          const agg = streams.get(key);
+          if (agg) {
+            agg.count++;
+            if (message.seq > agg.maxSeq) agg.maxSeq = message.seq;
+          } else streams.set(key, { siteId, stream: message.stream, maxSeq: message.seq, count: 1 });
+          if (message.type === 'status') {
+            const list = statuses.get(siteId);
+            if (list) list.push(row);
+            else statuses.set(siteId, [row]);
+          }
+          break;
+        }
+      }
+    }
+    for (const a of streams.values()) this.st.stream.run(a.siteId, a.stream, a.maxSeq, a.count, receivedAt, receivedAt);
+    for (const [siteId, rows] of statuses) this.applyLatestStatus(siteId, rows);
+    for (const siteId of seen) this.st.lastSeen.run(receivedAt, siteId, receivedAt);
+    return acked;
+  }
+
+  /** The site's latest status: the rule of the lastStatus statement, applied to the batch's statuses in order. */
+  private applyLatestStatus(siteId: string, rows: StatusRow[]): void {
+    if (rows.length === 1) {
+      const r = rows[0]!;
+      this.st.lastStatus.run({ json: r.json, ts: r.ts, stream: r.stream, seq: r.seq, site: siteId });
+      return;
+    }
+    const stored = this.st.lastStatusOf.get(siteId) as { ts: string | null; stream: string | null; seq: number | null } | undefined;
+    if (!stored) return; // no such site: the single-row UPDATE would not have matched either
+    let current: { ts: string | null; stream: string | null; seq: number | null } = stored;
+    let winner: StatusRow | null = null;
+    for (const r of rows) {
+      if (newerStatus(current, r)) {
+        current = r;
+        winner = r;
+      }
+    }
+    if (winner) this.st.setLastStatus.run(winner.json, winner.ts, winner.stream, winner.seq, siteId);
+  }
+
+  private applyBirth(siteId: string, m: BirthMessage, raw: string | undefined, at: string): void {
+    this.st.birth.run(m.bdSeq, m.agent.version, raw ?? JSON.stringify(m), at, siteId);
+    this.st.connection.run(siteId, m.bdSeq, 'birth', null, at);
+    this.log.info({ site: siteId, bdSeq: m.bdSeq, agentVersion: m.agent.version }, `site ${siteId} connected (agent ${m.agent.version}, bdSeq ${m.bdSeq})`);
+  }
+
+  private applyDeath(siteId: string, m: DeathMessage, at: string): void {
+    const current = this.st.siteBdSeq.get(siteId) as number | null | undefined;
+    if (current !== m.bdSeq) {
+      // A late will of an older connection: the site has reconnected since, it is not offline.
+      this.log.info({ site: siteId, bdSeq: m.bdSeq, currentBdSeq: current }, `ignored a stale death of site ${siteId} (bdSeq ${m.bdSeq}, current connection is bdSeq ${current})`);
+      return;
+    }
+    this.st.death.run(siteId);
+    this.st.connection.run(siteId, m.bdSeq, 'death', m.clean ? 1 : 0, at);
+    this.log.info({ site: siteId, bdSeq: m.bdSeq, clean: m.clean }, `site ${siteId} disconnected (${m.clean ? 'clean goodbye' : 'connection lost'}, bdSeq ${m.bdSeq})`);
+  }
+
+  /** Inserts the row; returns what the per-batch updates need, or null for a duplicate. */
+  private insertQueued(siteId: string, m: QueuedMessage, raw: string | undefined, at: string): StatusRow | null {
+    const ts = new Date(m.ts).toISOString();
+    const json = raw ?? JSON.stringify(m);
+    const inserted = this.st.insertMessage.run(siteId, m.stream, m.seq, m.type, ts, at, json).changes > 0;
+    if (!inserted) {
+      this.opts.metrics.duplicates.inc();
+      this.log.debug({ site: siteId, stream: m.stream, seq: m.seq }, 'duplicate message, acked again');
+      return null;
+    }
+    return { json, ts, stream: m.stream, seq: m.seq };
+  }
+}

@@ -1,0 +1,57 @@
+import t from 'tap';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { tempDir } from '../test-support/harness.js';
+import { dbPath, openDb, schemaVersion } from './db.js';
+import { MIGRATIONS, type Migration } from './migrations.js';
+
+t.test('a fresh database gets the whole schema, a re-open changes nothing', async (t) => {
+  const dir = join(tempDir(t), 'data');
+  const db = openDb(dir);
+  t.ok(existsSync(dbPath(dir)));
+  t.equal(schemaVersion(db), MIGRATIONS.length);
+  t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  t.equal(db.pragma('synchronous', { simple: true }), 2, 'synchronous=FULL by default');
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]);
+  t.same(tables, ['alerts', 'api_tokens', 'audit', 'backup_escrow', 'backup_snapshots', 'connections', 'enroll_tokens', 'maintenance', 'messages', 'sessions', 'sites', 'streams', 'users']);
+  db.prepare("INSERT INTO sites (id, created_at) VALUES ('hf-0001', 'now')").run();
+  db.close();
+
+  const again = openDb(dir, { synchronous: 'normal' });
+  t.equal(schemaVersion(again), MIGRATIONS.length);
+  t.equal(again.pragma('synchronous', { simple: true }), 1, 'synchronous=NORMAL from config');
+  t.equal(again.prepare('SELECT COUNT(*) FROM sites').pluck().get(), 1, 'data kept');
+  again.close();
+});
+
+t.test('migrations run once each, in order', async (t) => {
+  const dir = tempDir(t);
+  const ran: number[] = [];
+  const steps: Migration[] = [
+    (db) => (ran.push(1), db.exec('CREATE TABLE a (x)')),
+    (db) => (ran.push(2), db.exec('CREATE TABLE b (x)')),
+  ];
+  openDb(dir, { migrations: steps.slice(0, 1) }).close();
+  openDb(dir, { migrations: steps }).close();
+  openDb(dir, { migrations: steps }).close();
+  t.same(ran, [1, 2]);
+});
+
+t.test('a failed migration leaves the previous version', async (t) => {
+  const dir = tempDir(t);
+  const steps: Migration[] = [(db) => db.exec('CREATE TABLE a (x)'), (db) => { db.exec('CREATE TABLE b (x)'); throw new Error('boom'); }];
+  t.throws(() => openDb(dir, { migrations: steps }), /boom/);
+  const raw = new Database(dbPath(dir));
+  t.equal(raw.pragma('user_version', { simple: true }), 1);
+  t.equal(raw.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'b'").pluck().get(), 0, 'rolled back');
+  raw.close();
+});
+
+t.test('a database from a newer hub is refused', async (t) => {
+  const dir = tempDir(t);
+  const raw = new Database(dbPath(dir));
+  raw.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+  raw.close();
+  t.throws(() => openDb(dir), /newer than this hub knows/);
+});

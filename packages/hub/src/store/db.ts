@@ -1,0 +1,54 @@
+/** Opens the hub database: one SQLite file in WAL mode, migrated to the current schema. */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS, type Migration } from './migrations.js';
+
+export type Db = Database.Database;
+
+export interface OpenDbOptions {
+  synchronous?: 'full' | 'normal';
+  /** How long a writer waits for another (the CLI beside `serve`) before SQLITE_BUSY. */
+  busyTimeoutMs?: number;
+  migrations?: readonly Migration[];
+}
+
+export function dbPath(dataDir: string): string {
+  return join(dataDir, 'hub.db');
+}
+
+export function openDb(dataDir: string, opts: OpenDbOptions = {}): Db {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const db = new Database(dbPath(dataDir));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+    db.pragma('foreign_keys = ON');
+    migrate(db, opts.migrations ?? MIGRATIONS);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Runs the missing steps, each in its own transaction with its version bump, so a crash mid-way leaves a consistent version. */
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): void {
+  const current = schemaVersion(db);
+  if (current > migrations.length) {
+    throw new Error(
+      `${db.name}: database schema version ${current} is newer than this hub knows (${migrations.length}); run a newer sentinela-hub`,
+    );
+  }
+  for (let v = current; v < migrations.length; v++) {
+    db.transaction(() => {
+      migrations[v]!(db);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}

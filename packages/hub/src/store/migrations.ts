@@ -1,0 +1,142 @@
+/**
+ * Schema migrations, applied in order. `PRAGMA user_version` holds how many have run, so a
+ * migration is never edited once released: a change is a new step at the end of the list.
+ */
+import type { Database } from 'better-sqlite3';
+import { backupsMigration } from '../backups/catalogue.js';
+
+export type Migration = (db: Database) => void;
+
+export const MIGRATIONS: readonly Migration[] = [
+  // 1: the first schema.
+  (db) =>
+    db.exec(`
+      CREATE TABLE sites (
+        id TEXT PRIMARY KEY,
+        name TEXT,
+        province TEXT,
+        created_at TEXT NOT NULL,
+        password_hash TEXT,
+        enrolled_at TEXT,
+        last_seen_at TEXT,
+        connected INTEGER NOT NULL DEFAULT 0,
+        bd_seq INTEGER,
+        agent_version TEXT,
+        birth_json TEXT,
+        birth_at TEXT,
+        last_status_json TEXT,
+        last_status_at TEXT,
+        last_status_stream TEXT,
+        last_status_seq INTEGER
+      ) STRICT;
+      CREATE TABLE enroll_tokens (
+        token_hash TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+      ) STRICT;
+      CREATE INDEX enroll_tokens_site ON enroll_tokens(site_id);
+      CREATE TABLE api_tokens (
+        token_hash TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      ) STRICT;
+      -- One row per (site, outbox stream, seq): the primary key is what makes receipt idempotent.
+      CREATE TABLE messages (
+        site_id TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        ts TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        PRIMARY KEY (site_id, stream, seq)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX messages_site_type_ts ON messages(site_id, type, ts);
+      -- Gap detection: a stream with max_seq > received_count is missing messages.
+      CREATE TABLE streams (
+        site_id TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        max_seq INTEGER NOT NULL,
+        received_count INTEGER NOT NULL,
+        first_at TEXT NOT NULL,
+        last_at TEXT NOT NULL,
+        PRIMARY KEY (site_id, stream)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE connections (
+        id INTEGER PRIMARY KEY,
+        site_id TEXT NOT NULL,
+        bd_seq INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('birth', 'death')),
+        clean INTEGER,
+        at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX connections_site_at ON connections(site_id, at);
+    `),
+  // 2: the console: people, sessions, the audit log, roles on API tokens, alerts and maintenance windows.
+  (db) =>
+    db.exec(`
+      CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      -- Only a SHA-256 of the cookie value is stored: a copy of the database opens no session.
+      CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        csrf TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        ip TEXT
+      ) STRICT;
+      CREATE INDEX sessions_user ON sessions(user_id);
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        role TEXT,
+        action TEXT NOT NULL,
+        target TEXT,
+        ok INTEGER NOT NULL,
+        ip TEXT,
+        detail TEXT
+      ) STRICT;
+      CREATE INDEX audit_at ON audit(at);
+      -- Tokens made before roles existed could only read: they stay viewers.
+      ALTER TABLE api_tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'viewer' CHECK (role IN ('admin', 'operator', 'viewer'));
+      -- site_id NULL: an alert about the hub itself (its certificates).
+      CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        site_id TEXT,
+        rule TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+        message TEXT NOT NULL,
+        data TEXT,
+        raised_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        cleared_at TEXT,
+        acked_at TEXT,
+        acked_by TEXT
+      ) STRICT;
+      -- Deduplication: at most one open alert per (site, rule).
+      CREATE UNIQUE INDEX alerts_open ON alerts(ifnull(site_id, ''), rule) WHERE cleared_at IS NULL;
+      CREATE INDEX alerts_site ON alerts(site_id, raised_at);
+      CREATE TABLE maintenance (
+        id INTEGER PRIMARY KEY,
+        site_id TEXT,
+        starts_at TEXT NOT NULL,
+        ends_at TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX maintenance_ends ON maintenance(ends_at);
+    `),
+  // off-site backups: the catalogue and the escrowed keys (backups/catalogue.ts).
+  backupsMigration,
+];

@@ -1,0 +1,103 @@
+/** hub.yaml: every key is documented in examples/hub.yaml. */
+import { z } from 'zod';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/codec.js';
+import { byteSize, listen, logConfig, tlsFiles } from './common.js';
+import { HubBackupsConfig } from './hub-backups.js';
+
+export const HubConfig = z
+  .strictObject({
+    /** This hub's name, shown in the console and used upstream (e.g. dps-maputo). */
+    hubId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
+    dataDir: z.string().min(1),
+    mqtt: z.strictObject({
+      listen,
+      tls: tlsFiles.optional(),
+      /** Plain TCP without TLS. Only for loopback demos and tests. */
+      allowPlaintext: z.boolean().default(false),
+      maxPayloadBytes: byteSize.default(DEFAULT_MAX_PAYLOAD_BYTES),
+      /** How long aedes waits for a slow client to drain before dropping it. */
+      drainTimeoutMs: z.number().int().min(100).default(5000),
+      /** Per-client offline queue cap for QoS 1 messages to the client. */
+      queueLimit: z.number().int().min(1).default(1000),
+    }),
+    /** Ingest through another broker (e.g. Mosquitto) instead of the embedded one. */
+    externalBroker: z
+      .strictObject({
+        url: z.string().regex(/^mqtts?:\/\/[^\s]+$/, 'an mqtt:// or mqtts:// URL'),
+        username: z.string().optional(),
+        password: z.string().optional(),
+        caFile: z.string().optional(),
+        clientId: z.string().default('sentinela-hub-ingest'),
+      })
+      .optional(),
+    http: z.strictObject({
+      listen,
+      tls: tlsFiles.optional(),
+      /** The address agents use to enrol (printed with new tokens). */
+      publicUrl: z.string().url().optional(),
+    }),
+    sites: z
+      .strictObject({
+        /** A site last heard from longer ago than this is "stale"… */
+        staleAfterSeconds: z.number().int().positive().default(300),
+        /** …and after this, "offline" (a death message makes it offline at once). */
+        offlineAfterSeconds: z.number().int().positive().default(1800),
+      })
+      .default({ staleAfterSeconds: 300, offlineAfterSeconds: 1800 }),
+    enrollment: z
+      .strictObject({ tokenTtlHours: z.number().positive().max(24 * 30).default(72) })
+      .default({ tokenTtlHours: 72 }),
+    store: z
+      .strictObject({
+        /** SQLite synchronous mode: full survives power loss of the hub itself; normal survives a crash of the process. */
+        synchronous: z.enum(['full', 'normal']).default('full'),
+        /** Group commit: ingest commits at most this often (ms) and acks after the commit. */
+        commitIntervalMs: z.number().int().min(0).max(1000).default(5),
+      })
+      .default({ synchronous: 'full', commitIntervalMs: 5 }),
+    /** The web console for central staff (sessions, language). */
+    console: z
+      .strictObject({
+        /** A console session ends this many hours after login. */
+        sessionHours: z.number().positive().max(24 * 30).default(12),
+        /** The cookie's Secure flag: auto = when the hub serves HTTPS (http.tls) or publicUrl is https. */
+        secureCookies: z.enum(['auto', 'always', 'never']).default('auto'),
+        /** The language a page opens in until the user picks one. */
+        language: z.enum(['pt', 'en']).default('pt'),
+      })
+      .prefault({}),
+    /** Alert rules, evaluated every evaluateSeconds and after new messages arrive. */
+    alerts: z
+      .strictObject({
+        evaluateSeconds: z.number().int().min(5).max(3600).default(60),
+        /** A site not heard from for longer than this raises "silent". */
+        silentAfterMinutes: z.number().positive().default(120),
+        /** Recovery point objective: a last good backup older than this raises "backup-rpo". */
+        rpoHours: z.number().positive().default(1),
+        /** A filesystem fuller than this (%) raises "low-disk". */
+        lowDiskPct: z.number().min(1).max(100).default(90),
+        /** No USB disk attached for this many days raises "no-usb". */
+        noUsbDays: z.number().positive().default(7),
+        /** A hub TLS certificate expiring within this many days raises "cert-expiry". */
+        certExpiryDays: z.number().positive().default(21),
+        /** More than flapConnects (re)connections within flapWindowMinutes is one "flapping" alert. */
+        flapWindowMinutes: z.number().positive().default(60),
+        flapConnects: z.number().int().min(2).default(4),
+        /** POSTs each raised and cleared alert as JSON here (optional). */
+        webhookUrl: z.string().url().optional(),
+      })
+      .prefault({}),
+    /** The off-site copies of the sites' backups (quota, retention, verify). */
+    backups: HubBackupsConfig.prefault({}),
+    log: logConfig,
+  })
+  .superRefine((cfg, ctx) => {
+    if (!cfg.mqtt.tls && !cfg.mqtt.allowPlaintext) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mqtt', 'tls'],
+        message: 'TLS is required on the MQTT listener: set mqtt.tls.certFile and keyFile, or mqtt.allowPlaintext: true for a loopback demo',
+      });
+    }
+  });
+export type HubConfig = z.infer<typeof HubConfig>;

@@ -1,0 +1,91 @@
+/** The one encode/decode path for every MQTT payload, used by the agent and the hub alike. */
+import { z } from 'zod';
+import { describeIssues, formatPath } from '../issues.js';
+import { DownMessage, UpMessage } from './messages.js';
+import { parseTopic, type ParsedTopic } from './topics.js';
+
+export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
+
+export type DecodeErrorCode = 'bad-topic' | 'too-large' | 'not-json' | 'invalid' | 'wrong-site' | 'wrong-type';
+
+export class DecodeError extends Error {
+  constructor(
+    readonly code: DecodeErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DecodeError';
+  }
+}
+
+export type Decoded<T> = { ok: true; topic: ParsedTopic; message: T } | { ok: false; error: DecodeError };
+
+function fail<T>(code: DecodeErrorCode, message: string): Decoded<T> {
+  return { ok: false, error: new DecodeError(code, message) };
+}
+
+function decode<T extends { site: string; type: string }>(
+  direction: 'up' | 'down',
+  schema: z.ZodType<T>,
+  topic: string,
+  payload: Uint8Array,
+  maxBytes: number,
+): Decoded<T> {
+  const parsed = parseTopic(topic);
+  if (!parsed || parsed.direction !== direction) return fail('bad-topic', `topic "${topic}" is not a v1 ${direction} topic`);
+  if (payload.byteLength > maxBytes) {
+    return fail('too-large', `payload of ${payload.byteLength} bytes exceeds the limit of ${maxBytes} bytes`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+  } catch (err) {
+    return fail('not-json', `payload is not JSON: ${(err as Error).message}`);
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    const first = describeIssues(result.error, json).slice(0, 3);
+    return fail('invalid', first.map((d) => `${formatPath(d.path)}: ${d.text}`).join('; '));
+  }
+  const message = result.data;
+  if (message.site !== parsed.siteId) {
+    return fail('wrong-site', `payload names site "${message.site}" but the topic is for site "${parsed.siteId}"`);
+  }
+  if (message.type !== parsed.kind) {
+    return fail('wrong-type', `payload of type "${message.type}" sent on the "${parsed.kind}" topic`);
+  }
+  return { ok: true, topic: parsed, message };
+}
+
+export function decodeUp(topic: string, payload: Uint8Array, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): Decoded<UpMessage> {
+  return decode('up', UpMessage, topic, payload, maxBytes);
+}
+
+export function decodeDown(topic: string, payload: Uint8Array, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): Decoded<DownMessage> {
+  return decode('down', DownMessage, topic, payload, maxBytes);
+}
+
+/** Validates before it encodes, so that no program can put a message on the wire that its peer would refuse. */
+export function encodeUp(message: UpMessage): Buffer {
+  return Buffer.from(JSON.stringify(UpMessage.parse(message)), 'utf8');
+}
+
+export function encodeDown(message: DownMessage): Buffer {
+  return Buffer.from(JSON.stringify(DownMessage.parse(message)), 'utf8');
+}
+
+/** Seq ranges as sent in acks: sorted, merged [from, to] pairs. */
+export function toRanges(seqs: Iterable<number>): Array<[number, number]> {
+  const sorted = [...new Set(seqs)].sort((a, b) => a - b);
+  const out: Array<[number, number]> = [];
+  for (const s of sorted) {
+    const last = out[out.length - 1];
+    if (last && s === last[1] + 1) last[1] = s;
+    else out.push([s, s]);
+  }
+  return out;
+}
+
+export function* expandRanges(ranges: ReadonlyArray<readonly [number, number]>): Generator<number> {
+  for (const [from, to] of ranges) for (let s = from; s <= to; s++) yield s;
+}

@@ -1,0 +1,29 @@
+/**
+ * The snapshot manifest (docs/repository.md): stored encrypted in every repository, and the unit the
+ * hub catalogues. Shared because the hub and the agent both read it.
+ */
+import { z } from 'zod';
+
+export const SnapshotManifest = z.looseObject({
+  v: z.literal(1),
+  id: z.string().regex(/^\d{8}T\d{6}Z-[a-z0-9-]+-[a-z0-9]+$/, 'YYYYMMDDTHHMMSSZ-<source>-<random>'),
+  site: z.string(),
+  source: z.string(),
+  kind: z.enum(['mariadb', 'postgres', 'sqlite', 'files', 'command']),
+  tokenizer: z.enum(['lines', 'pages', 'chunks']),
+  startedAt: z.iso.datetime({ offset: true }),
+  finishedAt: z.iso.datetime({ offset: true }),
+  tool: z.looseObject({ name: z.string(), version: z.string() }),
+  /** null for a full snapshot; else the snapshot this one is a delta against. */
+  base: z.string().nullable(),
+  /** Deltas since the last full snapshot (0 for a full one). */
+  chain: z.number().int().nonnegative(),
+  content: z.looseObject({ bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  /** Bytes of new objects this snapshot added to the repository. */
+  stored: z.number().int().nonnegative(),
+  /** Object names of this snapshot's stream, in order. */
+  objects: z.array(z.string().regex(/^[0-9a-f]{64}$/)),
+  tables: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  files: z.array(z.looseObject({ path: z.string(), mode: z.number().int(), size: z.number().int().nonnegative(), mtime: z.string() })).optional(),
+});
+export type SnapshotManifest = z.infer<typeof SnapshotManifest>;

@@ -1,0 +1,274 @@
+/**
+ * The keyless half of the repository format (docs/repository.md): the folder layout, durable
+ * writes, object names and envelopes. Shared because the agent (spool, disks, peer) and the hub's
+ * off-site store use the very same code; nothing here needs a site's key.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { open, readdir, readFile, rename, stat, unlink, utimes, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export class RepositoryError extends Error {
+  constructor(
+    message: string,
+    /** `wrong-key`, `not-a-repository`, `corrupt-object`, `missing-object`, `bad-manifest`, `content-mismatch`, `no-space`, `io-error`, `bad-recovery-code`, `key-file`, … */
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'RepositoryError';
+  }
+}
+
+/** Turns disk-level failures into words a technician understands; anything else passes through. */
+export function describeFsError(err: unknown, what: string): Error {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new RepositoryError(`${what}: the disk is full (${code}); free space or use another disk, then run again to resume`, 'no-space');
+  if (code === 'EIO' || code === 'ENXIO' || code === 'ENODEV')
+    return new RepositoryError(`${what}: input/output error (${code}); the disk may be failing or was unplugged`, 'io-error');
+  if (code === 'EROFS') return new RepositoryError(`${what}: the disk is mounted read-only (EROFS)`, 'io-error');
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** An object's name: the SHA-256 of its stored bytes, lowercase hex. */
+export function objectName(stored: Uint8Array): string {
+  return createHash('sha256').update(stored).digest('hex');
+}
+
+export const FORMAT_VERSION = 1;
+export const OBJECT_NAME = /^[0-9a-f]{64}$/;
+export const SNAPSHOT_ID = /^\d{8}T\d{6}Z-[a-z0-9-]+-[a-z0-9]+$/;
+
+export interface RepoMeta {
+  format: 'sentinela-repository';
+  version: number;
+  id: string;
+  site: string;
+  /** Public fingerprint of the site key (keys.ts): a location of another site is refused clearly. */
+  keyId: string;
+  created: string;
+}
+
+/** Plaintext part of a snapshot file: enough for a keyless copy, verify and prune. */
+export interface SnapshotEnvelope {
+  v: 1;
+  id: string;
+  site: string;
+  base: string | null;
+  /** Objects of this snapshot's own stream (not its base's). */
+  objects: string[];
+  /** The encrypted manifest, base64 (docs/repository.md). */
+  manifest: string;
+}
+
+export async function writeFileDurable(path: string, data: Uint8Array | string, mode = 0o644): Promise<void> {
+  const dir = join(path, '..');
+  const tmp = join(dir, `.tmp-${randomBytes(6).toString('hex')}`);
+  const fh = await open(tmp, 'wx', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+  await fh.close();
+  await rename(tmp, path);
+  await syncDir(dir);
+}
+
+export async function syncDir(dir: string): Promise<void> {
+  const dh = await open(dir, 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
+}
+
+export class Store {
+  constructor(readonly dir: string) {}
+
+  objectPath(name: string): string {
+    return join(this.dir, 'objects', name.slice(0, 2), name);
+  }
+  snapshotPath(id: string): string {
+    return join(this.dir, 'snapshots', id);
+  }
+
+  async readMeta(): Promise<RepoMeta> {
+    const path = join(this.dir, 'sentinela-repo.json');
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new RepositoryError(`${this.dir} is not a Sentinela backup repository (no sentinela-repo.json)`, 'not-a-repository');
+      throw describeFsError(err, `reading ${path}`);
+    }
+    let meta: RepoMeta;
+    try {
+      meta = JSON.parse(text) as RepoMeta;
+    } catch {
+      throw new RepositoryError(`${path} is damaged (not JSON)`, 'not-a-repository');
+    }
+    if (meta.format !== 'sentinela-repository' || typeof meta.site !== 'string' || typeof meta.keyId !== 'string')
+      throw new RepositoryError(`${path} is not a Sentinela repository description`, 'not-a-repository');
+    if (meta.version !== FORMAT_VERSION)
+      throw new RepositoryError(`${this.dir} has format version ${meta.version}; this program reads version ${FORMAT_VERSION}`, 'not-a-repository');
+    return meta;
+  }
+
+  async create(meta: Omit<RepoMeta, 'format' | 'version' | 'id' | 'created'>): Promise<RepoMeta> {
+    const full: RepoMeta = { format: 'sentinela-repository', version: FORMAT_VERSION, id: randomBytes(16).toString('hex'), ...meta, created: new Date().toISOString() };
+    try {
+      await mkdir(join(this.dir, 'objects'), { recursive: true });
+      await mkdir(join(this.dir, 'snapshots'), { recursive: true });
+      await writeFileDurable(join(this.dir, 'sentinela-repo.json'), JSON.stringify(full, null, 2) + '\n');
+    } catch (err) {
+      throw describeFsError(err, `creating a repository in ${this.dir}`);
+    }
+    return full;
+  }
+
+  async has(name: string): Promise<boolean> {
+    try {
+      await stat(this.objectPath(name));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Writes an object unless present; returns the bytes added (0 when deduplicated). An existing
+   * object gets its time refreshed so that a concurrent prune's grace period spares it.
+   * `verify` re-reads the written file and checks its hash (copies to disks do).
+   */
+  async put(name: string, stored: Uint8Array, opts: { verify?: boolean } = {}): Promise<number> {
+    const path = this.objectPath(name);
+    if (await this.has(name)) {
+      const now = new Date();
+      await utimes(path, now, now).catch(() => {});
+      return 0;
+    }
+    try {
+      // Only objects/<aa>: never recreate the repository itself, which would fill the empty
+      // mount point of an unplugged disk on the root filesystem (ENOENT instead).
+      await mkdir(join(path, '..')).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
+      await writeFileDurable(path, stored, 0o444);
+      if (opts.verify) {
+        const back = await readFile(path);
+        if (objectName(back) !== name) {
+          await unlink(path).catch(() => {});
+          throw new RepositoryError(`object ${name} reads back different from what was written to ${this.dir}: the disk is failing`, 'io-error');
+        }
+      }
+    } catch (err) {
+      throw describeFsError(err, `writing object ${name} to ${this.dir}`);
+    }
+    return stored.length;
+  }
+
+  /** Reads an object and checks it against its name; no key needed. */
+  async get(name: string): Promise<Buffer> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.objectPath(name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RepositoryError(`object ${name} is missing from ${this.dir}`, 'missing-object');
+      throw describeFsError(err, `reading object ${name} from ${this.dir}`);
+    }
+    if (objectName(bytes) !== name) throw new RepositoryError(`object ${name} in ${this.dir} is corrupt (its SHA-256 does not match its name)`, 'corrupt-object');
+    return bytes;
+  }
+
+  /** Every object name present, with its size and time (prune, keyless verify). */
+  async listObjects(): Promise<Array<{ name: string; size: number; mtimeMs: number }>> {
+    const out: Array<{ name: string; size: number; mtimeMs: number }> = [];
+    const root = join(this.dir, 'objects');
+    for (const sub of await readdir(root).catch(() => [] as string[])) {
+      for (const name of await readdir(join(root, sub)).catch(() => [] as string[])) {
+        const s = await stat(join(root, sub, name)).catch(() => null);
+        if (s) out.push({ name, size: s.size, mtimeMs: s.mtimeMs });
+      }
+    }
+    return out;
+  }
+
+  async removeObject(name: string): Promise<void> {
+    await unlink(this.objectPath(name)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  /** Stray temp files of interrupted writes (older than `olderThanMs`), for prune. */
+  async removeTempFiles(olderThanMs: number): Promise<number> {
+    let n = 0;
+    const dirs = [join(this.dir, 'snapshots'), join(this.dir, 'objects')];
+    for (const sub of await readdir(join(this.dir, 'objects')).catch(() => [] as string[])) dirs.push(join(this.dir, 'objects', sub));
+    for (const d of dirs) {
+      for (const f of await readdir(d).catch(() => [] as string[])) {
+        if (!f.startsWith('.tmp-')) continue;
+        const s = await stat(join(d, f)).catch(() => null);
+        if (s && Date.now() - s.mtimeMs > olderThanMs) {
+          await unlink(join(d, f)).catch(() => {});
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  async snapshotIds(): Promise<string[]> {
+    const names = await readdir(join(this.dir, 'snapshots')).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [] as string[];
+      throw describeFsError(err, `listing ${this.dir}/snapshots`);
+    });
+    return names.filter((n) => SNAPSHOT_ID.test(n)).sort();
+  }
+
+  async hasSnapshot(id: string): Promise<boolean> {
+    return stat(this.snapshotPath(id)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async readEnvelope(id: string): Promise<SnapshotEnvelope> {
+    let text: string;
+    try {
+      text = await readFile(this.snapshotPath(id), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RepositoryError(`snapshot ${id} is not in ${this.dir}`, 'missing-snapshot');
+      throw describeFsError(err, `reading snapshot ${id}`);
+    }
+    try {
+      const env = JSON.parse(text) as SnapshotEnvelope;
+      if (env.v !== 1 || env.id !== id || !Array.isArray(env.objects) || !env.objects.every((o) => OBJECT_NAME.test(o)) || typeof env.manifest !== 'string')
+        throw new Error('fields missing or wrong');
+      return env;
+    } catch (err) {
+      throw new RepositoryError(`snapshot file ${this.snapshotPath(id)} is damaged (${(err as Error).message})`, 'bad-manifest');
+    }
+  }
+
+  async writeEnvelope(env: SnapshotEnvelope): Promise<void> {
+    try {
+      await writeFileDurable(this.snapshotPath(env.id), JSON.stringify(env) + '\n');
+    } catch (err) {
+      throw describeFsError(err, `writing snapshot ${env.id} to ${this.dir}`);
+    }
+  }
+
+  async removeSnapshot(id: string): Promise<void> {
+    await unlink(this.snapshotPath(id));
+    await syncDir(join(this.dir, 'snapshots'));
+  }
+}
+
+export function sha256(): ReturnType<typeof createHash> {
+  return createHash('sha256');
+}

@@ -1,0 +1,73 @@
+/**
+ * A hub made unreachable shows as a WAN outage with the right duration while the LAN probe stays up.
+ * The "hub" and the LAN gateway are TCP listeners this test controls; the agent runs in-process.
+ */
+import t from 'tap';
+import net from 'node:net';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { AgentConfig, createLogger } from '@sentinela/shared';
+import { startAgent, writeCredentials } from '@sentinela/agent';
+import { tempDir } from '@sentinela/tools/harness/tmp.js';
+import { waitFor } from '@sentinela/tools/harness/wait.js';
+
+async function listener(port = 0): Promise<net.Server> {
+  const srv = net.createServer((s) => s.destroy());
+  await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r));
+  return srv;
+}
+const portOf = (s: net.Server) => (s.address() as net.AddressInfo).port;
+const close = (s: net.Server) => new Promise<void>((r) => s.close(() => r()));
+
+t.test('hub unreachable: a WAN outage with its duration, LAN still up', async (t) => {
+  const dir = tempDir('net');
+  t.teardown(dir.remove);
+  const gateway = await listener();
+  let hub = await listener();
+  const hubPort = portOf(hub);
+  t.teardown(async () => {
+    await close(gateway);
+    await close(hub).catch(() => undefined);
+  });
+  const dataDir = join(dir.path, 'agent');
+  writeCredentials(join(dataDir, 'credentials.json'), { siteId: 'hf-net', username: 'hf-net', password: 'p', hubHttpUrl: 'http://x', enrolledAt: new Date().toISOString() });
+  const config = AgentConfig.parse({
+    dataDir,
+    hub: { mqttUrl: `mqtt://127.0.0.1:${hubPort}`, reconnectSeconds: 3600 },
+    sampling: { intervalSeconds: 3600 },
+    network: { intervalSeconds: 0.5, attempts: 2, timeoutMs: 300, downAfterRounds: 2, lan: { gateway: `127.0.0.1:${portOf(gateway)}` } },
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(c: Buffer, _e, cb) {
+      for (const l of c.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  const agent = await startAgent(config, createLogger('net', 'debug', sink));
+  t.teardown(() => agent.close());
+  const net_ = agent.modules.find((m) => m.name === 'network')!;
+  const view = async () => (await net_.status!()).network!;
+  await waitFor('WAN up', async () => (await view()).wan.up === true);
+
+  const stoppedAt = Date.now();
+  await close(hub);
+  await waitFor('network.wan_down', () => lines.some((l) => l.code === 'network.wan_down'));
+  const during = await view();
+  t.equal(during.verdict, 'wan-down', 'told apart from a LAN fault');
+  t.equal(during.lan?.up, true, 'the LAN probe stays up');
+  t.equal(during.hub.up, false);
+  // hold the outage for a few seconds, then bring the hub back
+  await waitFor('4 s of outage', () => Date.now() - stoppedAt >= 4000);
+  hub = await listener(hubPort);
+  const restartedAt = Date.now();
+  await waitFor('network.wan_up', () => lines.some((l) => l.code === 'network.wan_up'));
+  const outage = lines.find((l) => l.code === 'network.wan_up')!.outage as { start: string; end: string; durationSec: number };
+  const real = (restartedAt - stoppedAt) / 1000;
+  t.ok(Math.abs(outage.durationSec - real) <= 1.5, `recorded ${outage.durationSec} s for a real outage of ${real.toFixed(1)} s (rounds every 0.5 s)`);
+  const after = await view();
+  t.equal(after.verdict, 'ok');
+  t.equal(after.wan.lastOutage?.durationSec, outage.durationSec, 'the outage is on disk');
+  t.ok(after.wan.uptimeTodayPct !== null && after.wan.uptimeTodayPct < 100, `uptime today ${after.wan.uptimeTodayPct}%`);
+  t.ok(Array.isArray(after.interfaces) && after.interfaces.length > 0, 'interface counters from systeminformation');
+});

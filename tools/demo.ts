@@ -1,0 +1,111 @@
+/**
+ * The README's first command: a hub and three simulated health facilities on loopback, each a real
+ * `sentinela-agent` process with its own data folder, enrolled with one-time tokens like a real site.
+ * Ctrl-C stops everything cleanly and removes the temporary folder (unless --keep).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AgentHandle, HubHandle } from './harness/fleet.js';
+
+const SITES = [
+  { id: 'hf-maputo-0001', name: 'Centro de Saúde de Chamanculo', province: 'maputo-cidade', db: '127.0.0.1:3306' },
+  { id: 'hf-gaza-0001', name: 'Centro de Saúde de Chókwè', province: 'gaza', db: '127.0.0.1:5432' },
+  // Nothing listens on this port: this site shows a database that is down.
+  { id: 'hf-nampula-0001', name: 'Hospital Rural de Monapo', province: 'nampula', db: '127.0.0.1:9' },
+];
+
+const HELP = `Usage: npm start [-- --keep] [-- --verbose]
+
+Starts a demo Sentinela fleet on this machine (loopback only, nothing to set up):
+a hub with its embedded MQTT broker and console, and three simulated health facilities,
+each a real sentinela-agent process with its own data folder in a temporary directory.
+Prints the URLs to open. Ctrl-C stops everything.
+
+  --keep      keep the temporary directory (configs, databases, logs) after stopping
+  --verbose   print every log line of the hub and agents
+`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { keep: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'sentinela-demo-'));
+  const echo = values.verbose ? (line: string) => process.stdout.write(`${line}\n`) : undefined;
+  const agents: AgentHandle[] = [];
+  const hub = new HubHandle({ dir: join(dir, 'hub'), hubId: 'demo-dps', echo });
+  let stopping = false;
+
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nStopping the demo / A parar a demonstração…\n');
+    await Promise.all(agents.map((a) => a.proc?.stop()));
+    await hub.proc?.stop();
+    if (values.keep) process.stdout.write(`Kept ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
+    process.stdout.write('Stopped. / Parado.\n');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  try {
+    process.stdout.write(`Sentinela demo in ${dir}\nStarting the hub…\n`);
+    await hub.start();
+    const apiToken = await hub.addApiToken('demo');
+    const adminPassword = randomBytes(9).toString('base64url');
+    await hub.addUser('admin', 'admin', adminPassword);
+    for (const site of SITES) {
+      const token = await hub.addSite(site.id, ['--name', site.name, '--province', site.province]);
+      const agent = new AgentHandle({
+        dir: join(dir, site.id),
+        siteId: site.id,
+        mqttUrl: hub.mqttUrl,
+        echo,
+        overrides: {
+          site: { id: site.id, name: site.name },
+          sampling: { intervalSeconds: 10, services: [{ name: 'clinical-db', tcp: site.db }] },
+          // The hub's HTTP port stands in for the facility's LAN router on loopback.
+          network: { intervalSeconds: 10, lan: { gateway: `127.0.0.1:${hub.httpPort}` } },
+        },
+      });
+      await agent.enroll(hub.httpUrl, token);
+      process.stdout.write(`Starting agent ${site.id} (${site.name})…\n`);
+      agents.push(await agent.start());
+    }
+    process.stdout.write(
+      [
+        '',
+        'Sentinela is running / Sentinela está a funcionar:',
+        `  Console / Consola:      ${hub.httpUrl}/   (user / utilizador: admin, password / senha: ${adminPassword})`,
+        `  Sites API:              curl -H 'Authorization: Bearer ${apiToken}' ${hub.httpUrl}/api/v1/sites`,
+        `  Metrics / Métricas:     ${hub.httpUrl}/metrics`,
+        `  Health / Saúde:         ${hub.httpUrl}/healthz`,
+        `  MQTT broker:            ${hub.mqttUrl}`,
+        `  Agent status:           npx sentinela-agent status --config ${agents[0]!.configFile}`,
+        `  Data / Dados:           ${dir}`,
+        '',
+        'Press Ctrl-C to stop / Carregue Ctrl-C para parar.',
+        '',
+      ].join('\n'),
+    );
+    // A child that dies on its own ends the demo with its last lines, rather than leaving a half fleet.
+    for (const p of [hub.proc, ...agents.map((a) => a.proc)]) {
+      void p.exited.then(({ code, signal }) => {
+        if (stopping) return;
+        process.stderr.write(`${p.name} exited (code ${code}, signal ${signal}):\n${p.lines.slice(-15).join('\n')}\n`);
+        void stop(1);
+      });
+    }
+  } catch (err) {
+    process.stderr.write(`Demo failed: ${(err as Error).message}\n`);
+    await stop(1);
+  }
+}
+
+void main();

@@ -1,0 +1,166 @@
+/**
+ * A TCP proxy on loopback that behaves like GovNet: a shared rate limit (bytes/s, both directions
+ * together, like a half-full 256 kbit/s line), the connection cut every few seconds, and one byte
+ * flipped on request. It counts the bytes it carries, so benchmarks and tests measure the wire.
+ *
+ * Backpressure is real: the proxy reads from a side only while its queue towards the other side
+ * is small, so a sender cannot park megabytes in the proxy (which would hide who waits for whom).
+ */
+import net from 'node:net';
+
+export interface ProxyOptions {
+  targetPort: number;
+  targetHost?: string;
+  /** Bytes per second per direction; 0 or absent: unlimited. */
+  rateBytesPerSecond?: number;
+  /** Cut every connection this often (ms); 0 or absent: never. */
+  cutEveryMs?: number;
+}
+
+const TICK_MS = 20;
+const HIGH_WATER = 16 * 1024;
+
+interface Pipe {
+  from: net.Socket;
+  to: net.Socket;
+  queue: Buffer[];
+  queued: number;
+  up: boolean;
+}
+
+export class ThrottledProxy {
+  port = 0;
+  /** Bytes carried agent → hub and hub → agent (delivered, not just read). */
+  bytesUp = 0;
+  bytesDown = 0;
+  connections = 0;
+  cuts = 0;
+  /** Milliseconds during which some data waited for the rate limit (for utilisation). */
+  busyMs = 0;
+  private server: net.Server | null = null;
+  private readonly pipes = new Set<Pipe>();
+  private readonly sockets = new Set<net.Socket>();
+  private ticker: NodeJS.Timeout | null = null;
+  private cutter: NodeJS.Timeout | null = null;
+  private credit = { up: 0, down: 0 };
+  private corruptAfter: number | null = null;
+  corrupted = 0;
+
+  constructor(private opts: ProxyOptions) {}
+
+  async start(port = 0): Promise<this> {
+    this.server = net.createServer((client) => this.accept(client));
+    await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', r));
+    this.port = (this.server.address() as net.AddressInfo).port;
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
+    this.setCuts(this.opts.cutEveryMs ?? 0);
+    return this;
+  }
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  setRate(bytesPerSecond: number): void {
+    this.opts = { ...this.opts, rateBytesPerSecond: bytesPerSecond };
+  }
+
+  setTarget(port: number): void {
+    this.opts = { ...this.opts, targetPort: port };
+  }
+
+  setCuts(everyMs: number): void {
+    if (this.cutter) clearInterval(this.cutter);
+    this.cutter = everyMs > 0 ? setInterval(() => this.cutAll(), everyMs) : null;
+  }
+
+  /** Flips one byte of the agent → hub stream, in the first large chunk after `afterBytes` more bytes. */
+  corruptOnce(afterBytes = 0): void {
+    this.corruptAfter = this.bytesUp + afterBytes;
+  }
+
+  cutAll(): void {
+    if (this.sockets.size === 0) return;
+    this.cuts++;
+    for (const s of this.sockets) s.destroy();
+  }
+
+  async close(): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker);
+    if (this.cutter) clearInterval(this.cutter);
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+
+  private accept(client: net.Socket): void {
+    this.connections++;
+    const target = net.connect(this.opts.targetPort, this.opts.targetHost ?? '127.0.0.1');
+    for (const s of [client, target]) {
+      this.sockets.add(s);
+      s.setNoDelay(true);
+      s.on('error', () => {});
+      s.on('close', () => {
+        this.sockets.delete(s);
+        client.destroy();
+        target.destroy();
+      });
+    }
+    const up: Pipe = { from: client, to: target, queue: [], queued: 0, up: true };
+    const down: Pipe = { from: target, to: client, queue: [], queued: 0, up: false };
+    for (const p of [up, down]) {
+      this.pipes.add(p);
+      p.from.on('data', (chunk: Buffer) => {
+        p.queue.push(chunk);
+        p.queued += chunk.length;
+        if (p.queued > HIGH_WATER) p.from.pause();
+        this.flush(p);
+      });
+      p.from.on('close', () => this.pipes.delete(p));
+    }
+  }
+
+  private tick(): void {
+    const rate = this.opts.rateBytesPerSecond ?? 0;
+    if (rate > 0) {
+      const add = (rate * TICK_MS) / 1000;
+      // At most one tick of unused credit: an idle line does not save up a burst.
+      this.credit.up = Math.min(add, this.credit.up + add);
+      this.credit.down = Math.min(add, this.credit.down + add);
+    }
+    let waiting = false;
+    for (const p of this.pipes) {
+      this.flush(p);
+      if (p.queued > 0) waiting = true;
+    }
+    if (waiting) this.busyMs += TICK_MS;
+  }
+
+  private flush(p: Pipe): void {
+    const rate = this.opts.rateBytesPerSecond ?? 0;
+    const side = p.up ? 'up' : 'down';
+    while (p.queue.length > 0 && !p.to.destroyed) {
+      let chunk = p.queue[0]!;
+      let n = chunk.length;
+      if (rate > 0) {
+        n = Math.min(n, Math.floor(this.credit[side]));
+        if (n <= 0) return;
+        this.credit[side] -= n;
+      }
+      if (n < chunk.length) {
+        p.queue[0] = chunk.subarray(n);
+        chunk = chunk.subarray(0, n);
+      } else p.queue.shift();
+      p.queued -= n;
+      if (p.up && this.corruptAfter !== null && this.bytesUp >= this.corruptAfter && chunk.length >= 1024) {
+        chunk = Buffer.from(chunk);
+        chunk[chunk.length >> 1]! ^= 0xff;
+        this.corruptAfter = null;
+        this.corrupted++;
+      }
+      if (p.up) this.bytesUp += n;
+      else this.bytesDown += n;
+      p.to.write(chunk);
+      if (p.queued <= HIGH_WATER / 2 && p.from.isPaused()) p.from.resume();
+    }
+  }
+}
