@@ -3,21 +3,13 @@
  * The "hub" and the LAN gateway are TCP listeners this test controls; the agent runs in-process.
  */
 import t from 'tap';
-import net from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { AgentConfig, createLogger } from '@sentinela/shared';
 import { startAgent, writeCredentials } from '@sentinela/agent';
+import { close, listener, portOf } from '@sentinela/tools/harness/tcp.js';
 import { tempDir } from '@sentinela/tools/harness/tmp.js';
 import { waitFor } from '@sentinela/tools/harness/wait.js';
-
-async function listener(port = 0): Promise<net.Server> {
-  const srv = net.createServer((s) => s.destroy());
-  await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r));
-  return srv;
-}
-const portOf = (s: net.Server) => (s.address() as net.AddressInfo).port;
-const close = (s: net.Server) => new Promise<void>((r) => s.close(() => r()));
 
 t.test('hub unreachable: a WAN outage with its duration, LAN still up', async (t) => {
   const dir = tempDir('net');

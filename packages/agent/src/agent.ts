@@ -95,6 +95,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
       (severity === 'info' ? logger.info : logger.warn).call(logger, { code, ...data }, message);
     },
     sampleNow: () => sampleNow(),
+    modules: () => modules,
   };
   const modules = createModules(ctx);
 

@@ -20,6 +20,8 @@ export interface AgentContext {
   event(code: string, severity: Severity, message: string, data?: Record<string, unknown>): void;
   /** Takes a status sample now (e.g. right after the power state changed). */
   sampleNow(): Promise<void>;
+  /** Every module of this agent, once built (the local page reads their status and starts their actions). */
+  modules?(): readonly AgentModule[];
 }
 
 export interface AgentModule {

@@ -12,6 +12,7 @@ import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, U
 import { VERB_HELP } from './help.js';
 import { backupConfig, siteIdOf } from './backup-context.js';
 import { parseArgs } from 'node:util';
+import type { AgentConfig } from '@sentinela/shared';
 
 export async function diskCommand(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
@@ -52,6 +53,12 @@ async function diskInit(args: string[], io: Io): Promise<number> {
   }
   if (!rawPath) throw new UsageError('sentinela-agent disk init: missing PATH (the mounted disk, e.g. /media/backup-a)\nsee: sentinela-agent disk --help');
   const config = loadAgentConfig(requireOption('disk init', values.config, 'config'));
+  return initDisk(config, rawPath, { label: typeof values.label === 'string' ? values.label : undefined, peer: values.peer === true }, io);
+}
+
+/** `disk init` once the command line is read; also what the local page's "Initialize disk" calls. */
+export async function initDisk(config: AgentConfig, rawPath: string, opts: { label?: string; peer?: boolean }, io: Io): Promise<number> {
+  const values = opts;
   const cfg = backupConfig(config, 'disk init');
   const site = siteIdOf(config, 'disk init');
   const path = resolve(rawPath);
@@ -71,7 +78,7 @@ async function diskInit(args: string[], io: Io): Promise<number> {
   const key = MasterKey.load(backupKeyPath(config));
   // The repository first, the label last: a folder with disk.json is always a usable repository.
   if (!existsSync(join(path, 'sentinela-repo.json'))) await initRepository(path, { siteId: site, key });
-  const label = existing ?? newDiskLabel(site, typeof values.label === 'string' ? values.label : undefined, role);
+  const label = existing ?? newDiskLabel(site, values.label, role);
   if (!existing) writeDiskLabel(path, label);
   const state = BackupState.open(backupStatePath(config));
   try {
@@ -141,6 +148,12 @@ async function diskEject(args: string[], io: Io): Promise<number> {
   }
   if (!rawPath) throw new UsageError('sentinela-agent disk eject: missing PATH (where the disk is mounted)\nsee: sentinela-agent disk --help');
   const config = loadAgentConfig(requireOption('disk eject', values.config, 'config'));
+  return ejectDisk(config, rawPath, { wait: values.wait === true, noUnmount: values['no-unmount'] === true }, io);
+}
+
+/** `disk eject` once the command line is read; also what the local page's "Eject disk" calls. */
+export async function ejectDisk(config: AgentConfig, rawPath: string, opts: { wait: boolean; noUnmount: boolean }, io: Io): Promise<number> {
+  const values = { wait: opts.wait, 'no-unmount': opts.noUnmount };
   const path = resolve(rawPath);
   const label = readDiskLabel(path);
   if (!label) {

@@ -14,6 +14,7 @@ verbs:
   verify   check a repository; --read-data reads and decrypts every object
   key      the backup key: init (create it), export (print the recovery code)
   doctor   check this server against its config: tools, database, UPS, hub, disk, clock, permissions
+  page     the local status page: set-pin (the PIN that unlocks its actions)
 
 every verb takes --config FILE and --help.
 exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
@@ -23,6 +24,20 @@ example:
 `;
 
 export const VERB_HELP: Record<string, string> = {
+  page: `sentinela-agent page set-pin --config FILE [--pin-file FILE]
+
+Sets the PIN that unlocks the local status page's actions (back up now, initialize or eject a USB
+disk, verify, send status now). The PIN is 4 to 12 digits, read from the first line of --pin-file
+or of stdin; only its scrypt hash is stored, in page.pinFile (default <dataDir>/page-pin, mode 0600).
+The running agent uses the new PIN at once. Without a PIN the page shows the actions disabled.
+
+options:
+  --config FILE     agent.yaml (required)
+  --pin-file FILE   a file whose first line is the PIN (default: read stdin)
+
+example:
+  echo 4821 | sentinela-agent page set-pin --config /etc/sentinela/agent.yaml
+`,
   run: `sentinela-agent run --config FILE
 
 Runs the agent: samples host and service health every sampling.intervalSeconds, stores status
@@ -58,7 +73,9 @@ is unreachable.
 
 options:
   --config FILE   agent.yaml (required)
-  --json          print JSON instead of a table
+  --json          print JSON instead of a table: the same document as the local page's
+                  GET /api/status (green/amber/red per area, recent events and outages; the
+                  live part is what the running agent's page saw last, with its sampledAt)
 
 example:
   sentinela-agent status --config /etc/sentinela/agent.yaml --json
@@ -91,7 +108,9 @@ options:
   --snapshot ID         the snapshot (see: sentinela-agent snapshots)
   --source NAME --latest  the newest snapshot of that source
   --from WHERE          spool (default), usb (the site's disk mounted now), peer (backup.peer.path),
-                        or a folder: a USB disk's mount point, the secondary server's mirror
+                        hub (the hub's off-site copy, downloaded with the escrowed key; this
+                        server must be enrolled), or a folder: a USB disk's mount point, the
+                        secondary server's mirror
   --to-file FILE        write the dump to FILE (SQLite: a database file, checked)
   --to-dir DIR          extract a files snapshot into DIR
   --to-database NAME    load a MariaDB/PostgreSQL snapshot into database NAME (created)
@@ -103,6 +122,7 @@ options:
 examples:
   sentinela-agent restore --config /etc/sentinela/agent.yaml --source openmrs --latest --from usb --to-database openmrs_restored
   sentinela-agent restore --from /media/backup-a --recovery-code XXXX-XXXX-… --source clinic --latest --to-file /srv/clinic.db
+  sentinela-agent restore --config /etc/sentinela/agent.yaml --from hub --source openmrs --latest --to-database openmrs
 `,
   disk: `sentinela-agent disk init PATH [--label NAME] [--peer] --config FILE
 sentinela-agent disk list --config FILE [--json]

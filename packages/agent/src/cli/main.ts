@@ -13,6 +13,7 @@ import { doctorCommand } from './doctor.js';
 import { snapshotsCommand } from './snapshots.js';
 import { verifyCommand } from './verify.js';
 import { keyCommand } from './key.js';
+import { pageCommand } from './page.js';
 
 const VERBS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   run: runCommand,
@@ -25,6 +26,7 @@ const VERBS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   snapshots: snapshotsCommand,
   verify: verifyCommand,
   key: keyCommand,
+  page: pageCommand,
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {

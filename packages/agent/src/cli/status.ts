@@ -6,6 +6,7 @@ import { Outbox } from '../outbox/outbox.js';
 import { credentialsPath, outboxPath } from '../paths.js';
 import { EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, type Io } from './io.js';
 import { VERB_HELP } from './help.js';
+import { loadLive, statusDocument } from '../page/document.js';
 
 export interface StatusReport {
   site: string | null;
@@ -76,8 +77,9 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
     return EXIT_OK;
   }
   const config = loadAgentConfig(requireOption('status', values.config, 'config'));
-  const report = collectStatus(config);
-  io.out(values.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+  // --json is the document the local page's GET /api/status answers, built by the same function.
+  if (values.json) io.out(JSON.stringify(statusDocument(config, loadLive(config)), null, 2));
+  else io.out(formatStatus(collectStatus(config)));
   return EXIT_OK;
 }
 

@@ -1,8 +1,8 @@
 /**
  * Rate limit on PIN attempts. After `freeAttempts` wrong PINs in a row every further attempt must wait,
  * 5 s then doubling up to 5 minutes; during the wait attempts are refused without even checking the PIN,
- * so a 4-digit PIN cannot be walked through. One gate for the whole page (not per address): on a LAN an
- * address is cheap to change, and a technician locked out for a few minutes loses little.
+ * so a 4-digit PIN cannot be walked through. The server keeps one gate per client address, so one
+ * person's typos do not lock out the technician at another workstation.
  */
 const FIRST_WAIT_MS = 5_000;
 const MAX_WAIT_MS = 300_000;

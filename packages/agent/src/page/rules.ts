@@ -222,12 +222,14 @@ export function networkCard(i: GlanceInput): Card {
   facts.push({ label: t('Fila', 'Queue'), value: waiting });
   if (n.verdict === 'lan-down')
     findings.push({ level: 'red', todo: t('A rede local falha: verifique o cabo de rede do servidor e o switch.', 'The local network is failing: check the server\'s network cable and the switch.') });
-  else if (n.verdict === 'wan-down')
+  else if (n.verdict === 'wan-down') {
+    // The probe fails a round or two before the WAN is declared down; until then wan.since is the up time.
+    const downSince = n.wan.up === false && n.wan.since ? clock(n.wan.since, now) : null;
     findings.push({
       level: 'amber',
-      todo: t(`Sem ligação ao hub${since ? ` desde ${clock(n.wan.since!, now).pt}` : ''}: verifique o router e a ligação GovNet. Os dados ficam guardados e seguem depois.`, `No connection to the hub${since ? ` since ${clock(n.wan.since!, now).en}` : ''}: check the router and the GovNet link. Data is kept and sent later.`),
+      todo: t(`Sem ligação ao hub${downSince ? ` desde ${downSince.pt}` : ''}: verifique o router e a ligação GovNet. Os dados ficam guardados e seguem depois.`, `No connection to the hub${downSince ? ` since ${downSince.en}` : ''}: check the router and the GovNet link. Data is kept and sent later.`),
     });
-  else if (n.verdict === 'unknown') findings.push({ level: 'grey', todo: null });
+  } else if (n.verdict === 'unknown') findings.push({ level: 'grey', todo: null });
   return card('network', title, facts, findings);
 }
 

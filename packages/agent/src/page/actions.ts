@@ -1,0 +1,155 @@
+/**
+ * What the page's buttons do, in the agent's own process: the same functions the CLI verbs call
+ * (backup queue, `disk init`, `disk eject`, repository verify, a status sample). Long work is started
+ * and left running: the page answers at once and shows the progress on its next refresh.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { AgentContext, AgentModule } from '../module.js';
+import type { BackupModule } from '../backup/module.js';
+import { readDiskLabel } from '../locations/disk-label.js';
+import { scanForDisks } from '../locations/usb.js';
+import { initDisk, ejectDisk } from '../cli/disk.js';
+import { openRepository } from '../repository/repository.js';
+import { MasterKey } from '../repository/keys.js';
+import { backupKeyPath, repositoryPath } from '../paths.js';
+import { t, type Text } from './i18n.js';
+
+export type ActionName = 'backup' | 'verify' | 'send-status' | 'disk-init' | 'disk-eject';
+export const ACTIONS: readonly ActionName[] = ['backup', 'verify', 'send-status', 'disk-init', 'disk-eject'];
+
+export interface ActionResult {
+  ok: boolean;
+  message: Text;
+}
+export interface VerifyOutcome {
+  at: string;
+  running: boolean;
+  problems: number | null;
+  error: string | null;
+}
+
+export interface DiskChoice {
+  path: string;
+  label: string | null;
+}
+
+const collect = () => {
+  const lines: string[] = [];
+  return { io: { out: (s: string) => lines.push(s), err: (s: string) => lines.push(s) }, text: () => lines.join(' ').trim() };
+};
+
+export class PageActions {
+  verifyOutcome: VerifyOutcome | null = null;
+
+  constructor(private readonly ctx: AgentContext) {}
+
+  private backupModule(): BackupModule | null {
+    return (this.ctx.modules?.().find((m: AgentModule) => m.name === 'backup') as BackupModule | undefined) ?? null;
+  }
+
+  private get mountRoots(): string[] {
+    return this.ctx.config.backup?.usb?.mountRoots ?? [];
+  }
+
+  /** Folders under usb.mountRoots: labelled disks of this site (can eject) and blank ones (can initialize). */
+  disks(): { attached: DiskChoice[]; blank: DiskChoice[] } {
+    const attached = scanForDisks(this.mountRoots).map((d) => ({ path: d.path, label: d.label.label }));
+    const blank: DiskChoice[] = [];
+    for (const root of this.mountRoots) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(root);
+      } catch {
+        continue;
+      }
+      for (const n of names) {
+        const p = join(root, n);
+        try {
+          if (statSync(p).isDirectory() && !readDiskLabel(p)) blank.push({ path: p, label: null });
+        } catch {
+          /* vanished or unreadable: not offered */
+        }
+      }
+    }
+    return { attached, blank };
+  }
+
+  async run(name: ActionName, form: Record<string, string | undefined>): Promise<ActionResult> {
+    switch (name) {
+      case 'backup':
+        return this.backupNow();
+      case 'verify':
+        return this.verify();
+      case 'send-status':
+        await this.ctx.sampleNow();
+        this.ctx.link?.wake();
+        return { ok: true, message: t('Estado enviado para a fila do hub.', 'Status queued for the hub.') };
+      case 'disk-init':
+        return this.initDisk(form.path, form.label);
+      case 'disk-eject':
+        return this.ejectDisk(form.path);
+    }
+  }
+
+  private backupNow(): ActionResult {
+    const b = this.backupModule();
+    if (!b || !this.ctx.config.backup) return { ok: false, message: t('As cópias não estão configuradas neste servidor.', 'Backups are not configured on this server.') };
+    for (const s of this.ctx.config.backup.sources) void b.trigger(s.name);
+    this.ctx.logger.info({ action: 'backup' }, 'local page: backup started');
+    return { ok: true, message: t('Cópia iniciada: acompanhe-a nesta página.', 'Backup started: follow it on this page.') };
+  }
+
+  private verify(): ActionResult {
+    if (!this.ctx.config.backup) return { ok: false, message: t('As cópias não estão configuradas neste servidor.', 'Backups are not configured on this server.') };
+    if (this.verifyOutcome?.running) return { ok: true, message: t('A verificação já está em curso.', 'A verification is already running.') };
+    const outcome: VerifyOutcome = { at: new Date().toISOString(), running: true, problems: null, error: null };
+    this.verifyOutcome = outcome;
+    const config = this.ctx.config;
+    void (async () => {
+      try {
+        const repo = await openRepository(repositoryPath(config), MasterKey.load(backupKeyPath(config)));
+        const report = await repo.verify({ readData: false });
+        outcome.problems = report.problems.length;
+        this.ctx.event('page.verify', report.problems.length ? 'warning' : 'info', `verificação / verify: ${report.problems.length} problems in ${report.snapshots} snapshots`, { problems: report.problems.length });
+      } catch (err) {
+        outcome.error = (err as Error).message;
+      } finally {
+        outcome.running = false;
+        outcome.at = new Date().toISOString();
+      }
+    })();
+    return { ok: true, message: t('Verificação iniciada.', 'Verification started.') };
+  }
+
+  /** Only folders the page offered: a form cannot point the agent at an arbitrary path. */
+  private offered(path: string | undefined, list: DiskChoice[]): string | null {
+    if (!path) return null;
+    const p = resolve(path);
+    return list.some((d) => d.path === p) ? p : null;
+  }
+
+  private async initDisk(path: string | undefined, label: string | undefined): Promise<ActionResult> {
+    const p = this.offered(path, this.disks().blank);
+    if (!p) return { ok: false, message: t('Esse disco não está ligado ou já foi inicializado.', 'That disk is not plugged in or is already initialized.') };
+    const out = collect();
+    try {
+      const code = await initDisk(this.ctx.config, p, { label: label?.trim() || undefined }, out.io);
+      return code === 0 ? { ok: true, message: t(`Disco inicializado: ${out.text()}`, `Disk initialized: ${out.text()}`) } : { ok: false, message: t(`Falhou: ${out.text()}`, `Failed: ${out.text()}`) };
+    } catch (err) {
+      return { ok: false, message: t(`Falhou: ${(err as Error).message}`, `Failed: ${(err as Error).message}`) };
+    }
+  }
+
+  private async ejectDisk(path: string | undefined): Promise<ActionResult> {
+    const p = this.offered(path, this.disks().attached);
+    if (!p) return { ok: false, message: t('Esse disco não está ligado.', 'That disk is not plugged in.') };
+    const out = collect();
+    try {
+      const code = await ejectDisk(this.ctx.config, p, { wait: false, noUnmount: false }, out.io);
+      return { ok: code === 0, message: t(out.text(), out.text()) };
+    } catch (err) {
+      return { ok: false, message: t(`Falhou: ${(err as Error).message}`, `Failed: ${(err as Error).message}`) };
+    }
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The page's HTTP server: GET / (the page), GET /api/status (the status document), the PIN unlock,
+ * and the actions as form posts (session + CSRF) or API posts (X-Sentinela-Pin header).
+ * Nothing here waits on a backup: actions start work and return.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { AgentConfig, AgentPageConfig } from '@sentinela/shared';
+import { statusDocument, saveLive, type StatusDocument } from './document.js';
+import type { LiveStatus } from './rules.js';
+import { ACTIONS, type ActionName, type ActionResult, type PageActions } from './actions.js';
+import { renderMessage, renderPage, type ActionsView } from './html.js';
+import { checkPin, pinFilePath, readPinFile } from './pin.js';
+import { PinGate } from './pin-gate.js';
+import { newToken, parseCookies, sameToken, Sessions, type Session } from './session.js';
+import { t, type Lang } from './i18n.js';
+
+export interface PageServerOptions {
+  config: AgentConfig;
+  page: AgentPageConfig;
+  actions: PageActions;
+  /** The live status now (cached briefly by the caller). */
+  live(): Promise<LiveStatus>;
+  logger: { info(o: object, msg: string): void; warn(o: object, msg: string): void };
+}
+
+const SESSION = 'sentinela_page';
+const PRE = 'sentinela_page_csrf';
+const MAX_GATES = 1000;
+
+type Form = Record<string, string | undefined>;
+
+export function buildPageServer(o: PageServerOptions): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 });
+  const sessions = new Sessions();
+  const gates = new Map<string, PinGate>();
+  const flashes = new Map<string, ActionResult>();
+
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  // Each client address gets its own growing delay: one technician's typos do not lock out another.
+  const gateOf = (ip: string): PinGate => {
+    let g = gates.get(ip);
+    if (!g) {
+      if (gates.size >= MAX_GATES) gates.delete(gates.keys().next().value!);
+      g = new PinGate(o.page.pinAttempts);
+      gates.set(ip, g);
+    }
+    return g;
+  };
+
+  const cookieAttrs = '; Path=/; SameSite=Strict; HttpOnly';
+  const langOf = (req: FastifyRequest, reply: FastifyReply): Lang => {
+    const q = (req.query as Record<string, string | undefined>).lang;
+    if (q === 'pt' || q === 'en') {
+      reply.header('set-cookie', `sentinela_lang=${q}; Path=/; SameSite=Strict; Max-Age=31536000`);
+      return q;
+    }
+    const c = parseCookies(req.headers.cookie).sentinela_lang;
+    return c === 'pt' || c === 'en' ? c : o.page.language;
+  };
+  const sessionOf = (req: FastifyRequest): Session | null => sessions.get(parseCookies(req.headers.cookie)[SESSION]);
+  const pinRecord = () => readPinFile(pinFilePath(o.config));
+
+  /** A post from another site's page is refused even before the CSRF token is looked at. */
+  const sameOrigin = (req: FastifyRequest): boolean => {
+    const origin = req.headers.origin;
+    return !origin || origin === 'null' ? true : new URL(origin).host === req.headers.host;
+  };
+
+  /** PIN check through the client's gate: ok, wrong (403) or wait (429). */
+  const tryPin = async (ip: string, pin: string | undefined): Promise<'ok' | 'wrong' | { wait: number }> => {
+    const record = pinRecord();
+    if (!record) return 'wrong';
+    const gate = gateOf(ip);
+    const admit = gate.admit();
+    if (!admit.ok) return { wait: admit.retryAfterSec };
+    if (pin && (await checkPin(pin, record))) {
+      gate.succeeded();
+      return 'ok';
+    }
+    gate.failed();
+    o.logger.warn({ ip, failuresInARow: gate.failuresInARow }, 'local page: wrong PIN');
+    return 'wrong';
+  };
+
+  const document = async (): Promise<StatusDocument> => {
+    const live = await o.live();
+    saveLive(o.config, live);
+    return statusDocument(o.config, live);
+  };
+
+  const refuse = (reply: FastifyReply, lang: Lang, code: number, body: ReturnType<typeof t>) =>
+    reply.code(code).type('text/html; charset=utf-8').send(renderMessage(lang, t('Ação recusada', 'Action refused'), body));
+
+  app.get('/', async (req, reply) => {
+    const lang = langOf(req, reply);
+    const cookies = parseCookies(req.headers.cookie);
+    const session = sessionOf(req);
+    let pre = cookies[PRE];
+    if (!session && !pre) {
+      pre = newToken();
+      reply.header('set-cookie', [reply.getHeader('set-cookie'), `${PRE}=${pre}${cookieAttrs}`].flat().filter((x): x is string => typeof x === 'string'));
+    }
+    const flash = session ? flashes.get(session.id) ?? null : null;
+    if (session) flashes.delete(session.id);
+    const view: ActionsView = {
+      state: !pinRecord() ? 'none' : session ? 'open' : 'locked',
+      csrf: session ? session.csrf : pre!,
+      disks: o.actions.disks(),
+      flash,
+      verify: o.actions.verifyOutcome,
+    };
+    const doc = await document();
+    reply.header('cache-control', 'no-store').type('text/html; charset=utf-8');
+    return renderPage({ lang, doc, now: Date.now(), refreshSeconds: o.page.refreshSeconds, actions: view, siteName: o.config.site.name ?? null });
+  });
+
+  app.get('/api/status', async (_req, reply) => {
+    reply.header('cache-control', 'no-store');
+    return document();
+  });
+
+  app.post('/unlock', async (req, reply) => {
+    const lang = langOf(req, reply);
+    const form = (req.body ?? {}) as Form;
+    if (!sameOrigin(req) || !sameToken(form.csrf, parseCookies(req.headers.cookie)[PRE]))
+      return refuse(reply, lang, 403, t('O formulário expirou: volte à página e tente de novo.', 'The form has expired: go back to the page and try again.'));
+    if (!pinRecord()) return refuse(reply, lang, 403, t('Ainda não há PIN: defina-o com "sentinela-agent page set-pin".', 'No PIN set yet: set one with "sentinela-agent page set-pin".'));
+    const r = await tryPin(req.ip, form.pin);
+    if (r === 'wrong') return refuse(reply, lang, 403, t('PIN errado.', 'Wrong PIN.'));
+    if (r !== 'ok') {
+      reply.header('retry-after', String(r.wait));
+      return refuse(reply, lang, 429, t(`Demasiadas tentativas: espere ${r.wait} s.`, `Too many attempts: wait ${r.wait} s.`));
+    }
+    const s = sessions.open();
+    reply.header('set-cookie', `${SESSION}=${s.id}${cookieAttrs}`);
+    return reply.redirect('/', 303);
+  });
+
+  app.post('/lock', async (req, reply) => {
+    const s = sessionOf(req);
+    if (s && sameToken(((req.body ?? {}) as Form).csrf, s.csrf)) sessions.close(s.id);
+    return reply.redirect('/', 303);
+  });
+
+  app.post<{ Params: { name: string } }>('/actions/:name', async (req, reply) => {
+    const lang = langOf(req, reply);
+    const name = req.params.name as ActionName;
+    if (!ACTIONS.includes(name)) return reply.code(404).send();
+    const s = sessionOf(req);
+    const form = (req.body ?? {}) as Form;
+    if (!s || !sameOrigin(req) || !sameToken(form.csrf, s.csrf))
+      return refuse(reply, lang, 403, t('As ações pedem o PIN: volte à página e introduza-o.', 'Actions need the PIN: go back to the page and enter it.'));
+    o.logger.info({ action: name, ip: req.ip }, `local page: ${name}`);
+    flashes.set(s.id, await o.actions.run(name, form));
+    return reply.redirect('/', 303);
+  });
+
+  // For scripts on the LAN: the PIN in a header on each call (a browser cannot send it cross-site).
+  app.post<{ Params: { name: string } }>('/api/actions/:name', async (req, reply) => {
+    const name = req.params.name as ActionName;
+    if (!ACTIONS.includes(name)) return reply.code(404).send({ error: `unknown action "${name}"; actions: ${ACTIONS.join(', ')}` });
+    if (!pinRecord()) return reply.code(403).send({ error: 'no PIN set: actions are disabled (sentinela-agent page set-pin)' });
+    const pin = req.headers['x-sentinela-pin'];
+    const r = await tryPin(req.ip, typeof pin === 'string' ? pin : undefined);
+    if (r === 'wrong') return reply.code(403).send({ error: 'a valid PIN in the X-Sentinela-Pin header is required' });
+    if (r !== 'ok') return reply.code(429).header('retry-after', String(r.wait)).send({ error: `too many wrong PINs: retry in ${r.wait} s` });
+    const body = (typeof req.body === 'object' && req.body ? req.body : {}) as Form;
+    const result = await o.actions.run(name, body);
+    return reply.code(result.ok ? 202 : 409).send(result);
+  });
+
+  return app;
+}
