@@ -3,12 +3,16 @@
  * `sentinela-agent` process with its own data folder, enrolled with one-time tokens like a real site.
  * Ctrl-C stops everything cleanly and removes the temporary folder (unless --keep).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AgentHandle, HubHandle } from './harness/fleet.js';
+import { close, listener, portOf } from './harness/tcp.js';
+
+/** The demo's page PIN: a demo on loopback, printed with the URLs. */
+const DEMO_PIN = '2468';
 
 const SITES = [
   { id: 'hf-maputo-0001', name: 'Centro de Saúde de Chamanculo', province: 'maputo-cidade', db: '127.0.0.1:3306' },
@@ -60,7 +64,12 @@ async function main(): Promise<void> {
     const apiToken = await hub.addApiToken('demo');
     const adminPassword = randomBytes(9).toString('base64url');
     await hub.addUser('admin', 'admin', adminPassword);
+    const pages: string[] = [];
     for (const site of SITES) {
+      // A free loopback port for the site's local page (the LAN address on a real server).
+      const probe = await listener(0);
+      const pagePort = portOf(probe);
+      await close(probe);
       const token = await hub.addSite(site.id, ['--name', site.name, '--province', site.province]);
       const agent = new AgentHandle({
         dir: join(dir, site.id),
@@ -72,9 +81,15 @@ async function main(): Promise<void> {
           sampling: { intervalSeconds: 10, services: [{ name: 'clinical-db', tcp: site.db }] },
           // The hub's HTTP port stands in for the facility's LAN router on loopback.
           network: { intervalSeconds: 10, lan: { gateway: `127.0.0.1:${hub.httpPort}` } },
+          page: { listen: { host: '127.0.0.1', port: pagePort }, refreshSeconds: 10 },
         },
       });
       await agent.enroll(hub.httpUrl, token);
+      const pinFile = join(dir, site.id, 'pin.txt');
+      writeFileSync(pinFile, `${DEMO_PIN}\n`, { mode: 0o600 });
+      const pin = await agent.cli(['page', 'set-pin', '--pin-file', pinFile]);
+      if (pin.code !== 0) throw new Error(`page set-pin for ${site.id}: ${pin.stderr}`);
+      pages.push(`  Local page / Página local ${site.id}: http://127.0.0.1:${pagePort}/   (PIN ${DEMO_PIN})`);
       process.stdout.write(`Starting agent ${site.id} (${site.name})…\n`);
       agents.push(await agent.start());
     }
@@ -87,6 +102,7 @@ async function main(): Promise<void> {
         `  Metrics / Métricas:     ${hub.httpUrl}/metrics`,
         `  Health / Saúde:         ${hub.httpUrl}/healthz`,
         `  MQTT broker:            ${hub.mqttUrl}`,
+        ...pages,
         `  Agent status:           npx sentinela-agent status --config ${agents[0]!.configFile}`,
         `  Data / Dados:           ${dir}`,
         '',
