@@ -13,6 +13,7 @@ import { openDb, type Db } from './store/db.js';
 import { markAllDisconnected } from './store/sites.js';
 import { startConsole, type ConsoleService } from './console/service.js';
 import { startBackups, type HubBackups } from './backups/service.js';
+import { startRelays, startUpstream, type Relays, type Upstream } from './upstream/index.js';
 
 export interface Hub {
   /** The MQTT port agents use: the embedded broker's bound port, or the external broker's. */
@@ -24,6 +25,9 @@ export interface Hub {
   metrics: HubMetrics;
   /** The off-site backup store and its sync receiver. */
   backups: HubBackups;
+  /** Upstream mirroring: the MoH end (relays) and, with hub.yaml `upstream:`, the DPS end. */
+  relays: Relays;
+  upstream: Upstream | null;
   close(): Promise<void>;
 }
 
@@ -48,6 +52,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   });
 
   const backups = startBackups(config, db, logger);
+  const relays = startRelays(config, db, logger, metrics, backups.receiver);
+  let upstream: Upstream | null = null;
   let embedded: EmbeddedBroker | null = null;
   let api: ReturnType<typeof buildApi> | null = null;
   let consoleSvc: ConsoleService | null = null;
@@ -56,11 +62,11 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
       transport = startExternalIngest({ config, db, ingest, logger, metrics });
     } else {
       // Nobody can be connected to a broker that was not running: every agent reconnects with a birth.
-      const reset = markAllDisconnected(db);
+      const reset = markAllDisconnected(db) - relays.restoreLinks();
       if (reset > 0) logger.info({ sites: reset }, `${reset} sites marked disconnected until their agents reconnect`);
-      transport = embedded = await startEmbeddedBroker({ config, db, ingest, logger, metrics, sync: backups.receiver });
+      transport = embedded = await startEmbeddedBroker({ config, db, ingest, logger, metrics, sync: backups.receiver, gate: relays.gate });
       const broker = embedded;
-      backups.receiver.publish = (topic, payload) => broker.publishDown(topic, payload);
+      backups.receiver.publish = relays.receiver.publish = (topic, payload) => broker.publishDown(topic, payload);
     }
     const stateQuery = db.prepare('SELECT last_seen_at, connected FROM sites');
     metrics.addGauges(
@@ -84,10 +90,12 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     });
     backups.routes(api);
     await api.listen({ port: config.http.listen.port, host: config.http.listen.host });
+    upstream = startUpstream(config, db, backups, logger);
   } catch (err) {
     consoleSvc?.close();
     await api?.close().catch(() => undefined);
     await transport?.close().catch(() => undefined);
+    await relays.close();
     db.close();
     throw err;
   }
@@ -109,9 +117,12 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     ingest,
     metrics,
     backups,
+    relays,
+    upstream,
     close() {
       closing ??= (async () => {
         logger.info('hub stopping');
+        await within(upstream?.close() ?? Promise.resolve(), 5000);
         consoleRef.close(); // ends the live streams, which would hold the HTTP server open
         backups.close();
         await within(apiRef.close(), 5000);
@@ -121,6 +132,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
         await within(transportRef.close(), 5000);
         // …and commit those last.
         await within(ingest.close(), 2000);
+        await within(relays.close(), 2000);
         db.close();
         logger.info('hub stopped');
       })();

@@ -26,3 +26,6 @@ export * from './config/agent-offsite.js';
 export * from './repository/escrow.js';
 export * from './config/hub-backups.js';
 export * from './repository/tar.js';
+export * from './protocol/relay.js';
+export * from './config/hub-upstream.js';
+export * from './runtime/read-range.js';

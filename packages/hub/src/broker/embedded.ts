@@ -14,6 +14,7 @@ import type { Db } from '../store/db.js';
 import { makeAuthenticate, makeAuthorizeSubscribe, remoteOf } from './auth.js';
 import { authorizeForward, makeAuthorizePublish } from './acl.js';
 import { GuardedSocket, type Violation } from './packet-guard.js';
+import type { BrokerHooks } from '../upstream/gate.js';
 
 /** Room for the fixed and variable headers (topic, packet id, properties) above the payload limit. */
 export const HEADER_ALLOWANCE_BYTES = 16 * 1024;
@@ -40,6 +41,8 @@ export interface EmbeddedBrokerOptions {
   metrics: HubMetrics;
   /** Backup sync receiver (up/sync/… topics); absent: those topics are refused like any unknown topic. */
   sync?: SyncReceiver;
+  /** Lets relay principals (upstream mirroring) in around the site hooks. */
+  gate?: (hooks: BrokerHooks) => BrokerHooks;
 }
 
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
@@ -62,10 +65,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     concurrency: 0,
     drainTimeout: mqttCfg.drainTimeoutMs,
     queueLimit: mqttCfg.queueLimit,
-    authenticate: makeAuthenticate(db, log, metrics),
-    authorizePublish: makeAuthorizePublish(ingest, mqttCfg.maxPayloadBytes, log, metrics, opts.sync),
-    authorizeSubscribe: makeAuthorizeSubscribe(log, metrics),
-    authorizeForward,
+    ...(opts.gate ?? ((h: BrokerHooks) => h))({
+      authenticate: makeAuthenticate(db, log, metrics),
+      authorizePublish: makeAuthorizePublish(ingest, mqttCfg.maxPayloadBytes, log, metrics, opts.sync),
+      authorizeSubscribe: makeAuthorizeSubscribe(log, metrics),
+      authorizeForward,
+    }),
   });
 
   // A bad client must never take the hub down: every client error is a log line.

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/codec.js';
 import { byteSize, listen, logConfig, tlsFiles } from './common.js';
 import { HubBackupsConfig } from './hub-backups.js';
+import { HubUpstreamConfig } from './hub-upstream.js';
 
 export const HubConfig = z
   .strictObject({
@@ -89,6 +90,8 @@ export const HubConfig = z
       .prefault({}),
     /** The off-site copies of the sites' backups (quota, retention, verify). */
     backups: HubBackupsConfig.prefault({}),
+    /** Mirroring to the MoH hub (a DPS hub only). */
+    upstream: HubUpstreamConfig.optional(),
     log: logConfig,
   })
   .superRefine((cfg, ctx) => {

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { AgentConfig } from './agent.js';
 import { HubConfig } from './hub.js';
 import { ConfigError, loadConfigFile, parseConfigText } from './load.js';
@@ -13,6 +14,18 @@ t.test('the documented examples are valid configs', async (t) => {
   t.equal(agent.sampling.services[0]?.tcp, '127.0.0.1:3306');
   const hub = loadConfigFile(resolve(examples, 'hub.yaml'), HubConfig);
   t.equal(hub.mqtt.maxPayloadBytes, 256 * 1024);
+});
+
+t.test('the commented upstream: example of hub.yaml is valid once uncommented', async (t) => {
+  const lines = readFileSync(resolve(examples, 'hub.yaml'), 'utf8').split('\n');
+  const start = lines.indexOf('# upstream:');
+  t.ok(start > 0, 'examples/hub.yaml documents upstream:');
+  const block: string[] = [];
+  for (let i = start; i < lines.length && (i === start || lines[i]!.startsWith('#   ')); i++) block.push(lines[i]!.slice(2));
+  const text = `hubId: dps-maputo\ndataDir: /x\nmqtt: {listen: {port: 0}, allowPlaintext: true}\nhttp: {listen: {port: 0}}\n${block.join('\n')}\n`;
+  const hub = parseConfigText('hub.yaml', text, HubConfig);
+  t.equal(hub.upstream?.relayId, 'dps-maputo');
+  t.equal(hub.upstream?.backups.pieceBytes, 128 * 1024, 'every key documented, sizes parsed');
 });
 
 function problems(text: string, schema: typeof AgentConfig | typeof HubConfig = AgentConfig): string[] {
