@@ -161,7 +161,7 @@ export async function run({ full, log }: { full: boolean; log: (line: string) =>
       ratios: ratiosOf(oursFig, peerFig),
       notes: [
         'load: one generator process plays every client (mqtt.js), at most `window` unconfirmed messages per client; payloads are the same status JSON (~600 bytes) for both brokers',
-        'sentinela "confirmed" = "delivered": the hub validated the message (shared zod schema), committed it to SQLite (synchronous=FULL) and its application-level ack reached the publisher; delivered = rows in the hub database after the run',
+        'sentinela "confirmed" = "delivered": the hub validated the message (the shared schema: a test compiled from it, zod for what that test does not accept), committed it to SQLite (synchronous=FULL) and its application-level ack reached the publisher; delivered = rows in the hub database after the run',
         `mosquitto "confirmed": the publisher got the PUBACK (nothing persisted); "delivered": the counting subscriber (QoS 1, own process) received it; msgs/s = received / (last arrival - first publish); ${mosq.about}`,
         `mosquitto subscriber: ${got.received} of ${total} received${got.duplicates ? `, ${got.duplicates} duplicates` : ''}${got.received < total ? ' (within 30 s after the last PUBACK)' : ''}`,
         'CPU: user+system time over the publishing phase (hub process / mosquitto process from /proc, generator and subscriber from process.cpuUsage); the hub does its consumer work in-process',

@@ -5,7 +5,7 @@
 import { decodeUp, parseTopic, topicBelongsToSite, type DecodeErrorCode, type UpMessage } from '@sentinela/shared';
 
 export type UpCheck =
-  | { ok: true; siteId: string; message: UpMessage }
+  | { ok: true; siteId: string; message: UpMessage; text: string }
   /** Not this publisher's topic: a spoofing attempt or a misconfigured agent. */
   | { ok: false; kind: 'acl'; reason: 'wrong-site' | 'bad-topic'; text: string }
   /**
@@ -25,7 +25,7 @@ export function checkUp(publisher: string, topic: string, payload: Buffer, maxBy
     return { ok: false, kind: 'acl', reason: 'bad-topic', text: `site ${publisher} tried to publish to ${JSON.stringify(topic)}, which is not one of its up/ topics; refused` };
   }
   const decoded = decodeUp(topic, payload, maxBytes);
-  if (decoded.ok) return { ok: true, siteId: publisher, message: decoded.message };
+  if (decoded.ok) return { ok: true, siteId: publisher, message: decoded.message, text: decoded.text };
   const { code, message } = decoded.error;
   return { ok: false, kind: 'invalid', siteId: publisher, reason: code, text: message, ...streamSeqOf(code, payload) };
 }
