@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs both bundles into a clean Debian 12 root (debootstrap) through a chroot, the way a
 # technician would on a fresh server, and checks the result: users, modes, units
-# (systemd-analyze verify inside the root), wrappers, a hub serving, enrolment at install,
-# doctor, upgrade over it, uninstall. Too slow for the test suite (debootstrap downloads ~100 MB
-# the first time); test/install.test.ts covers the same install under --root on every run.
+# (systemd-analyze verify inside the root), wrappers, a hub serving its console, enrolment at
+# install, doctor, uninstall and purge. One "PASS what" or "FAIL what" line per check; exit 1 when
+# any failed. test/install-chroot.test.ts runs it (debootstrap downloads ~100 MB the first time,
+# ~40 s here; later runs copy the cached root, 10-20 s); test/install.test.ts covers upgrade and
+# downgrade under --root.
 #
 #   sudo installers/test-chroot.sh [--bundles DIR] [--keep]
 #
@@ -33,17 +35,36 @@ check() { # check DESCRIPTION COMMAND…: prints PASS/FAIL, counts failures
 }
 FAILED=0
 
+# The mirror apt uses for Debian 12 itself (a source whose suite is exactly "bookworm"), never a
+# host name written here: deb822 stanzas in sources.list.d/*.sources, then one-line "deb" entries.
+debian_mirror() {
+  local f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    awk 'BEGIN { RS = "" }
+      /(^|\n)Suites:[^\n]*[ \t]bookworm([ \t]|\n|$)/ && !/(^|\n)Enabled:[ \t]*no/ {
+        if (match($0, /(^|\n)URIs:[ \t]*[^ \t\n]+/)) { u = substr($0, RSTART, RLENGTH); sub(/^\n?URIs:[ \t]*/, "", u); print u; exit }
+      }' "$f"
+  done
+  awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ } if ($(i + 1) == "bookworm") { print $i; exit } }' \
+    /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true
+}
+
 CACHE=/var/tmp/sentinela-chroot-cache
 PRISTINE=$CACHE/bookworm
 if [ ! -x "$PRISTINE/usr/bin/systemd-analyze" ]; then
   step "debootstrap (first run only)"
   command -v debootstrap >/dev/null || apt-get install -y debootstrap
-  MIRROR=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
-  [ -n "$MIRROR" ] || MIRROR=$(awk '/^deb / {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-  [ -n "$MIRROR" ] || { echo "no Debian mirror found in the apt configuration" >&2; exit 1; }
-  rm -rf "$PRISTINE"
+  MIRROR=$(debian_mirror | head -1)
+  [ -n "$MIRROR" ] || { echo "test-chroot.sh: no source for the suite bookworm in /etc/apt/sources.list or /etc/apt/sources.list.d/: cannot debootstrap" >&2; exit 1; }
+  echo "mirror (from the apt configuration): $MIRROR"
   mkdir -p "$CACHE"
-  debootstrap --variant=minbase --include=systemd,systemd-sysv,sudo,ca-certificates,procps bookworm "$PRISTINE" "$MIRROR"
+  # Into a folder of its own, renamed when complete: an interrupted run leaves no half root to reuse.
+  NEW=$(mktemp -d "$CACHE/bookworm.new.XXXXXX")
+  chmod 0755 "$NEW" # the root's /: mktemp makes it 0700, which locks the sentinela user out of everything
+  debootstrap --variant=minbase --include=systemd,systemd-sysv,sudo,ca-certificates,procps bookworm "$NEW" "$MIRROR"
+  rm -rf "$PRISTINE"
+  mv "$NEW" "$PRISTINE"
 fi
 
 WORK=$(mktemp -d /var/tmp/sentinela-chroot-XXXXXX)
@@ -116,8 +137,22 @@ http:
   listen: { host: 127.0.0.1, port: $PORT_HTTP }
 YAML
 in_root "setpriv --reuid=sentinela --regid=sentinela --init-groups sentinela-hub serve --config /etc/sentinela/hub.yaml > /var/lib/sentinela/hub/serve.log 2>&1 & echo \$! > /run/hub.pid"
-for _ in $(seq 1 100); do grep -q '"hub ready"' "$R/var/lib/sentinela/hub/serve.log" 2>/dev/null && break; sleep 0.2; done
+# Up to 2 min (a loaded 2-core machine is slow to start it), less when the hub has already exited.
+for _ in $(seq 1 600); do
+  grep -q '"hub ready"' "$R/var/lib/sentinela/hub/serve.log" 2>/dev/null && break
+  kill -0 "$(cat "$R/run/hub.pid")" 2>/dev/null || break
+  sleep 0.2
+done
 check "hub serving as sentinela" grep -q '"hub ready"' "$R/var/lib/sentinela/hub/serve.log"
+grep -q '"hub ready"' "$R/var/lib/sentinela/hub/serve.log" || { echo "the hub said:"; tail -20 "$R/var/lib/sentinela/hub/serve.log"; }
+# The console's pages and its static files (packages/hub/src/console/static) come from the bundle.
+fetch_has() { # fetch_has PATH TEXT: GET from the hub in the root answers 200 with TEXT in the body
+  node -e 'fetch(process.argv[1]).then(async (r) => { const b = await r.text(); process.exit(r.status === 200 && b.includes(process.argv[2]) ? 0 : 1); }, () => process.exit(1))' "http://127.0.0.1:$PORT_HTTP$1" "$2"
+}
+check "the console's login page (GET /login)" fetch_has /login 'id="login-form"'
+check "GET / with no session leads to the login page" fetch_has / 'id="login-form"'
+check "the console's stylesheet (GET /assets/app.css, as installed)" fetch_has /assets/app.css "$(head -c 60 "$R"/opt/sentinela/hub/current/app/packages/hub/src/console/static/app.css | head -1)"
+check "the console's script (GET /assets/login.js)" fetch_has /assets/login.js login-form
 TOKEN=$(in_root 'setpriv --reuid=sentinela --regid=sentinela --init-groups sentinela-hub sites add --config /etc/sentinela/hub.yaml --id hf-chroot-0001 --name "CS Chroot" --json' | node -pe 'JSON.parse(require("fs").readFileSync(0,"utf8")).token')
 cat > "$R/etc/sentinela/agent.yaml" <<YAML
 dataDir: /var/lib/sentinela/agent

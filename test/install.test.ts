@@ -238,6 +238,13 @@ t.test(`real data under ${V1}: a hub with a site and messages, an enrolled agent
   running.push(hub);
   const ready = await hubReady(hub);
   const httpUrl = `http://127.0.0.1:${ready.httpPort}`;
+  // The console is served from the installed release: its pages and its static files.
+  const login = await fetch(`${httpUrl}/login`);
+  t.equal(login.status, 200, 'GET /login');
+  t.match(await login.text(), 'id="login-form"', 'the login form');
+  const css = await fetch(`${httpUrl}/assets/app.css`);
+  t.equal(css.status, 200, 'GET /assets/app.css');
+  t.equal(await css.text(), readFileSync(join(REPO_ROOT, 'packages/hub/src/console/static/app.css'), 'utf8'), "the console's stylesheet, as in the tree");
   const add = cli('hub', ['sites', 'add', '--config', HUB_CONFIG, '--id', siteId, '--name', 'CS Instalação', '--json']);
   t.equal(add.status, 0, add.stderr);
   t.equal(cli('hub', ['tokens', 'add', '--config', HUB_CONFIG, '--name', 'console']).status, 0, 'an API token');
@@ -360,10 +367,24 @@ t.test('uninstall keeps config and data; --purge removes them', async (t) => {
   t.equal(install(b2.agent).status, 0);
   t.same(agentCounts(), before.agent, 'the queue and snapshots are back with the program');
 
+  // A purge with the agent still running (no systemd here to stop it) would see the folder written
+  // again behind it: refused, naming the process, before anything is removed.
+  const agent = start('agent', ['run', '--config', AGENT_CONFIG]);
+  running.push(agent);
+  await waitFor('the agent ready, its outbox open', () => agent.log().find((l) => l.msg === 'agent ready'), 60_000);
+  const busy = install(b2.agent, ['--uninstall', '--purge']);
+  t.not(busy.status, 0, 'purge refused while the agent runs');
+  t.match(busy.stderr, `still use ${AGENT_DATA}`);
+  t.match(busy.stderr, /sentinela-agent\.js run/, 'the error names the process');
+  t.ok(existsSync(join(AGENT_DATA, 'outbox.db')) && existsSync(AGENT_CONFIG), 'nothing was removed');
+  t.ok(existsSync(wrapper('agent')), 'not even the program');
+  await agent.stop();
+
   const p = install(b2.agent, ['--uninstall', '--purge']);
   t.equal(p.status, 0, p.stderr);
+  t.match(p.stdout, `purged ${AGENT_CONFIG} and ${AGENT_DATA}`);
   t.notOk(existsSync(AGENT_CONFIG), 'config purged');
-  t.notOk(existsSync(AGENT_DATA), 'data purged');
+  t.notOk(existsSync(AGENT_DATA), `data purged${existsSync(AGENT_DATA) ? ` (still there: ${readdirSync(AGENT_DATA).join(' ')})` : ''}`);
   t.ok(existsSync(join(HUB_DATA, 'hub.db')), "the hub's data is not the agent's to purge");
   t.match(readFileSync(join(ROOT, 'etc/passwd'), 'utf8'), /^sentinela:/m, 'the user stays while the hub is installed');
   t.equal(install(b2.hub, ['--uninstall', '--purge']).status, 0);

@@ -319,10 +319,41 @@ run_as_sentinela() {
     env HOME="$(target "$DATA_DIR")" "$WRAPPER" "$@"
 }
 
+# The processes whose working folder or open files are under DIR, one "pid command" a line.
+users_of() {
+  local dir=$1 pids p
+  pids=$(find /proc/[0-9]*/cwd /proc/[0-9]*/fd -maxdepth 1 \( -lname "$dir" -o -lname "$dir/*" \) 2>/dev/null | cut -d/ -f3 | sort -un || true)
+  for p in $pids; do
+    [ "$p" = "$$" ] || [ "$p" = "$BASHPID" ] && continue
+    printf '%s %s\n' "$p" "$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)"
+  done
+}
+
+# The data folder of the installed config (read with the bundle's loader), as seen from here.
+uninstall_data_dir() {
+  local data="/var/lib/sentinela/$PROGRAM"
+  if [ -f "$CONFIG" ] && [ -f "$BUNDLE/lib/config-info.mjs" ] && [ -n "${NODE_BIN:-}" ]; then
+    eval "$("$NODE_BIN" "$BUNDLE/lib/config-info.mjs" "$BUNDLE/app" "$PROGRAM" "$CONFIG" 2>/dev/null)" || true
+    data=${DATA_DIR:-$data}
+  fi
+  target "$data"
+}
+
 do_uninstall() {
+  local data busy
+  data=$(uninstall_data_dir)
   if systemd_live; then
     systemctl disable --now "$UNIT_NAME" 2>/dev/null || true
-  elif command -v systemctl >/dev/null && [ -e "$UNIT" ]; then
+  fi
+  if [ "$PURGE" = 1 ]; then
+    # The service is stopped by now (where systemd runs); anything else still running from the
+    # data folder (a chroot or --root has no systemd to stop it, or a program started by hand)
+    # would write it again behind the purge: refuse before anything is removed.
+    busy=$(users_of "$data")
+    [ -z "$busy" ] || die "these processes still use $data; stop them, then purge again (the program, config and data are all still there):
+$busy"
+  fi
+  if ! systemd_live && command -v systemctl >/dev/null && [ -e "$UNIT" ]; then
     systemctl --root="${ROOT:-/}" disable "$UNIT_NAME" >/dev/null 2>&1 || true
   fi
   rm -rf "$UNIT" "$DROPIN_DIR" "$WRAPPER" "$OPT_DIR"
@@ -331,14 +362,13 @@ do_uninstall() {
   systemd_live && systemctl daemon-reload || true
   rmdir "$ROOT/opt/sentinela" 2>/dev/null || true
   say "removed sentinela-$PROGRAM (service, program, wrapper)"
-  local data="/var/lib/sentinela/$PROGRAM"
-  if [ -f "$CONFIG" ] && [ -f "$BUNDLE/lib/config-info.mjs" ] && [ -n "${NODE_BIN:-}" ]; then
-    eval "$("$NODE_BIN" "$BUNDLE/lib/config-info.mjs" "$BUNDLE/app" "$PROGRAM" "$CONFIG" 2>/dev/null)" || true
-    data=${DATA_DIR:-$data}
-  fi
   if [ "$PURGE" = 1 ]; then
-    data=$(target "${data:?}")
     rm -rf "$CONFIG" "${data:?}"
+    # Something still writing there (a process started after the check above) brings it back.
+    if [ -e "$data" ]; then
+      die "$data is there again after it was removed: a process recreated it; stop it, then purge again:
+$(users_of "$data")"
+    fi
     rmdir "$ETC_DIR" "$ROOT/var/lib/sentinela" 2>/dev/null || true
     say "purged $CONFIG and $data"
     if [ ! -d "$ROOT/opt/sentinela" ] && getent_root passwd "$USER_NAME" >/dev/null; then
@@ -347,7 +377,7 @@ do_uninstall() {
       groupdel "${ua[@]}" "$USER_NAME" 2>/dev/null || true
     fi
   else
-    say "kept the config $CONFIG and the data $(target "$data") (--uninstall --purge removes them)"
+    say "kept the config $CONFIG and the data $data (--uninstall --purge removes them)"
   fi
 }
 

@@ -99,8 +99,10 @@ function hubChecks(config: AgentConfig): Check[] {
         pt: `Sem ligação ao hub ${where}. Verifique a rede (GovNet), o DNS e a firewall; as mensagens ficam em fila e seguem quando a ligação voltar.`,
         en: `The hub ${where} cannot be reached. Check the network (GovNet), DNS and firewall; messages queue and flow when it is back.`,
       };
+      // A FAIL even though the outbox rides out a WAN outage: whoever runs doctor is checking the
+      // setup, and a wrong hub.mqttUrl or a closed firewall looks exactly like this.
       const tcp = await doctor.tcpProbe(target.host, target.port, TIMEOUT_MS);
-      if (!tcp.ok) return warn('hub', `hub MQTT ${where} unreachable: ${tcp.error}`, unreachable);
+      if (!tcp.ok) return fail('hub', `hub MQTT ${where} unreachable: ${tcp.error}`, unreachable);
       if (target.protocol !== 'mqtts:') return ok('hub', `hub MQTT ${where} reachable (plain MQTT, no TLS)`);
       const tls = await doctor.tlsProbe(target.host, target.port, { ...(config.hub.caFile ? { caFile: config.hub.caFile } : {}), timeoutMs: TIMEOUT_MS });
       if (!tls.ok) return fail('hub', `hub MQTT ${where}: TCP answers but the TLS handshake failed: ${tls.error}`, unreachable);

@@ -121,13 +121,17 @@ t.test('UPS daemon absent: ups FAILs', async (t) => {
   const { code, report } = await doctor({ ...base, power: { source: { kind: 'nut', host: '127.0.0.1', port: closed, ups: 'fake' } } });
   t.equal(code, 1);
   t.match(find(report, 'ups'), { level: 'FAIL', what: /upsd \(NUT\) at 127\.0\.0\.1:\d+ unreachable/ });
+  t.match(find(report, 'ups')!.fix, { pt: /O serviço da UPS .* não responde .*systemctl status nut-server/, en: /The UPS daemon .* does not answer .*systemctl status nut-server/ });
+  t.same(report.findings.filter((f) => f.level !== 'OK').map((f) => f.id), ['ups'], 'and nothing else is wrong');
 });
 
-t.test('hub unreachable: a warning (the outbox queues), not a failure', async (t) => {
+t.test('hub unreachable: FAIL with the network to check (the outbox keeps the messages meanwhile)', async (t) => {
   const closed = await freePort();
   const { code, report } = await doctor({ ...base, hub: { ...base.hub, mqttUrl: `mqtts://localhost:${closed}` } });
-  t.equal(code, 0, 'WAN down is normal for a while');
-  t.match(find(report, 'hub'), { level: 'WARN', what: /unreachable: ECONNREFUSED/ });
+  t.equal(code, 1);
+  t.match(find(report, 'hub'), { level: 'FAIL', what: `hub MQTT localhost:${closed} unreachable: ECONNREFUSED` });
+  t.match(find(report, 'hub')!.fix, { pt: /Sem ligação ao hub .*GovNet.*ficam em fila/, en: /cannot be reached.*GovNet.*messages queue/ });
+  t.same(report.findings.filter((f) => f.level !== 'OK').map((f) => f.id), ['hub'], 'and nothing else is wrong');
 });
 
 t.test("hub certificate not signed by the configured CA: FAIL", async (t) => {
@@ -162,7 +166,7 @@ t.test('disk almost full (a 4 MiB tmpfs): WARN under 10 %, FAIL under 5 %', asyn
 
   writeFileSync(join(mnt, 'fill'), Buffer.alloc(Math.round(4 * 1024 * 1024 * 0.97)));
   const f = await doctor(cfg);
-  t.match(find(f.report, 'disk.data'), { level: 'FAIL', what: /under 5 %/, fix: { pt: /Liberte espaço/ } });
+  t.match(find(f.report, 'disk.data'), { level: 'FAIL', what: /under 5 %/, fix: { pt: /Liberte espaço/, en: /Free space/ } });
   t.equal(f.code, 1);
 });
 
