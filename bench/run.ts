@@ -16,6 +16,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<Bench> }> 
     about: 'a clinical MariaDB dump, day 1 and day 2 (0.05 % updated, 0.5 % appended), against restic and the zstd patch size',
     load: async () => (await import('./backup/backup.bench.js')).run,
   },
+  offsite: {
+    about: "the backup benchmark's day-2 change sent to a hub over a 256 kbit/s link with cuts: wire bytes, time, utilization, against restic and the zstd patch",
+    load: async () => (await import('./offsite/offsite.bench.js')).run,
+  },
   console: {
     about: 'hub console in Chromium with 2,000 sites (--full) and a week of history: time to a usable overview, hub memory',
     load: async () => (await import('./console/console.bench.js')).run,

@@ -74,7 +74,10 @@ export class ThrottledProxy {
     this.cutter = everyMs > 0 ? setInterval(() => this.cutAll(), everyMs) : null;
   }
 
-  /** Flips one byte of the agent → hub stream, in the first large chunk after `afterBytes` more bytes. */
+  /**
+   * Flips one byte of the agent → hub stream, in the first chunk of at least 256 bytes after
+   * `afterBytes` more bytes (at 256 kbit/s the limiter hands on 640-byte slices).
+   */
   corruptOnce(afterBytes = 0): void {
     this.corruptAfter = this.bytesUp + afterBytes;
   }
@@ -151,7 +154,7 @@ export class ThrottledProxy {
         chunk = chunk.subarray(0, n);
       } else p.queue.shift();
       p.queued -= n;
-      if (p.up && this.corruptAfter !== null && this.bytesUp >= this.corruptAfter && chunk.length >= 1024) {
+      if (p.up && this.corruptAfter !== null && this.bytesUp >= this.corruptAfter && chunk.length >= 256) {
         chunk = Buffer.from(chunk);
         chunk[chunk.length >> 1]! ^= 0xff;
         this.corruptAfter = null;

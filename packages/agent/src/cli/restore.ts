@@ -16,6 +16,9 @@ import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, UsageError, type
 import { VERB_HELP } from './help.js';
 import { progressPrinter } from './progress.js';
 import { formatBytes } from './status.js';
+import { fetchFromHub, HubFetchError } from '../offsite/fetch.js';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -57,8 +60,9 @@ function repositoryDir(from: string, config: AgentConfig | null): string {
   return resolve(from);
 }
 
-function loadKey(values: Record<string, string | boolean | undefined>, config: AgentConfig | null): MasterKey {
+function loadKey(values: Record<string, string | boolean | undefined>, config: AgentConfig | null, escrowed?: string): MasterKey {
   if (typeof values['recovery-code'] === 'string') return MasterKey.fromRecoveryCode(values['recovery-code']);
+  if (escrowed) return MasterKey.load(escrowed);
   if (!config) throw new UsageError('sentinela-agent restore: give --config (to use the site key file) or --recovery-code CODE');
   return MasterKey.load(backupKeyPath(config));
 }
@@ -106,8 +110,33 @@ export async function restoreCommand(args: string[], io: Io): Promise<number> {
   const targets = (['to-file', 'to-dir', 'to-database'] as const).filter((k) => typeof values[k] === 'string');
   if (targets.length !== 1) throw new UsageError('sentinela-agent restore: give one target: --to-file FILE, --to-dir DIR or --to-database NAME\nsee: sentinela-agent restore --help');
   const from = typeof values.from === 'string' ? values.from : 'spool';
-  const dir = repositoryDir(from, config);
-  const key = loadKey(values, config);
+  let dir: string;
+  let escrowed: string | undefined;
+  if (from === 'hub') {
+    // The hub's off-site copy (after fire or flood): downloaded first, with the escrowed key when the hub holds it.
+    if (!config) throw new UsageError('sentinela-agent restore: --from hub needs --config (the enrolled agent.yaml of this server)');
+    if (typeof values.snapshot !== 'string' && !values.latest) throw new UsageError('sentinela-agent restore: say what to restore: --snapshot ID, or --source NAME --latest');
+    const fetching = progressPrinter(io, 'download');
+    try {
+      const got = await fetchFromHub(config, typeof values.snapshot === 'string' ? values.snapshot : 'latest', (n) => fetching.update({ phase: 'from the hub', doneBytes: n }));
+      fetching.done();
+      io.err(`downloaded ${formatBytes(got.bytes)} (${got.files} files) from the hub into ${got.dir}`);
+      dir = got.dir;
+      escrowed = typeof values['recovery-code'] === 'string' ? undefined : existsSync(join(got.dir, 'backup.key')) ? join(got.dir, 'backup.key') : undefined;
+    } catch (err) {
+      fetching.done();
+      if (err instanceof HubFetchError) {
+        io.err(`sentinela-agent restore: ${err.message}`);
+        return EXIT_FAILURE;
+      }
+      throw err;
+    }
+  } else {
+    dir = repositoryDir(from, config);
+    // An export from the hub made --with-key holds the escrowed key (README.txt there says so).
+    if (typeof values['recovery-code'] !== 'string' && !config && existsSync(join(dir, 'backup.key'))) escrowed = join(dir, 'backup.key');
+  }
+  const key = loadKey(values, config, escrowed);
   const repo = await openRepository(dir, key);
   const manifest = await pickSnapshot(repo, values);
   io.err(`restoring ${manifest.id} (${manifest.kind}, ${formatBytes(manifest.content.bytes)}, taken ${manifest.finishedAt}) from ${dir}`);

@@ -10,6 +10,8 @@ import { writeFileAtomic } from '@sentinela/shared';
 export interface OffsiteCounters {
   piecesSent: number;
   bytesSent: number;
+  /** Pieces the hub acknowledged (its `got`, ok). */
+  acked: number;
   /** Pieces sent again after the hub had acknowledged them: must stay 0. */
   resentAcked: number;
   /** Pieces the hub refused (damaged in transit, out of order): each was sent again. */
@@ -33,7 +35,7 @@ export class OffsiteProgress {
       this.data = JSON.parse(readFileSync(path, 'utf8')) as Saved;
       if (this.data.v !== 1 || typeof this.data.acked !== 'object') throw new Error('bad');
     } catch {
-      this.data = { v: 1, acked: {}, counters: { piecesSent: 0, bytesSent: 0, resentAcked: 0, refused: 0, timedOut: 0 } };
+      this.data = { v: 1, acked: {}, counters: { piecesSent: 0, bytesSent: 0, acked: 0, resentAcked: 0, refused: 0, timedOut: 0 } };
     }
   }
 
@@ -60,8 +62,8 @@ export class OffsiteProgress {
     this.save();
   }
 
-  count(what: 'refused' | 'timedOut'): void {
-    this.data.counters[what]++;
+  count(what: 'refused' | 'timedOut' | 'acked'): void {
+    this.data.counters[what] = (this.data.counters[what] ?? 0) + 1;
     this.dirty = true;
   }
 

@@ -9,14 +9,14 @@
  * Pieces go at QoS 0: the hub's `got` is the receipt. (At QoS 1 mqtt.js would resend its own
  * copies after a reconnect, including pieces the hub had already acknowledged.)
  */
-import { open } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import {
   decodeSyncDown,
   encodeSyncUp,
   escrowAad,
   pieceHash,
+  readRange,
   sealKey,
   siteSyncDownFilter,
   Store,
@@ -66,6 +66,8 @@ export class OffsiteModule implements AgentModule {
   private readonly skip = new Map<string, number>();
   private escrowSentAt = 0;
   private timer: NodeJS.Timeout | null = null;
+  private watcher: FSWatcher | null = null;
+  private windowShut = false;
   private busy = false;
   private again = false;
   private closed = false;
@@ -88,12 +90,30 @@ export class OffsiteModule implements AgentModule {
     });
     // Status and events first: every ack of the outbox may be the moment to go on.
     link.on('acked', () => this.wake());
+    this.watchSpool();
     if (link.connected) this.onConnected();
+  }
+
+  /** A new snapshot in the spool is offered at once, not at the next idle poll. */
+  private watchSpool(): void {
+    try {
+      this.watcher = watch(join(this.spool.dir, 'snapshots'), () => {
+        if (!this.current) this.wake(500);
+      });
+      this.watcher.on('error', () => {
+        this.watcher?.close();
+        this.watcher = null; // watched again at the next step
+      });
+    } catch {
+      // No spool yet (before the first backup): the idle poll finds it, and watches it from then on.
+      this.watcher = null;
+    }
   }
 
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    this.watcher?.close();
     this.progress.flush();
     this.state.close();
   }
@@ -158,7 +178,13 @@ export class OffsiteModule implements AgentModule {
     if (this.closed || !link?.connected) return null;
     const now = Date.now();
     const timeout = this.cfg.pieceTimeoutSeconds * 1000;
-    if (!this.budget.open()) return 60_000;
+    if (!this.budget.open()) {
+      if (!this.windowShut) this.ctx.logger.info({ windows: this.cfg.windows }, `off-site copy waits: outside the sending windows ${this.cfg.windows.join(', ')}`);
+      this.windowShut = true;
+      return 60_000;
+    }
+    this.windowShut = false;
+    if (!this.watcher) this.watchSpool();
 
     if (!this.current) {
       for (const [id, until] of this.skip) if (until <= now) this.skip.delete(id);
@@ -193,13 +219,15 @@ export class OffsiteModule implements AgentModule {
       const pick = [...cur.need].find(([, o]) => o.send < o.total);
       if (!pick) break;
       const [object, o] = pick;
-      const len = Math.min(this.cfg.pieceBytes, o.total - o.send);
-      const data = await readRange(this.spool.objectPath(object), o.send, len);
+      const offset = o.send;
+      const len = Math.min(this.cfg.pieceBytes, o.total - offset);
+      const data = await readRange(this.spool.objectPath(object), offset, len);
       if (this.current !== cur || !this.ctx.link?.connected) return null;
-      this.publish({ v: 1, type: 'piece', site: this.ctx.siteId, snapshot: cur.env.id, object, offset: o.send, total: o.total, sha256: pieceHash(data) }, data);
-      this.progress.sent(object, o.send, len);
-      this.inflight.set(`${object}@${o.send}`, { object, offset: o.send, at: Date.now() });
-      o.send += len;
+      if (o.send !== offset) return 0; // a receipt moved this object while the piece was read: plan again
+      this.publish({ v: 1, type: 'piece', site: this.ctx.siteId, snapshot: cur.env.id, object, offset, total: o.total, sha256: pieceHash(data) }, data);
+      this.progress.sent(object, offset, len);
+      this.inflight.set(`${object}@${offset}`, { object, offset, at: Date.now() });
+      o.send = offset + len;
       this.budget.take(len);
     }
     let first = Infinity;
@@ -243,12 +271,20 @@ export class OffsiteModule implements AgentModule {
       // The hub's offset is the truth; never below what it already acknowledged to us (a stale `need` after a reconnect).
       cur.need.set(object, { total, send: Math.max(offset, Math.min(this.progress.acked(object), total)) });
     }
+    const plans = [...cur.need.values()];
+    const resumeBytes = plans.reduce((n, o) => n + o.send, 0);
+    const toSend = plans.reduce((n, o) => n + o.total - o.send, 0);
+    this.ctx.logger.info(
+      { snapshot: m.snapshot, objects: plans.length, resumeBytes, toSend },
+      `the hub lacks ${plans.length} objects of ${m.snapshot}: ${toSend} bytes to send${resumeBytes ? `, resuming after ${resumeBytes} bytes it already holds` : ''}`,
+    );
   }
 
   private onGot(m: SyncGot): void {
     const o = this.current?.env.id === m.snapshot ? this.current.need?.get(m.object) : undefined;
     const key = `${m.object}@${m.offset}`;
     if (m.ok) {
+      if (this.inflight.has(key)) this.progress.count('acked');
       this.progress.ack(m.object, m.next);
       this.inflight.delete(key);
       if (o && o.send < m.next) o.send = m.next;
@@ -259,7 +295,8 @@ export class OffsiteModule implements AgentModule {
     this.ctx.logger.warn({ object: m.object, offset: m.offset, next: m.next }, `the hub refused a piece of object ${m.object} at ${m.offset} (${m.reason ?? 'no reason'}); sending again from ${m.next}`);
     this.inflight.delete(key);
     if (o) {
-      o.send = m.next;
+      // Never below what the hub acknowledged: a late refusal must not make acked pieces go again.
+      o.send = Math.max(m.next, this.progress.acked(m.object));
       for (const [k, p] of this.inflight) if (p.object === m.object) this.inflight.delete(k);
     }
   }
@@ -272,7 +309,7 @@ export class OffsiteModule implements AgentModule {
       held.add(m.snapshot);
       this.state.setHeld('hub', [...held], new Date().toISOString());
       if (cur?.env.id === m.snapshot) this.progress.forget(cur.env.objects);
-      this.ctx.logger.info({ snapshot: m.snapshot }, `snapshot ${m.snapshot} is off-site: the hub verified and stored every object`);
+      this.ctx.logger.info({ snapshot: m.snapshot, counters: this.progress.counters }, `snapshot ${m.snapshot} is off-site: the hub verified and stored every object`);
     } else {
       this.skip.set(m.snapshot, Date.now() + RETRY_REFUSED_MS);
       this.ctx.event('backup.offsite_refused', 'warning', `the hub refused the off-site copy of ${m.snapshot}: ${m.reason ?? 'no reason given'}`, { snapshot: m.snapshot });
@@ -293,17 +330,5 @@ export class OffsiteModule implements AgentModule {
     const sealed = sealKey(raw, Buffer.from(escrowKey, 'base64'), escrowAad(this.ctx.siteId, keyId));
     raw.fill(0);
     this.publish({ v: 1, type: 'escrow', site: this.ctx.siteId, keyId, sealed });
-  }
-}
-
-async function readRange(path: string, offset: number, length: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(length);
-    const { bytesRead } = await fh.read(buf, 0, length, offset);
-    if (bytesRead !== length) throw new Error(`${path} is shorter than expected (${offset + bytesRead} < ${offset + length})`);
-    return buf;
-  } finally {
-    await fh.close();
   }
 }

@@ -46,14 +46,27 @@ export class SyncReceiver {
   /** Pieces refused (damaged, out of order), for metrics and tests. */
   refusedPieces = 0;
   private readonly offers = new Map<string, Map<string, OpenOffer>>();
+  private readonly queues = new Map<string, Promise<void>>();
   private readonly log: Logger;
 
   constructor(private readonly opts: SyncReceiverOptions) {
     this.log = opts.logger.child({ component: 'backup-sync' });
   }
 
-  /** One up/sync/… publish from `siteId` (the broker has checked the topic is the site's own). Never throws. */
-  async handle(siteId: string, topic: string, payload: Buffer): Promise<void> {
+  /**
+   * One up/sync/… publish from `siteId` (the broker has checked the topic is the site's own). Never
+   * throws. One site's messages are handled one at a time, in arrival order: the broker may hand on
+   * the next piece before the last is on disk, and out of order it would be refused as a gap.
+   */
+  handle(siteId: string, topic: string, payload: Buffer): Promise<void> {
+    const next = (this.queues.get(siteId) ?? Promise.resolve()).then(() => this.handleOne(siteId, topic, payload));
+    this.queues.set(siteId, next);
+    return next.finally(() => {
+      if (this.queues.get(siteId) === next) this.queues.delete(siteId);
+    });
+  }
+
+  private async handleOne(siteId: string, topic: string, payload: Buffer): Promise<void> {
     const d = decodeSyncUp(topic, payload, this.opts.maxPayloadBytes);
     if (!d.ok) {
       this.refusedPieces++;
