@@ -108,6 +108,7 @@ t.test('sqlite: backed up while another process writes; the copy is consistent a
     const e = db.prepare("INSERT INTO encounters (patient, at) VALUES ('W', datetime('now'))");
     const o = db.prepare('INSERT INTO observations (encounter_id, value) VALUES (?, ?)');
     const tx = db.transaction(() => { const id = e.run().lastInsertRowid; for (let k = 0; k < 5; k++) o.run(id, k); });
+    for (let i = 0; i < 50; i++) tx(); // some writes are in before the backup starts, whatever the scheduling
     process.stdout.write('ready\\n');
     for (;;) tx();`;
   const writer = spawn(process.execPath, ['-e', writerScript, file], { stdio: ['ignore', 'pipe', 'inherit'] });

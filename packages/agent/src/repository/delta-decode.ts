@@ -1,6 +1,9 @@
 /** Applies a delta op stream to its base's token stream, forward only, in bounded memory. */
+import type { Tokenizer } from '../sources/source.js';
+import { ByteReader } from './byte-reader.js';
 import { OpParser, type OpEvent } from './delta-format.js';
 import { RepositoryError } from './errors.js';
+import { countCuts } from './tokenizers.js';
 
 const OUT_BATCH_BYTES = 256 * 1024;
 
@@ -81,5 +84,72 @@ export async function* applyDelta(base: AsyncIterable<Buffer[]>, ops: AsyncItera
     if (out.length) yield out;
   } finally {
     await cursor.close();
+  }
+}
+
+/**
+ * applyDelta from and to bytes (what restores use): a copy leaves as slices of the base's bytes,
+ * its tokens counted rather than cut one by one. The output is the same bytes.
+ */
+export async function* applyDeltaBytes(kind: Tokenizer, base: AsyncIterable<Buffer>, ops: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const reader = new ByteReader(base);
+  const parser = new OpParser();
+  let out: Buffer[] = [];
+  let outBytes = 0;
+  const flush = (): Buffer => {
+    const b = out.length === 1 ? out[0]! : Buffer.concat(out, outBytes);
+    out = [];
+    outBytes = 0;
+    return b;
+  };
+  const events: OpEvent[] = [];
+  try {
+    for await (const piece of ops) {
+      parser.feed(piece, events);
+      for (const ev of events) {
+        if (ev.op === 'copy' || ev.op === 'skip') {
+          for (let left = ev.n; left > 0; ) {
+            const { count, bytes } = await nextTokens(kind, reader, left);
+            left -= count;
+            if (ev.op === 'skip') continue;
+            out.push(bytes);
+            outBytes += bytes.length;
+            if (outBytes >= OUT_BATCH_BYTES) yield flush();
+          }
+        } else if (ev.op === 'token') {
+          out.push(ev.token);
+          outBytes += ev.token.length;
+          if (outBytes >= OUT_BATCH_BYTES) yield flush();
+        }
+      }
+      events.length = 0;
+    }
+    parser.finish();
+    if (outBytes) yield flush();
+  } finally {
+    await reader.close();
+  }
+}
+
+/** Up to `max` whole tokens from the front of the base (at least one): their count and bytes. */
+async function nextTokens(kind: Tokenizer, reader: ByteReader, max: number): Promise<{ count: number; bytes: Buffer }> {
+  for (;;) {
+    if (reader.raw.length) {
+      const { count, end } = countCuts(kind, reader.raw, reader.raw.length, max);
+      if (count > 0) {
+        const bytes = reader.raw.subarray(0, end);
+        reader.raw = reader.raw.subarray(end);
+        return { count, bytes };
+      }
+    }
+    if (!(await reader.more())) {
+      // At the end, what is left (shorter than any cut) is the last token.
+      if (reader.raw.length) {
+        const bytes = reader.raw;
+        reader.raw = Buffer.alloc(0);
+        return { count: 1, bytes };
+      }
+      throw new RepositoryError(`delta refers to ${max} base tokens past the end of its base`, 'corrupt-object');
+    }
   }
 }

@@ -6,8 +6,15 @@
  * the base window, confirmed by the tokens after it, and skips the base up to there. This covers a
  * dump's updated rows (S 1, I 1), appended rows (I n) and deleted rows (S n) at the cost of what
  * changed. Only the decoder's behaviour is the format; these heuristics may change freely.
+ *
+ * From bytes (encodeDeltaBytes), where both versions run equal it compares raw bytes and only
+ * counts the tokens it copies: a dump of millions of lines, most of them unchanged, then costs a
+ * memcmp and a newline scan instead of a Buffer object per line on each side.
  */
+import type { Tokenizer } from '../sources/source.js';
 import { OpWriter } from './delta-format.js';
+import { ByteReader } from './byte-reader.js';
+import { countCuts, createCutter, type Cutter } from './tokenizers.js';
 
 export interface DeltaEncoderOptions {
   /** Base tokens held for lookups ahead (and their bytes); bounds memory and the longest deletion seen whole. */
@@ -23,13 +30,123 @@ const MAX_CANDIDATES = 64; // base positions tried per token (long runs of ident
 const OUT_PIECE = 64 * 1024;
 const NEAR = 8; // tokens tried on each side before the index
 
+const SMALL = 64; // tokens pulled per side while the versions agree (enough for the near search)
+const RAW_BACK_BYTES = 1024 * 1024; // most window bytes put back to return to byte comparison
+
 export async function* encodeDelta(base: AsyncIterable<Buffer[]>, next: AsyncIterable<Buffer[]>, opts: DeltaEncoderOptions = {}): AsyncGenerator<Buffer> {
+  yield* encode(new TokenSide(base), new TokenSide(next), null, opts);
+}
+
+/** The same op stream as encodeDelta over both versions cut with `kind`, from their bytes. */
+export async function* encodeDeltaBytes(kind: Tokenizer, base: AsyncIterable<Buffer>, next: AsyncIterable<Buffer>, opts: DeltaEncoderOptions = {}): AsyncGenerator<Buffer> {
+  yield* encode(new ByteSide(kind, base), new ByteSide(kind, next), kind, opts);
+}
+
+interface Side {
+  /** The next batch of tokens; null at the end. */
+  pull(): Promise<Buffer[] | null>;
+  close(): Promise<void>;
+}
+
+class TokenSide implements Side {
+  private readonly it: AsyncIterator<Buffer[]>;
+  constructor(src: AsyncIterable<Buffer[]>) {
+    this.it = src[Symbol.asyncIterator]();
+  }
+  async pull(): Promise<Buffer[] | null> {
+    const r = await this.it.next();
+    return r.done ? null : r.value;
+  }
+  async close(): Promise<void> {
+    await this.it.return?.(undefined);
+  }
+}
+
+const SLICE = 16 * 1024; // cut around a difference: a few rows on each side, not a whole chunk of the dump
+
+/** Bytes not yet cut in front of a cutter; tokens can be put back as bytes. */
+class ByteSide extends ByteReader implements Side {
+  /** The cutter was ended: every byte has left as tokens. */
+  finished = false;
+  private cutter: Cutter;
+  constructor(
+    private readonly kind: Tokenizer,
+    src: AsyncIterable<Buffer>,
+  ) {
+    super(src);
+    this.cutter = createCutter(kind);
+  }
+
+  async pull(): Promise<Buffer[] | null> {
+    while (!this.finished) {
+      if (this.raw.length) {
+        const piece = this.raw.subarray(0, SLICE);
+        this.raw = this.raw.subarray(piece.length);
+        const tokens = this.cutter.push(piece);
+        if (tokens.length) return tokens;
+      } else if (!(await this.more())) {
+        this.finished = true;
+        const tokens = this.cutter.end();
+        return tokens.length ? tokens : null;
+      }
+    }
+    return null;
+  }
+
+  /** Puts `tokens` (the window's rest) and the cutter's partial token back in front of `raw`. */
+  unpull(tokens: Buffer[]): void {
+    const partial = this.cutter.end();
+    this.cutter = createCutter(this.kind);
+    this.unread([...tokens, ...partial]);
+  }
+}
+
+/** Length of the common prefix of a and b within their first `lim` bytes. */
+function commonPrefix(a: Buffer, b: Buffer, lim: number): number {
+  let from = 0;
+  for (let block = 1 << 20; block >= 64; block >>= 4) {
+    while (from < lim) {
+      const end = Math.min(from + block, lim);
+      if (a.compare(b, from, end, from, end) !== 0) break;
+      from = end;
+    }
+    if (from >= lim) return lim;
+  }
+  while (from < lim && a[from] === b[from]) from++;
+  return from;
+}
+
+/**
+ * Both sides at a common token boundary with nothing cut yet: copies the tokens their bytes share.
+ * Returns how many; stops before the first token that differs, or when one side ends.
+ */
+async function rawRun(kind: Tokenizer, b: ByteSide, n: ByteSide): Promise<number> {
+  let total = 0;
+  for (;;) {
+    // The new version first: a dump tool's output is what must not wait (a bare child stdout nobody reads is flushed away at exit).
+    if (!n.raw.length && !(await n.more())) return total;
+    if (!b.raw.length && !(await b.more())) return total;
+    const lim = Math.min(b.raw.length, n.raw.length);
+    const same = commonPrefix(b.raw, n.raw, lim);
+    // Cuts decided by the shared bytes alone are cuts of both sides.
+    const { count, end } = countCuts(kind, n.raw, same);
+    if (count) {
+      total += count;
+      b.raw = b.raw.subarray(end);
+      n.raw = n.raw.subarray(end);
+    }
+    if (same < lim) return total;
+    // Equal as far as the shorter goes: what is left of it is part of one token; read on.
+    if (!(await (b.raw.length <= n.raw.length ? b : n).more())) return total;
+  }
+}
+
+async function* encode(baseSide: Side, newSide: Side, kind: Tokenizer | null, opts: DeltaEncoderOptions): AsyncGenerator<Buffer> {
   const BW_T = opts.baseWindowTokens ?? 1 << 16;
   const BW_B = opts.baseWindowBytes ?? 32 * 1024 * 1024;
   const NW_T = opts.newWindowTokens ?? 4096;
   const NW_B = opts.newWindowBytes ?? 8 * 1024 * 1024;
-  const baseIt = base[Symbol.asyncIterator]();
-  const newIt = next[Symbol.asyncIterator]();
+  const raw = kind !== null && baseSide instanceof ByteSide && newSide instanceof ByteSide ? { kind, b: baseSide, n: newSide } : null;
 
   // Base window: arrays from bHead; absolute position of bTok[bHead] is bPos.
   let bTok: Buffer[] = [];
@@ -49,22 +166,45 @@ export async function* encodeDelta(base: AsyncIterable<Buffer[]>, next: AsyncIte
   let nHead = 0;
   let nBytes = 0;
   let nEnded = false;
+  // Both sides stand at the same point of agreement with empty windows: compare bytes.
+  let rawReady = raw !== null;
 
   const bLen = () => bTok.length - bHead;
   const nLen = () => nTok.length - nHead;
   const at = (p: number) => p - bPos + bHead;
 
-  async function fill(): Promise<void> {
-    while (!nEnded && nLen() < NW_T && nBytes < NW_B) {
-      const r = await newIt.next();
-      if (r.done) nEnded = true;
-      else for (const t of r.value) (nTok.push(t), nHash.push(undefined), (nBytes += t.length));
+  /** Fills the windows up to the given sizes (the full ones before a search, a few tokens while in step). */
+  async function fill(nt: number, nb: number, bt: number, bb: number): Promise<void> {
+    while (!nEnded && nLen() < nt && nBytes < nb) {
+      const r = await newSide.pull();
+      if (r === null) nEnded = true;
+      else for (const t of r) (nTok.push(t), nHash.push(undefined), (nBytes += t.length));
     }
-    while (!bEnded && bLen() < BW_T && bBytes < BW_B) {
-      const r = await baseIt.next();
-      if (r.done) bEnded = true;
-      else for (const t of r.value) (bTok.push(t), bHash.push(0), bNext.push(-1), (bBytes += t.length));
+    while (!bEnded && bLen() < bt && bBytes < bb) {
+      const r = await baseSide.pull();
+      if (r === null) bEnded = true;
+      else for (const t of r) (bTok.push(t), bHash.push(0), bNext.push(-1), (bBytes += t.length));
     }
+  }
+  const fillFull = () => fill(NW_T, NW_B, BW_T, BW_B);
+
+  /** Puts both windows back as bytes, to compare bytes again (they stand in step, and hold little). */
+  function backToRaw(): void {
+    raw!.b.unpull(bTok.slice(bHead));
+    raw!.n.unpull(nTok.slice(nHead));
+    bTok = [];
+    bHash = [];
+    bNext = [];
+    bHead = 0;
+    bBytes = 0;
+    first.clear();
+    last.clear();
+    idxTo = bPos;
+    nTok = [];
+    nHash = [];
+    nHead = 0;
+    nBytes = 0;
+    rawReady = true;
   }
 
   function advanceBase(k: number): void {
@@ -123,9 +263,8 @@ export async function* encodeDelta(base: AsyncIterable<Buffer[]>, next: AsyncIte
     return true;
   }
 
-  function search(): { j: number; p: number } | null {
-    // Most differences are an updated row or a few rows in or out: try close pairs before building
-    // the index over the whole base window (which costs time and garbage).
+  /** Most differences are an updated row or a few rows in or out: close pairs first. */
+  function searchNear(): { j: number; p: number } | null {
     const nearN = Math.min(NEAR, nLen());
     const nearB = Math.min(NEAR, bLen());
     for (let d = 1; d < nearN + nearB; d++) {
@@ -133,6 +272,11 @@ export async function* encodeDelta(base: AsyncIterable<Buffer[]>, next: AsyncIte
         if (agrees(j, bPos + d - j)) return { j, p: bPos + d - j };
       }
     }
+    return null;
+  }
+
+  /** Through the index over the whole base window (which costs time and garbage). */
+  function searchIndexed(): { j: number; p: number } | null {
     indexBase();
     for (let j = 0; j < nLen(); j++) {
       let h = nHash[nHead + j];
@@ -148,49 +292,66 @@ export async function* encodeDelta(base: AsyncIterable<Buffer[]>, next: AsyncIte
 
   const w = new OpWriter();
   let unmatched = 0;
-  for (;;) {
-    await fill();
-    if (w.pendingBytes >= OUT_PIECE) yield Buffer.concat(w.take());
-    const n = nLen();
-    if (n === 0) break;
-    if (bLen() === 0) {
-      for (let j = 0; j < n; j++) w.insert(nTok[nHead + j]!);
-      consumeNew(n);
-      continue;
+  try {
+    for (;;) {
+      if (rawReady) {
+        const k = await rawRun(raw!.kind, raw!.b, raw!.n);
+        w.copy(k);
+        bPos += k;
+        idxTo = bPos;
+        rawReady = false;
+      }
+      await fill(Math.min(SMALL, NW_T), NW_B, Math.min(SMALL, BW_T), BW_B);
+      if (w.pendingBytes >= OUT_PIECE) yield Buffer.concat(w.take());
+      const n = nLen();
+      if (n === 0) break;
+      if (bLen() === 0) {
+        for (let j = 0; j < n; j++) w.insert(nTok[nHead + j]!);
+        consumeNew(n);
+        continue;
+      }
+      let run = 0;
+      const max = Math.min(n, bLen());
+      while (run < max && nTok[nHead + run]!.equals(bTok[bHead + run]!)) run++;
+      if (run > 0) {
+        w.copy(run);
+        advanceBase(run);
+        consumeNew(run);
+        unmatched = 0;
+        // In step again, with little in the windows: back to comparing bytes.
+        if (raw && run === max && !raw.b.finished && !raw.n.finished && bBytes + nBytes <= RAW_BACK_BYTES) backToRaw();
+        continue;
+      }
+      let m = searchNear();
+      if (!m) {
+        await fillFull();
+        m = searchNear() ?? searchIndexed();
+      }
+      if (m) {
+        w.skip(m.p - bPos);
+        advanceBase(m.p - bPos);
+        for (let j = 0; j < m.j; j++) w.insert(nTok[nHead + j]!);
+        consumeNew(m.j);
+        unmatched = 0;
+        continue;
+      }
+      // Nothing in the new window appears ahead in the base: it is all new.
+      const all = nLen();
+      for (let j = 0; j < all; j++) w.insert(nTok[nHead + j]!);
+      consumeNew(all);
+      unmatched += all;
+      // Long unmatched: probably a deletion longer than the base window; jump the base ahead.
+      if (unmatched >= 4 * BW_T && !bEnded) {
+        w.skip(bLen());
+        advanceBase(bLen());
+        unmatched = 0;
+      }
     }
-    let run = 0;
-    const max = Math.min(n, bLen());
-    while (run < max && nTok[nHead + run]!.equals(bTok[bHead + run]!)) run++;
-    if (run > 0) {
-      w.copy(run);
-      advanceBase(run);
-      consumeNew(run);
-      unmatched = 0;
-      continue;
-    }
-    const m = search();
-    if (m) {
-      w.skip(m.p - bPos);
-      advanceBase(m.p - bPos);
-      for (let j = 0; j < m.j; j++) w.insert(nTok[nHead + j]!);
-      consumeNew(m.j);
-      unmatched = 0;
-      continue;
-    }
-    // Nothing in the new window appears ahead in the base: it is all new.
-    for (let j = 0; j < n; j++) w.insert(nTok[nHead + j]!);
-    consumeNew(n);
-    unmatched += n;
-    // Long unmatched: probably a deletion longer than the base window; jump the base ahead.
-    if (unmatched >= 4 * BW_T && !bEnded) {
-      w.skip(bLen());
-      advanceBase(bLen());
-      unmatched = 0;
-    }
+    w.end();
+    yield Buffer.concat(w.take());
+  } finally {
+    await baseSide.close();
   }
-  w.end();
-  yield Buffer.concat(w.take());
-  await baseIt.return?.(undefined);
 }
 
 /** FNV-1a over the first and last 256 bytes and the length: equality is always checked on the bytes. */

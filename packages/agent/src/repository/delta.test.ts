@@ -1,9 +1,9 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import type { Tokenizer } from '../sources/source.js';
-import { tokenize, MAX_TOKEN, PAGE_SIZE, CHUNK_MAX } from './tokenizers.js';
-import { encodeDelta, type DeltaEncoderOptions } from './delta-encode.js';
-import { applyDelta } from './delta-decode.js';
+import { countCuts, tokenize, MAX_TOKEN, PAGE_SIZE, CHUNK_MAX } from './tokenizers.js';
+import { encodeDelta, encodeDeltaBytes, type DeltaEncoderOptions } from './delta-encode.js';
+import { applyDelta, applyDeltaBytes } from './delta-decode.js';
 
 /** Deterministic pseudo-random numbers, so a failure can be replayed. */
 function prng(seed: number): () => number {
@@ -29,11 +29,22 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
+/**
+ * Encodes b against a from tokens (encodeDelta) and from bytes (encodeDeltaBytes, what backups
+ * use), decodes both; `out` is what the bytes encoder's delta restores, and `fromTokens` the other's.
+ */
 async function roundTrip(kind: Tokenizer, a: Buffer, b: Buffer, seed: number, opts?: DeltaEncoderOptions) {
   const rnd = prng(seed);
-  const ops = Buffer.concat(await collect(encodeDelta(tokenize(kind, pieces(a, rnd)), tokenize(kind, pieces(b, rnd)), opts)));
-  const batches = await collect(applyDelta(tokenize(kind, pieces(a, rnd)), pieces(ops, rnd, 3000)));
-  return { out: Buffer.concat(batches.flat()), ops };
+  const decode = async (ops: Buffer) => {
+    const fromTokens = Buffer.concat((await collect(applyDelta(tokenize(kind, pieces(a, rnd)), pieces(ops, rnd, 3000)))).flat());
+    // Restores apply deltas to bytes: the same output, whatever the pieces' sizes.
+    const fromBytes = Buffer.concat(await collect(applyDeltaBytes(kind, pieces(a, rnd, 70000), pieces(ops, rnd, 3000))));
+    if (!fromBytes.equals(fromTokens)) throw new Error(`${kind}: applying the delta to bytes and to tokens differ`);
+    return fromBytes;
+  };
+  const tokenOps = Buffer.concat(await collect(encodeDelta(tokenize(kind, pieces(a, rnd)), tokenize(kind, pieces(b, rnd)), opts)));
+  const ops = Buffer.concat(await collect(encodeDeltaBytes(kind, pieces(a, rnd, 300000), pieces(b, rnd), opts)));
+  return { out: await decode(ops), ops, fromTokens: await decode(tokenOps), tokenOps };
 }
 
 function rows(n: number, rnd: () => number, from = 0): string[] {
@@ -78,8 +89,28 @@ t.test('a line over 1 MiB is cut at 1 MiB and round-trips', async (t) => {
   const tokens = (await collect(tokenize('lines', pieces(a, prng(4), 300000)))).flat();
   t.same(tokens.map((x) => x.length), [5, MAX_TOKEN, MAX_TOKEN, 101, 5]);
   const b = Buffer.concat([Buffer.from('head\n'), long.subarray(0, MAX_TOKEN + 10), Buffer.from('Y'), long.subarray(MAX_TOKEN + 11), Buffer.from('\ntail2\n')]);
-  const { out } = await roundTrip('lines', a, b, 5);
+  const { out, fromTokens } = await roundTrip('lines', a, b, 5);
   t.ok(out.equals(b));
+  t.ok(fromTokens.equals(b));
+});
+
+t.test('counting cuts agrees with cutting, for every tokenizer', async (t) => {
+  const long = Buffer.alloc(MAX_TOKEN + 300, 'y');
+  const data = Buffer.concat([Buffer.from(rows(300, prng(21)).join('')), long, Buffer.from('\n'), randomBytes(40000), Buffer.from('tail')]);
+  for (const kind of ['lines', 'pages', 'chunks'] as const) {
+    const tokens = (await collect(tokenize(kind, pieces(data, prng(22))))).flat();
+    for (const limit of [0, 1, 100, 5000, 33333, MAX_TOKEN, data.length - 1000, data.length]) {
+      // Tokens that end within the limit, the last one (which ends at the input's end) only when cut by content.
+      let count = 0;
+      let end = 0;
+      for (const tok of tokens.slice(0, -1)) {
+        if (end + tok.length > limit) break;
+        count++;
+        end += tok.length;
+      }
+      t.same(countCuts(kind, data, limit), { count, end }, `${kind}, limit ${limit}`);
+    }
+  }
 });
 
 t.test('every tokenizer round-trips random edits through the delta', async (t) => {
@@ -92,8 +123,11 @@ t.test('every tokenizer round-trips random edits through the delta', async (t) =
       const b = Buffer.from(next.join(''));
       // Small windows on some seeds exercise resyncs past the lookahead and long deletions.
       const opts = seed % 2 ? { baseWindowTokens: 64, newWindowTokens: 16 } : undefined;
-      const { out } = await roundTrip(kind, a, b, seed, opts);
+      const { out, fromTokens, ops, tokenOps } = await roundTrip(kind, a, b, seed, opts);
       t.ok(out.equals(b), `${kind} seed ${seed}${opts ? ' (small windows)' : ''}`);
+      t.ok(fromTokens.equals(b), `${kind} seed ${seed}: from tokens too`);
+      // Comparing bytes where the versions agree finds the same changes as comparing tokens.
+      t.ok(ops.length <= tokenOps.length * 1.1 + 64, `${kind} seed ${seed}: delta from bytes ${ops.length} bytes, from tokens ${tokenOps.length}`);
     }
   }
 });
@@ -128,4 +162,10 @@ t.test('a truncated or garbled op stream is refused', async (t) => {
   const bad = Buffer.from(ops);
   bad[0] = 0x5a;
   await t.rejects(collect(applyDelta(tokenize('lines', pieces(a, prng(1))), pieces(bad, prng(2)))), /unknown operation/);
+  await t.rejects(collect(applyDeltaBytes('lines', pieces(a, prng(1)), pieces(ops.subarray(0, ops.length - 1), prng(2)))), /truncated/);
+  await t.rejects(collect(applyDeltaBytes('lines', pieces(a, prng(1)), pieces(bad, prng(2)))), /unknown operation/);
+  // A copy past the base's end.
+  const past = Buffer.from([0x43, 200, 1, 0x45]);
+  await t.rejects(collect(applyDeltaBytes('lines', pieces(a, prng(1)), pieces(past, prng(2)))), /past the end of its base/);
+  await t.rejects(collect(applyDelta(tokenize('lines', pieces(a, prng(1))), pieces(past, prng(2)))), /past the end of its base/);
 });

@@ -3,7 +3,7 @@ import type { Subkeys } from './keys.js';
 import { AAD_OBJECT, MAX_OBJECT_CONTENT, openObject, sealObject } from './objects.js';
 import type { Store } from './store.js';
 
-const IN_FLIGHT = 2; // two objects compress at once: the machine's two cores
+const IN_FLIGHT = 3; // two cores compress while a third object waits on its write (fsync) and read-back
 
 /** Cuts what it is given into objects, compresses, encrypts and stores them; keeps their names in order. */
 export class ObjectWriter {

