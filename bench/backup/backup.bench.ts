@@ -4,25 +4,17 @@
  * of `zstd --long=29 --patch-from=day1 day2` as the near-limit reference for day 2.
  * Both tools read the same dump file, so that the database's dump time is outside the comparison.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { CommandSource, MariadbSource, MasterKey, initRepository } from '@sentinela/agent';
+import { CommandSource, MasterKey, initRepository } from '@sentinela/agent';
 import { ratiosOf, type BenchResult } from '../lib/report.js';
-import { applyDay2Change, createClinicalDatabase, dropDatabase, SIZES, type ClinicalDb } from './generate.js';
+import { dropDatabase, SIZES, type ClinicalDb } from './generate.js';
+import { clinicalDumps, duSize, sh } from './dumps.js';
 
 const DB = 'sentinela_bench_backup';
-
-function duSize(dir: string): number {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    total += e.isDirectory() ? duSize(p) : statSync(p).size;
-  }
-  return total;
-}
 
 async function timed<T>(fn: () => Promise<T> | T): Promise<{ s: number; value: T }> {
   const t0 = process.hrtime.bigint();
@@ -30,35 +22,12 @@ async function timed<T>(fn: () => Promise<T> | T): Promise<{ s: number; value: T
   return { s: Number(process.hrtime.bigint() - t0) / 1e9, value };
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): void {
-  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr?.toString().slice(0, 500)}`);
-}
-
 export async function run_(opts: { full: boolean; log: (line: string) => void }): Promise<BenchResult> {
   const { full, log } = opts;
   const work = mkdtempSync(join(tmpdir(), 'sentinela-bench-backup-'));
   const db: ClinicalDb = { dialect: 'mariadb', conn: { host: '127.0.0.1', database: DB } };
   try {
-    const observations = full ? SIZES.full : SIZES.quick;
-    log(`generating the clinical database (${observations} observations)…`);
-    await createClinicalDatabase(db, { observations });
-    const source = new MariadbSource({ name: 'clinic', kind: 'mariadb', host: '127.0.0.1', database: DB });
-    const dumpTo = async (file: string) => {
-      const d = source.dump();
-      await pipeline(d.stream, createWriteStream(file));
-      await d.info;
-    };
-    const day1 = join(work, 'day1.sql');
-    const day2 = join(work, 'day2.sql');
-    log('dumping day 1…');
-    await dumpTo(day1);
-    log('applying the day-2 change and dumping day 2…');
-    const change = await applyDay2Change(db);
-    await dumpTo(day2);
-    await dropDatabase(db);
-    const dumpBytes = statSync(day2).size;
-    log(`dumps: day 1 ${statSync(day1).size} bytes, day 2 ${dumpBytes} bytes; change ${JSON.stringify(change)}`);
+    const { day1, day2, dumpBytes, change } = await clinicalDumps(work, { database: DB, full, log });
 
     // Sentinela: the same file read by the `command` source (cat), as the agent would stream a dump.
     const repoDir = join(work, 'repo');
@@ -85,8 +54,8 @@ export async function run_(opts: { full: boolean; log: (line: string) => void })
     const resticDir = join(work, 'restic');
     const env = { RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: resticDir, RESTIC_CACHE_DIR: join(work, 'restic-cache') };
     // --stdin like a dump piped from the database tool, fed from the same file.
-    const rb = async (file: string) => timed(() => run('sh', ['-c', `restic backup --quiet --stdin --stdin-filename clinic.sql < '${file}'`], env));
-    run('restic', ['init'], env);
+    const rb = async (file: string) => timed(() => sh(`restic backup --quiet --stdin --stdin-filename clinic.sql < '${file}'`, env));
+    sh('restic init', env);
     const size0 = duSize(resticDir);
     log('restic: day 1…');
     const p1 = await rb(day1);
@@ -95,7 +64,7 @@ export async function run_(opts: { full: boolean; log: (line: string) => void })
     const p2 = await rb(day2);
     const size2 = duSize(resticDir);
     log('restic: restore of day 2…');
-    const pr = await timed(() => run('restic', ['restore', 'latest', '--target', join(work, 'restic-restore')], env));
+    const pr = await timed(() => sh(`restic restore latest --target '${join(work, 'restic-restore')}'`, env));
     rmSync(join(work, 'restic-restore'), { recursive: true, force: true });
     const peer = { day1_backup_s: p1.s, day2_backup_s: p2.s, day1_stored_bytes: size1 - size0, day2_stored_bytes: size2 - size1, restore_day2_s: pr.s };
 
@@ -108,7 +77,7 @@ export async function run_(opts: { full: boolean; log: (line: string) => void })
     const vsZstd = Math.round((ours.day2_stored_bytes / zstdPatch) * 1000) / 1000;
     return {
       name: 'backup',
-      setup: { size: full ? 'full' : 'quick', observations, dump_bytes: dumpBytes, zstd_patch_bytes: zstdPatch, cores: 2 },
+      setup: { size: full ? 'full' : 'quick', observations: full ? SIZES.full : SIZES.quick, dump_bytes: dumpBytes, zstd_patch_bytes: zstdPatch, cores: 2 },
       figures: { ...ours, day2_over_zstd_patch: vsZstd, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) },
       peer: { name: 'restic 0.14', figures: peer },
       ratios,

@@ -11,34 +11,19 @@
  * The agent backs up the dump files through a `command` source (`cat`), so that the database's
  * dump time stays out of the transfer time, like the backup benchmark.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, createWriteStream, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { MariadbSource } from '@sentinela/agent';
 import { AgentHandle, HubHandle } from '@sentinela/tools/harness/fleet.js';
 import { ThrottledProxy } from '@sentinela/tools/harness/proxy.js';
 import type { LogLine } from '@sentinela/tools/harness/process.js';
 import { ratiosOf, type BenchResult } from '../lib/report.js';
-import { applyDay2Change, createClinicalDatabase, dropDatabase, SIZES, type ClinicalDb } from '../backup/generate.js';
+import { dropDatabase, SIZES, type ClinicalDb } from '../backup/generate.js';
+import { clinicalDumps, duSize, sh } from '../backup/dumps.js';
 
 const DB = 'sentinela_bench_offsite';
 const RATE = 32_000; // 256 kbit/s
-
-function duSize(dir: string): number {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    total += e.isDirectory() ? duSize(p) : statSync(p).size;
-  }
-  return total;
-}
-
-function sh(cmd: string, env: NodeJS.ProcessEnv = {}): void {
-  const r = spawnSync('sh', ['-c', cmd], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr?.toString().slice(0, 500)}`);
-}
 
 const at = (l: LogLine) => Date.parse(String(l.time));
 
@@ -51,24 +36,8 @@ export async function run(opts: { full: boolean; log: (line: string) => void }):
   let agent: AgentHandle | null = null;
   let proxy: ThrottledProxy | null = null;
   try {
-    const observations = full ? SIZES.full : SIZES.quick;
-    log(`generating the clinical database (${observations} observations)…`);
-    await createClinicalDatabase(db, { observations });
-    const source = new MariadbSource({ name: 'clinic', kind: 'mariadb', host: '127.0.0.1', database: DB });
-    const dumpTo = async (file: string) => {
-      const d = source.dump();
-      await pipeline(d.stream, createWriteStream(file));
-      await d.info;
-    };
-    const day1 = join(work, 'day1.sql');
-    const day2 = join(work, 'day2.sql');
+    const { day1, day2, dumpBytes, change } = await clinicalDumps(work, { database: DB, full, log });
     const current = join(work, 'current.sql');
-    log('dumping day 1, applying the day-2 change, dumping day 2…');
-    await dumpTo(day1);
-    const change = await applyDay2Change(db);
-    await dumpTo(day2);
-    await dropDatabase(db);
-    const dumpBytes = statSync(day2).size;
 
     hub = await new HubHandle({ dir: join(work, 'hub') }).start();
     proxy = await new ThrottledProxy({ targetPort: hub.mqttPort }).start();
@@ -144,7 +113,7 @@ export async function run(opts: { full: boolean; log: (line: string) => void }):
     const peer = { day2_wire_bytes: resticAdded, day2_stored_bytes: resticAdded };
     return {
       name: 'offsite',
-      setup: { size: full ? 'full' : 'quick', observations, dump_bytes: dumpBytes, rate_bytes_per_s: RATE, cut_every_s: cutEveryS || 'once at 1.5 s', cuts: proxy.cuts - cuts0, full_dump_zstd_bytes: fullCompressed, zstd_patch_bytes: zstdPatch },
+      setup: { size: full ? 'full' : 'quick', observations: full ? SIZES.full : SIZES.quick, dump_bytes: dumpBytes, rate_bytes_per_s: RATE, cut_every_s: cutEveryS || 'once at 1.5 s', cuts: proxy.cuts - cuts0, full_dump_zstd_bytes: fullCompressed, zstd_patch_bytes: zstdPatch },
       figures: ours,
       peer: { name: 'restic 0.14 (added bytes)', figures: peer },
       ratios: ratiosOf(ours, peer),

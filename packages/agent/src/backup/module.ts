@@ -7,7 +7,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { AgentBackupConfig } from '@sentinela/shared';
 import type { AgentContext, AgentModule, StatusSections } from '../module.js';
 import type { Repository } from '../repository/api.js';
-import { loadOrCreateKey, type MasterKey } from '../repository/keys.js';
+import { loadOrCreateKey } from '../repository/keys.js';
 import { createSource, type Source } from '../sources/index.js';
 import { provideFinalBackup } from '../power/final-backup.js';
 import { LocationSync } from '../locations/sync.js';
@@ -34,7 +34,6 @@ export class BackupModule implements AgentModule {
   private readonly tasks: ScheduledTask[] = [];
   private sources = new Map<string, Source>();
   private repo: Repository | null = null;
-  private key: MasterKey | null = null;
   private sync: LocationSync | null = null;
   private current: AbortController | null = null;
   private closed = false;
@@ -49,7 +48,6 @@ export class BackupModule implements AgentModule {
     const { ctx, cfg } = this;
     const keyFile = backupKeyPath(ctx.config);
     const { key, created } = loadOrCreateKey(keyFile);
-    this.key = key;
     if (created)
       ctx.event('backup.key_created', 'warning', `Chave de cópias criada: imprima o código de recuperação / backup key created at ${keyFile}: print the recovery code with "sentinela-agent key export" and keep it with the USB disks`, { keyFile });
     this.repo = await openOrInitSpool(repositoryPath(ctx.config), ctx.siteId, key);

@@ -22,7 +22,7 @@ t.test('an interrupted copy leaves nothing that looks complete; running it again
   const ac = new AbortController();
   const err = await copySnapshots(repo.dir, target, {
     signal: ac.signal,
-    onProgress: (p) => {
+    onProgress: () => {
       // Stop inside the big snapshot, once two of its three objects are at the target.
       if (big.objects.filter((o) => existsSync(join(target, 'objects', o.slice(0, 2), o))).length === 2) ac.abort(new Error('disk unplugged'));
     },
