@@ -1,8 +1,12 @@
 /**
  * The fleet overview's data: one row per site with the figures central staff look at, kept
- * in memory and refreshed per site when its messages arrive, so 2,000 sites filter, sort and
- * page server-side in a few milliseconds. Time-dependent parts (state, ages, urgency) are
- * computed at read time.
+ * in memory, so 2,000 sites filter, sort and page server-side in a few milliseconds.
+ * Time-dependent parts (state, ages, urgency) are computed at read time.
+ *
+ * Lazy: a change only marks the site, and its row is recomputed at the next read. With no console
+ * page open nothing is read, so a busy ingest costs the console nothing; with pages open, the
+ * changes of a second are applied once, and a site whose status, birth and connection did not
+ * change only gets its last-seen time (no JSON parsed).
  */
 import type { HubConfig } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
@@ -49,8 +53,22 @@ export interface FleetQuery {
 const COLLATOR = new Intl.Collator('pt', { sensitivity: 'base' });
 const STATE_WEIGHT: Record<SiteState, number> = { offline: 300, stale: 150, 'never-seen': 20, online: 0 };
 
+/** What a row is built from, besides last_seen_at and the link events (which come with a birth or death). */
+const STAMPED = ['last_status_at', 'last_status_stream', 'last_status_seq', 'birth_at', 'bd_seq', 'connected', 'name', 'province', 'agent_version'] as const;
+type SiteStamp = Pick<SiteRow, 'last_seen_at' | (typeof STAMPED)[number]>;
+
+function stampOf(s: SiteStamp): string {
+  return STAMPED.map((k) => s[k] ?? '').join('\u001f');
+}
+
 export class FleetCache {
   private rows = new Map<string, FleetRow>();
+  /** The stamp each row was built from. */
+  private stamps = new Map<string, string>();
+  private dirty = new Set<string>();
+  private stale = true;
+  private alertsStale = false;
+  private readonly stampQuery;
   private readonly siteQuery;
   private readonly allSites;
   private readonly linkEvents;
@@ -58,9 +76,10 @@ export class FleetCache {
   private readonly alertCounts;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly config: HubConfig,
   ) {
+    this.stampQuery = db.prepare(`SELECT last_seen_at, ${STAMPED.join(', ')} FROM sites WHERE id = ?`);
     this.siteQuery = db.prepare('SELECT * FROM sites WHERE id = ?');
     this.allSites = db.prepare('SELECT * FROM sites');
     this.linkEvents = db.prepare('SELECT kind, at FROM connections WHERE site_id = ? AND at >= ? ORDER BY at, id');
@@ -70,8 +89,40 @@ export class FleetCache {
     );
   }
 
-  /** Rebuilds every row (start-up, and periodically so that 24 h windows slide). */
-  rebuildAll(now = Date.now()): void {
+  /** Every row is rebuilt at the next read (start-up, and periodically so that 24 h windows slide). */
+  rebuildAll(): void {
+    this.stale = true;
+    this.dirty.clear();
+  }
+
+  /** The rows of these sites are recomputed at the next read (new messages, a connection). */
+  refresh(ids: Iterable<string>): void {
+    if (this.stale) return;
+    for (const id of ids) this.dirty.add(id);
+  }
+
+  /** The alert counts are read again at the next read. */
+  refreshAlerts(): void {
+    this.alertsStale = true;
+  }
+
+  /** Applies what changed since the last read. */
+  private settle(now = Date.now()): void {
+    if (this.stale) {
+      this.stale = false;
+      this.dirty.clear();
+      this.buildAll(now);
+      return;
+    }
+    if (this.dirty.size > 0) {
+      const ids = this.dirty;
+      this.dirty = new Set();
+      this.refreshRows(ids, now);
+    }
+    if (this.alertsStale) this.readAlerts();
+  }
+
+  private buildAll(now: number): void {
     const events = new Map<string, LinkEvent[]>();
     for (const r of this.allLinkEvents.all(new Date(now - 30 * DAY).toISOString()) as Array<{ site_id: string; kind: 'birth' | 'death'; at: string }>) {
       let list = events.get(r.site_id);
@@ -79,19 +130,32 @@ export class FleetCache {
       list.push({ kind: r.kind, at: Date.parse(r.at) });
     }
     const rows = new Map<string, FleetRow>();
-    for (const site of this.allSites.all() as SiteRow[]) rows.set(site.id, this.build(site, events.get(site.id) ?? [], now));
+    const stamps = new Map<string, string>();
+    for (const site of this.allSites.all() as SiteRow[]) {
+      rows.set(site.id, this.build(site, events.get(site.id) ?? [], now));
+      stamps.set(site.id, stampOf(site));
+    }
     this.rows = rows;
-    this.refreshAlerts();
+    this.stamps = stamps;
+    this.readAlerts();
   }
 
-  /** Recomputes the rows of sites that changed (new messages, a connection). */
-  refresh(ids: Iterable<string>, now = Date.now()): void {
+  private refreshRows(ids: Iterable<string>, now: number): void {
     for (const id of ids) {
-      const site = this.siteQuery.get(id) as SiteRow | undefined;
-      if (!site) {
-        this.rows.delete(id);
+      const current = this.stampQuery.get(id) as SiteStamp | undefined;
+      const old = this.rows.get(id);
+      // A first sighting changes what the uptime figures are (none before): rebuild then.
+      if (current && old && this.stamps.get(id) === stampOf(current) && (old.lastSeenAt !== null || current.last_seen_at === null)) {
+        old.lastSeenAt = current.last_seen_at;
         continue;
       }
+      const site = current && (this.siteQuery.get(id) as SiteRow | undefined);
+      if (!site) {
+        this.rows.delete(id);
+        this.stamps.delete(id);
+        continue;
+      }
+      this.stamps.set(id, stampOf(site));
       const events = (this.linkEvents.all(id, new Date(now - 30 * DAY).toISOString()) as Array<{ kind: 'birth' | 'death'; at: string }>).map((e) => ({ kind: e.kind, at: Date.parse(e.at) }));
       const alerts = this.rows.get(id)?.alerts;
       const row = this.build(site, events, now);
@@ -100,7 +164,8 @@ export class FleetCache {
     }
   }
 
-  refreshAlerts(): void {
+  private readAlerts(): void {
+    this.alertsStale = false;
     for (const row of this.rows.values()) row.alerts = { critical: 0, warning: 0, info: 0, unacked: 0 };
     for (const r of this.alertCounts.all() as Array<{ site_id: string; severity: 'critical' | 'warning' | 'info'; n: number; unacked: number }>) {
       const row = this.rows.get(r.site_id);
@@ -111,10 +176,12 @@ export class FleetCache {
   }
 
   get(id: string): FleetRow | undefined {
+    this.settle();
     return this.rows.get(id);
   }
 
   ids(): string[] {
+    this.settle();
     return [...this.rows.keys()];
   }
 
@@ -179,6 +246,7 @@ export class FleetCache {
 
   /** Filter, sort and page; the counts are over the whole fleet (the headline) and over the filter. */
   query(q: FleetQuery, now = Date.now()) {
+    this.settle(now);
     const text = q.q?.trim().toLowerCase() ?? '';
     const counts: Record<string, number> = { total: 0, online: 0, stale: 0, offline: 0, 'never-seen': 0, onBattery: 0, overRpo: 0 };
     const alertCounts = { critical: 0, warning: 0, info: 0, unacked: 0 };

@@ -18,6 +18,7 @@ export class LiveHub {
   }
 
   send(event: string, data: unknown): void {
+    if (this.clients.size === 0) return;
     this.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 

@@ -13,14 +13,15 @@
  * Other writers on the connection (API, CLI) keep FULL: ingest switches to NORMAL only around its
  * own transaction. When a checkpoint replaces the WAL file (another connection closing last, say),
  * the frames of the old file were first copied into the database and synced by that checkpoint
- * (NORMAL syncs both at a checkpoint); the next sync opens the new file.
+ * (NORMAL syncs both at a checkpoint). A sync notices that afterwards, on the thread pool (the
+ * file it synced has no name any more), and syncs the new file: no path lookup on the event loop
+ * for every sync.
  */
-import { closeSync, fdatasync, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, fdatasync, fstat, openSync } from 'node:fs';
 import type { Db } from '../store/db.js';
 
 export class WalSync {
   private fd: number | null = null;
-  private ino = 0;
   private readonly path: string;
 
   private constructor(private readonly db: Db) {
@@ -47,15 +48,7 @@ export class WalSync {
 
   /** Resolves when everything committed before the call is on disk; rejects if the sync failed. */
   sync(): Promise<void> {
-    let fd: number;
-    try {
-      fd = this.open();
-    } catch (err) {
-      // No WAL file: nothing was written through it (or a checkpoint removed it after syncing).
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Promise.resolve();
-      return Promise.reject(err as Error);
-    }
-    return new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) => this.syncOnce(resolve, reject, 0));
   }
 
   close(): void {
@@ -63,12 +56,26 @@ export class WalSync {
     this.fd = null;
   }
 
-  private open(): number {
-    const ino = statSync(this.path).ino;
-    if (this.fd !== null && ino === this.ino) return this.fd;
-    this.close();
-    this.fd = openSync(this.path, 'r+');
-    this.ino = fstatSync(this.fd).ino;
-    return this.fd;
+  private syncOnce(resolve: () => void, reject: (err: Error) => void, attempt: number): void {
+    let fd: number;
+    try {
+      fd = this.fd ?? (this.fd = openSync(this.path, 'r+'));
+    } catch (err) {
+      // No WAL file: nothing was written through it (or a checkpoint removed it after syncing).
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') resolve();
+      else reject(err as Error);
+      return;
+    }
+    fdatasync(fd, (err) => {
+      if (err) return reject(err);
+      fstat(fd, (err, st) => {
+        if (err) return reject(err);
+        if (st.nlink > 0) return resolve();
+        // The file we synced was removed: the commits since went to a new one, sync that.
+        if (this.fd === fd) this.close();
+        if (attempt >= 3) return reject(new Error(`${this.path} keeps being replaced while syncing`));
+        this.syncOnce(resolve, reject, attempt + 1);
+      });
+    });
   }
 }

@@ -55,3 +55,35 @@ t.test('a database from a newer hub is refused', async (t) => {
   raw.close();
   t.throws(() => openDb(dir), /newer than this hub knows/);
 });
+
+t.test('migration 4 moves messages to a rowid table: rows, dedup, indexes and triggers kept', async (t) => {
+  const dir = tempDir(t);
+  const old = openDb(dir, { migrations: MIGRATIONS.slice(0, 3) });
+  old.prepare("INSERT INTO sites (id, created_at) VALUES ('hf-0001', 'now')").run();
+  const insert = 'INSERT OR IGNORE INTO messages (site_id, stream, seq, type, ts, received_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)';
+  for (const seq of [2, 1, 3]) old.prepare(insert).run('hf-0001', 'stream-01', seq, 'status', `2026-01-0${seq}T00:00:00.000Z`, `2026-01-0${seq}T00:00:01.000Z`, `{"seq":${seq}}`);
+  // A trigger on the table (as upstream mirroring adds) must survive the move.
+  old.exec(`CREATE TABLE seen (seq INTEGER) STRICT; CREATE TRIGGER messages_seen AFTER INSERT ON messages BEGIN INSERT INTO seen VALUES (NEW.seq); END;`);
+  old.close();
+
+  const db = openDb(dir);
+  t.teardown(() => db.close());
+  t.equal(schemaVersion(db), MIGRATIONS.length);
+  t.same(
+    db.prepare('SELECT seq, type, ts, payload FROM messages ORDER BY id').all(),
+    [1, 2, 3].map((seq) => ({ seq, type: 'status', ts: `2026-01-0${seq}T00:00:00.000Z`, payload: `{"seq":${seq}}` })),
+    'every row copied, in the order received',
+  );
+  t.equal(db.prepare(insert).run('hf-0001', 'stream-01', 2, 'status', 'x', 'x', '{}').changes, 0, 'a stored (site, stream, seq) is ignored again');
+  t.equal(db.prepare(insert).run('hf-0001', 'stream-01', 4, 'event', 'x', 'x', '{}').changes, 1, 'a new one is stored');
+  t.same(db.prepare('SELECT seq FROM seen').pluck().all(), [4], 'the trigger fired for the new row');
+  t.same(
+    db.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'messages' AND type = 'index' ORDER BY name").pluck().all(),
+    ['messages_key', 'messages_site_type_ts'],
+  );
+  t.match(
+    db.prepare("EXPLAIN QUERY PLAN SELECT payload FROM messages WHERE site_id = ? AND stream = ? AND seq = ?").all('a', 'b', 1),
+    [{ detail: /USING INDEX messages_key/ }],
+    'lookups by key use the unique index',
+  );
+});
