@@ -8,7 +8,7 @@
  */
 import t from 'tap';
 import net from 'node:net';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
@@ -16,8 +16,9 @@ import { extractTar } from '@sentinela/shared';
 import { AgentHandle, HubHandle } from '@sentinela/tools/harness/fleet.js';
 import { ThrottledProxy } from '@sentinela/tools/harness/proxy.js';
 import { AGENT_BIN } from '@sentinela/tools/harness/paths.js';
-import { runNode, type LogLine, type NodeProcess } from '@sentinela/tools/harness/process.js';
+import { runNode } from '@sentinela/tools/harness/process.js';
 import { tempDir, uniqueSiteId } from '@sentinela/tools/harness/tmp.js';
+import { adminToken, backupNow, startOffsiteRig, diffCounters as diff, offsiteCounters as counters, offsiteLog } from '@sentinela/tools/harness/offsite.js';
 import { waitFor } from '@sentinela/tools/harness/wait.js';
 
 type Generator = typeof import('../bench/backup/generate.js');
@@ -28,30 +29,6 @@ const RATE = 32_000; // 256 kbit/s
 const CUT_SECONDS = Number(process.env.SENTINELA_TEST_OFFSITE_CUT_SECONDS ?? 20);
 const unique = (p: string) => `${p}_${process.pid}_${Date.now().toString(36)}`;
 const echo = process.env.SENTINELA_TEST_ECHO ? (l: string) => process.stderr.write(`${l}\n`) : undefined;
-
-/** The agent's own record of the transfer (`<dataDir>/offsite.json`, offsite/progress.ts). */
-const ZERO = { piecesSent: 0, bytesSent: 0, acked: 0, resentAcked: 0, refused: 0, timedOut: 0 };
-type Counters = typeof ZERO;
-
-function counters(agent: AgentHandle): Counters {
-  const file = join(agent.opts.dir, 'data', 'offsite.json');
-  if (!existsSync(file)) return { ...ZERO };
-  return { ...ZERO, ...(JSON.parse(readFileSync(file, 'utf8')) as { counters: Counters }).counters };
-}
-const diff = (a: Counters, b: Counters): Counters => Object.fromEntries(Object.keys(ZERO).map((k) => [k, a[k as keyof Counters] - b[k as keyof Counters]])) as unknown as Counters;
-const offsiteLog = (p: NodeProcess, snapshot: string) => (l: LogLine) => l.snapshot === snapshot && /is off-site/.test(l.msg ?? '');
-
-async function backupNow(agent: AgentHandle): Promise<{ id: string; storedBytes: number; base: string | null }> {
-  const r = await agent.cli(['backup', '--json']);
-  if (r.code !== 0) throw new Error(`sentinela-agent backup failed (exit ${r.code}):\n${r.stderr}`);
-  return (JSON.parse(r.stdout) as Array<{ id: string; storedBytes: number; base: string | null }>)[0]!;
-}
-
-async function adminToken(hub: HubHandle): Promise<string> {
-  const r = await hub.cli(['tokens', 'add', '--name', `admin-${Date.now()}`, '--role', 'admin', '--json']);
-  if (r.code !== 0) throw new Error(r.stderr);
-  return (JSON.parse(r.stdout) as { token: string }).token;
-}
 
 t.test('day 2 over 256 kbit/s with cuts, a damaged piece, a hub restart and an event; then exported and restored equal to the source', async (t) => {
   const dir = tempDir('offsite');
@@ -93,7 +70,7 @@ t.test('day 2 over 256 kbit/s with cuts, a damaged piece, a hub restart and an e
   const day1 = await backupNow(agent);
   await agent.start();
   t.teardown(() => agent.proc.stop());
-  await agent.proc.waitForLog(`day 1 ${day1.id} off-site`, offsiteLog(agent.proc, day1.id), 180_000);
+  await agent.proc.waitForLog(`day 1 ${day1.id} off-site`, offsiteLog(day1.id), 180_000);
   t.pass(`day 1 (${day1.storedBytes} stored bytes) is off-site`);
   const escrowed = await waitFor('the key escrowed', () => agent.proc.findLog((l) => /holds the backup key in escrow/.test(l.msg ?? '')), 20_000);
   t.ok(escrowed, 'the agent deposited its key with the hub (sealed to the hub key)');
@@ -142,7 +119,7 @@ t.test('day 2 over 256 kbit/s with cuts, a damaged piece, a hub restart and an e
   );
   t.ok(Number(resumed.resumeBytes) > 0, `after the hub restart the transfer resumed after ${resumed.resumeBytes} bytes the hub already held (${resumed.toSend} left)`);
 
-  await agent.proc.waitForLog(`day 2 ${day2.id} off-site`, offsiteLog(agent.proc, day2.id), 900_000);
+  await agent.proc.waitForLog(`day 2 ${day2.id} off-site`, offsiteLog(day2.id), 900_000);
   const seconds = (Date.now() - started) / 1000;
   proxy.setCuts(0);
   const c = diff(counters(agent), before);
@@ -197,22 +174,17 @@ t.test('day 2 over 256 kbit/s with cuts, a damaged piece, a hub restart and an e
 });
 
 t.test('the rate cap and the sending windows of the agent config are honoured', async (t) => {
-  const dir = tempDir('offsite-rate');
-  t.teardown(dir.remove);
-  const hub = await new HubHandle({ dir: join(dir.path, 'hub'), echo }).start();
-  t.teardown(() => hub.proc.stop());
-  const proxy = await new ThrottledProxy({ targetPort: hub.mqttPort }).start();
-  t.teardown(() => proxy.close());
-  const token = await adminToken(hub);
-  const files = join(dir.path, 'files');
-  await import('node:fs').then((fs) => fs.mkdirSync(files));
+  const rig = await startOffsiteRig('offsite-rate', { echo });
+  t.teardown(rig.close);
+  const { hub, token, files } = rig;
+  const proxy = rig.proxy!;
   writeFileSync(join(files, 'scan.bin'), randomBytes(320 * 1024)); // incompressible
   const siteId = uniqueSiteId('hf-rate');
   // A window that is closed now: two hours from now to three hours from now (local time).
   const hhmm = (d: Date) => `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
   const closed = `${hhmm(new Date(Date.now() + 2 * 3600_000))}-${hhmm(new Date(Date.now() + 3 * 3600_000))}`;
   const config = (offsite: Record<string, unknown>) => ({
-    dir: join(dir.path, 'agent'),
+    dir: join(rig.dir, 'agent'),
     siteId,
     mqttUrl: proxy.url,
     echo,
@@ -236,7 +208,7 @@ t.test('the rate cap and the sending windows of the agent config are honoured', 
   agent = new AgentHandle(config({ rateBytesPerSecond: cap, windows: [] }));
   await agent.start();
   const need = await agent.proc.waitForLog('the offer answered', (l) => l.snapshot === snap.id && typeof l.toSend === 'number', 30_000);
-  const done = await agent.proc.waitForLog(`${snap.id} off-site`, offsiteLog(agent.proc, snap.id), 120_000);
+  const done = await agent.proc.waitForLog(`${snap.id} off-site`, offsiteLog(snap.id), 120_000);
   const ms = Date.parse(String(done.time)) - Date.parse(String(need.time));
   const rate = (Number(need.toSend) / ms) * 1000;
   t.comment(`${need.toSend} bytes in ${ms} ms: ${rate.toFixed(0)} B/s under a cap of ${cap} B/s`);

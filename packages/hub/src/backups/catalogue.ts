@@ -31,6 +31,11 @@ export function backupsMigration(db: Database): void {
   `);
 }
 
+/** Step 5: what the last keyless verify found wrong with a snapshot (null: nothing). */
+export function backupsDamageMigration(db: Database): void {
+  db.exec(`ALTER TABLE backup_snapshots ADD COLUMN damaged TEXT`);
+}
+
 export interface CatalogueRow {
   siteId: string;
   id: string;
@@ -40,6 +45,8 @@ export interface CatalogueRow {
   receivedBytes: number;
   receivedAt: string;
   verifiedAt: string | null;
+  /** The last verify's finding (damaged objects, a missing base), or null. */
+  damaged?: string | null;
 }
 
 export function recordSnapshot(db: Db, r: CatalogueRow): void {
@@ -59,12 +66,19 @@ export function listSnapshots(db: Db, siteId: string): CatalogueRow[] {
     receivedBytes: r.received_bytes as number,
     receivedAt: r.received_at as string,
     verifiedAt: (r.verified_at as string | null) ?? null,
+    damaged: (r.damaged as string | null) ?? null,
   }));
 }
 
 export function markVerified(db: Db, siteId: string, ids: string[], at: string): void {
-  const st = db.prepare(`UPDATE backup_snapshots SET verified_at = ? WHERE site_id = ? AND id = ?`);
+  const st = db.prepare(`UPDATE backup_snapshots SET verified_at = ?, damaged = NULL WHERE site_id = ? AND id = ?`);
   db.transaction(() => ids.forEach((id) => st.run(at, siteId, id)))();
+}
+
+/** Snapshot id → what is wrong with it; verified_at keeps the last time it was found whole. */
+export function markDamaged(db: Db, siteId: string, damaged: Map<string, string>): void {
+  const st = db.prepare(`UPDATE backup_snapshots SET damaged = ? WHERE site_id = ? AND id = ?`);
+  db.transaction(() => damaged.forEach((why, id) => st.run(why, siteId, id)))();
 }
 
 export function removeSnapshots(db: Db, siteId: string, ids: string[]): void {

@@ -6,7 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RepositoryError, Store, tarEntry, TAR_END, writeFileAtomic, type SnapshotEnvelope } from '@sentinela/shared';
+import { RepositoryError, Store, tarEntry, TAR_END, verifyObjects, writeFileAtomic, type SnapshotEnvelope } from '@sentinela/shared';
 import type { HubBackupStore } from './store.js';
 
 export interface ExportProgress {
@@ -58,15 +58,34 @@ export interface ExportOptions {
   onProgress?: (p: ExportProgress) => void;
 }
 
+/**
+ * Every object of the chain read and checked before the first byte goes out: a damaged snapshot is
+ * refused whole (a clear error, no folder, no HTTP 200 cut short) instead of becoming a corrupt export.
+ */
+async function checkChain(store: Store, siteId: string, chain: SnapshotEnvelope[]): Promise<void> {
+  const report = await verifyObjects(store.dir, { snapshots: chain.map((e) => e.id) });
+  if (report.problems.length === 0) return;
+  const id = chain[chain.length - 1]!.id;
+  const what = report.problems.map((p) => `${p.item} (${p.kind})`).join(', ');
+  throw new RepositoryError(`snapshot ${id} of site ${siteId} is damaged in the hub's store and cannot be exported: ${what}`, 'damaged-snapshot');
+}
+
 async function plan(hub: HubBackupStore, o: ExportOptions) {
   const store = hub.store(o.siteId);
   const meta = await store.readMeta();
   const chain = await exportChain(store, o.snapshot);
+  await checkChain(store, o.siteId, chain);
   const names = [...new Set(chain.flatMap((e) => e.objects))];
   const sizes = new Map((await store.listObjects()).map((x) => [x.name, x.size]));
   const totalBytes = names.reduce((n, x) => n + (sizes.get(x) ?? 0), 0);
   return { store, meta, chain, names, totalBytes, id: chain[chain.length - 1]!.id };
 }
+
+/** The plan of an export, checked (throws RepositoryError `damaged-snapshot` before anything is written). */
+export function planExport(hub: HubBackupStore, o: ExportOptions): Promise<ExportPlan> {
+  return plan(hub, o);
+}
+export type ExportPlan = Awaited<ReturnType<typeof plan>>;
 
 /** Writes the export into `outDir` (created; an existing repository there must be the same site's). */
 export async function exportToDir(hub: HubBackupStore, outDir: string, o: ExportOptions): Promise<{ snapshot: string; objects: number; bytes: number }> {
@@ -89,8 +108,8 @@ export async function exportToDir(hub: HubBackupStore, outDir: string, o: Export
 }
 
 /** The same export as a tar stream (the API): objects first, snapshot files last, like every copy. */
-export async function* exportTar(hub: HubBackupStore, o: ExportOptions): AsyncGenerator<Buffer> {
-  const p = await plan(hub, o);
+export async function* exportTar(hub: HubBackupStore, o: ExportOptions, planned?: ExportPlan): AsyncGenerator<Buffer> {
+  const p = planned ?? (await plan(hub, o));
   yield* tarEntry('sentinela-repo.json', Buffer.from(JSON.stringify({ ...p.meta, id: p.meta.id }, null, 2) + '\n'));
   let done = 0;
   let bytes = 0;

@@ -103,7 +103,7 @@ export class SyncReceiver {
     const incoming = missing.reduce((n, m) => n + (size.get(m.object) ?? 0) - m.offset, 0);
     const used = await this.opts.store.usage(siteId);
     if (used + incoming > this.opts.config.quotaBytes) {
-      this.log.warn({ site: siteId, used, incoming, quota: this.opts.config.quotaBytes }, `site ${siteId} is over its off-site quota; snapshot ${env.id} refused`);
+      this.log.warn({ site: siteId, used, incoming, quota: this.opts.config.quotaBytes }, `site ${siteId} is over its off-site quota: it holds ${used} bytes, snapshot ${env.id} needs ${incoming} more, quota ${this.opts.config.quotaBytes} bytes; the snapshot is refused`);
       return done(false, `over the site's off-site quota (${used} + ${incoming} > ${this.opts.config.quotaBytes} bytes)`);
     }
     let site = this.offers.get(siteId);

@@ -5,16 +5,17 @@
  */
 import { SNAPSHOT_ID, verifyObjects, type KeylessVerifyReport } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
-import { markVerified, removeSnapshots } from './catalogue.js';
+import { markDamaged, markVerified, removeSnapshots } from './catalogue.js';
 import type { HubBackupStore } from './store.js';
 
-const GRACE_MS = 6 * 3600 * 1000;
+/** Objects younger than this are never pruned: a transfer may be running and its snapshot not yet listed. */
+export const PRUNE_GRACE_MS = 6 * 3600 * 1000;
 
 function sourceOf(id: string): string {
   return id.replace(/^\d{8}T\d{6}Z-/, '').replace(/-[a-z0-9]+$/, '');
 }
 
-export async function applyRetention(db: Db, hub: HubBackupStore, siteId: string, keepLast: number, graceMs = GRACE_MS): Promise<{ forgotten: string[]; prunedObjects: number }> {
+export async function applyRetention(db: Db, hub: HubBackupStore, siteId: string, keepLast: number, graceMs = PRUNE_GRACE_MS): Promise<{ forgotten: string[]; prunedObjects: number }> {
   const store = hub.store(siteId);
   const ids = (await store.snapshotIds()).filter((id) => SNAPSHOT_ID.test(id));
   const envs = new Map(await Promise.all(ids.map(async (id) => [id, await store.readEnvelope(id)] as const)));
@@ -35,11 +36,32 @@ export async function applyRetention(db: Db, hub: HubBackupStore, siteId: string
   return { forgotten, prunedObjects };
 }
 
-/** Every object's SHA-256 against its name (no key); snapshots without a problem get verified_at = now. */
-export async function verifySite(db: Db, hub: HubBackupStore, siteId: string): Promise<KeylessVerifyReport> {
+/**
+ * Every object's SHA-256 against its name (no key). Snapshots without a problem get verified_at =
+ * now; the others (and every delta built on them) get what is wrong in `damaged`.
+ */
+export async function verifySite(db: Db, hub: HubBackupStore, siteId: string): Promise<KeylessVerifyReport & { damaged: Map<string, string> }> {
   const store = hub.store(siteId);
   const report = await verifyObjects(store.dir);
-  const bad = new Set(report.problems.flatMap((p) => [p.item, ...(/used by (.*)$/.exec(p.detail)?.[1]?.split(', ') ?? [])]));
-  markVerified(db, siteId, (await store.snapshotIds()).filter((id) => !bad.has(id)), new Date().toISOString());
-  return report;
+  const ids = await store.snapshotIds();
+  const damaged = new Map<string, string>();
+  const add = (id: string, why: string) => damaged.set(id, damaged.has(id) ? `${damaged.get(id)}; ${why}` : why);
+  for (const p of report.problems) {
+    const users = /used by (.*)$/.exec(p.detail)?.[1]?.split(', ').filter(Boolean);
+    if (users) for (const id of users) add(id, `object ${p.item}: ${p.kind}`);
+    else add(p.item, `${p.kind}: ${p.detail}`);
+  }
+  const bases = new Map<string, string | null>();
+  for (const id of ids) bases.set(id, await store.readEnvelope(id).then((e) => e.base, () => null));
+  for (const id of ids) {
+    for (let at = bases.get(id) ?? null; at; at = bases.get(at) ?? null) {
+      if (damaged.has(at) && at !== id) {
+        if (!damaged.has(id)) add(id, `its base ${at} is damaged`);
+        break;
+      }
+    }
+  }
+  markVerified(db, siteId, ids.filter((id) => !damaged.has(id)), new Date().toISOString());
+  markDamaged(db, siteId, damaged);
+  return { ...report, damaged };
 }

@@ -9,10 +9,11 @@
  *      what `sentinela-agent restore --from hub` uses on a replacement server after enrolment).
  *      `?key=1` adds backup.key from the escrow: for an admin, or for the site itself (its credentials come
  *      from an enrolment token an authorised person issued, and only the current ones work).
+ *      409 when the keyless check finds an object of the chain damaged: nothing is streamed.
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { hashesEqual, sha256Hex, SNAPSHOT_ID } from '@sentinela/shared';
+import { hashesEqual, RepositoryError, sha256Hex, SNAPSHOT_ID } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
 import { getSite } from '../store/sites.js';
 import { requireRole } from '../api/access.js';
@@ -22,7 +23,7 @@ import { backupsOf, parseJson } from '../console/sections.js';
 import { audit } from '../users/audit.js';
 import { roleAllows } from '../users/roles.js';
 import { listSnapshots } from './catalogue.js';
-import { exportTar } from './export.js';
+import { exportTar, planExport } from './export.js';
 import { unsealSiteKey, type EscrowKeyPair } from './escrow.js';
 import { siteBundle } from './site-bundle.js';
 import type { HubBackupStore } from './store.js';
@@ -99,11 +100,20 @@ export function backupRoutes(app: FastifyInstance, db: Db, dataDir: string, stor
       if (wantKey && !mayKey) return reply.code(403).send({ error: 'only an admin (or the site itself) may export the escrowed key' });
       const key = wantKey ? unsealSiteKey(db, dataDir, id) : null;
       if (wantKey && !key) return reply.code(404).send({ error: `site ${id} never deposited its key with this hub; restore with its recovery code` });
+      const opts = { siteId: id, snapshot: snap, key };
+      let planned;
+      try {
+        planned = await planExport(store, opts);
+      } catch (err) {
+        if (!(err instanceof RepositoryError)) throw err;
+        audit(db, { actor, role: who?.role ?? null, action: 'export', target: `${id}/${snap}`, ok: false, ip: req.ip, detail: { offsite: true, error: err.message } });
+        return reply.code(409).send({ error: err.message });
+      }
       audit(db, { actor, role: who?.role ?? null, action: 'export', target: `${id}/${snap}`, ok: true, ip: req.ip, detail: { offsite: true, key: !!key } });
       reply.header('content-type', 'application/x-tar');
       reply.header('content-disposition', `attachment; filename="${id}-${snap}.tar"`);
       reply.header('cache-control', 'no-store');
-      return reply.send(Readable.from(exportTar(store, { siteId: id, snapshot: snap, key })));
+      return reply.send(Readable.from(exportTar(store, opts, planned)));
     },
   );
 }

@@ -1,12 +1,10 @@
 /** The hub's off-site backups: store, escrow key, sync receiver, API routes and the periodic verify + retention. */
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { HubConfig, Logger } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
 import { loadOrCreateEscrowKey, type EscrowKeyPair } from './escrow.js';
 import { SyncReceiver } from './receiver.js';
-import { applyRetention, verifySite } from './retention.js';
+import { describeMaintenance, maintainBackups } from './maintain.js';
 import { backupRoutes } from './routes.js';
 import { HubBackupStore } from './store.js';
 
@@ -26,16 +24,9 @@ export function startBackups(config: HubConfig, db: Db, logger: Logger): HubBack
   const escrow = loadOrCreateEscrowKey(config.dataDir);
   const receiver = new SyncReceiver({ db, store, escrow, config: config.backups, logger, maxPayloadBytes: config.mqtt.maxPayloadBytes });
   const maintain = async () => {
-    const sites = (await readdir(join(config.dataDir, 'backups')).catch(() => [] as string[])).filter((s) => !s.startsWith('.'));
-    for (const site of sites) {
-      try {
-        const r = await applyRetention(db, store, site, config.backups.keepLast);
-        const v = await verifySite(db, store, site);
-        const level = v.problems.length ? 'error' : 'info';
-        log[level]({ site, forgotten: r.forgotten.length, pruned: r.prunedObjects, problems: v.problems.slice(0, 5) }, `off-site store of site ${site}: ${v.snapshots} snapshots, ${v.objects} objects verified, ${v.problems.length} problems`);
-      } catch (err) {
-        log.error({ site, err: (err as Error).message }, `off-site store of site ${site}: maintenance failed: ${(err as Error).message}`);
-      }
+    for (const r of await maintainBackups(db, store, config.backups)) {
+      const d = describeMaintenance(r);
+      log[d.level]({ site: r.site, forgotten: r.forgotten.length, pruned: r.prunedObjects, damaged: r.damaged, problems: r.problems.slice(0, 5) }, d.msg);
     }
   };
   const hours = config.backups.verifyEveryHours;

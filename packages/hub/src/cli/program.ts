@@ -13,10 +13,11 @@ import { tokensAdd } from './tokens-add.js';
 import { usersAdd } from './users-add.js';
 import { doctorCmd } from './doctor.js';
 import { backupsExport } from '../backups/cli-export.js';
+import { backupsMaintain } from '../backups/cli-maintain.js';
 import { relaysAdd } from './relays-add.js';
 import { upstreamEnrol } from './upstream-enrol.js';
 
-export const COMMANDS: Command[] = [serve, sitesAdd, sitesToken, sitesList, tokensAdd, usersAdd, doctorCmd, backupsExport, relaysAdd, upstreamEnrol];
+export const COMMANDS: Command[] = [serve, sitesAdd, sitesToken, sitesList, tokensAdd, usersAdd, doctorCmd, backupsExport, backupsMaintain, relaysAdd, upstreamEnrol];
 
 export const PROGRAM_HELP = `sentinela-hub ${SENTINELA_VERSION}: the central hub of Sentinela (MQTT broker, store, API, console)
 
