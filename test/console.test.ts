@@ -9,8 +9,9 @@ import t from 'tap';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext } from 'playwright-core';
 import { HubHandle } from '@sentinela/tools/harness/fleet.js';
+import { consoleLogin } from '@sentinela/tools/harness/browser.js';
 import { REPO_ROOT } from '@sentinela/tools/harness/paths.js';
 import { tempDir } from '@sentinela/tools/harness/tmp.js';
 import { waitFor } from '@sentinela/tools/harness/wait.js';
@@ -65,13 +66,6 @@ async function publishSite(hub: HubHandle, s: Seed, token: string): Promise<void
   await client.endAsync();
 }
 
-async function login(page: Page, base: string, name: string, password: string): Promise<void> {
-  await page.goto(`${base}/login`);
-  await page.fill('#name', name);
-  await page.fill('#password', password);
-  await Promise.all([page.waitForURL(`${base}/`), page.click('#login-button')]);
-  await page.waitForSelector('body[data-ready="1"]');
-}
 
 t.test('the console in Chromium', async (t) => {
   const hub = await new HubHandle({ dir: join(dir.path, 'hub'), hubId: 'dps-maputo' }).start();
@@ -143,7 +137,7 @@ t.test('the console in Chromium', async (t) => {
   page.on('pageerror', (e) => consoleErrors.push(e.message));
 
   await t.test('an operator logs in and sees the fleet, most urgent first', async (t) => {
-    await login(page, hub.httpUrl, 'ana', PASSWORDS.ana);
+    await consoleLogin(page, hub.httpUrl, 'ana', PASSWORDS.ana);
     const ids = await page.$$eval('#fleet tbody tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.site));
     t.equal(ids.length, 7, 'every site');
     t.equal(ids[ids.length - 1], 'hf-sofala-0002', 'the healthy site last');
@@ -205,7 +199,7 @@ t.test('the console in Chromium', async (t) => {
   });
 
   await t.test('a viewer sees but cannot act, in the page or through the API', async (t) => {
-    await login(page, hub.httpUrl, 'vera', PASSWORDS.vera);
+    await consoleLogin(page, hub.httpUrl, 'vera', PASSWORDS.vera);
     await page.goto(`${hub.httpUrl}/sites/hf-maputo-0002`);
     await page.waitForSelector('body[data-ready="1"]');
     t.equal(await page.$$eval('button.ack', (b) => b.length), 0, 'no acknowledge button');

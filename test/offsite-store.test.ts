@@ -17,6 +17,7 @@ import { AGENT_BIN } from '@sentinela/tools/harness/paths.js';
 import { runNode } from '@sentinela/tools/harness/process.js';
 import { uniqueSiteId } from '@sentinela/tools/harness/tmp.js';
 import { sleep, waitFor } from '@sentinela/tools/harness/wait.js';
+import { consoleLogin, openBrowser } from '@sentinela/tools/harness/browser.js';
 import { backupNow, diffCounters, offsiteAckedBytes, offsiteCounters, offsiteLog, startOffsiteRig, type BackupRun } from '@sentinela/tools/harness/offsite.js';
 
 const echo = process.env.SENTINELA_TEST_ECHO ? (l: string) => process.stderr.write(`${l}\n`) : undefined;
@@ -217,6 +218,29 @@ t.test('retention keeps the newest and their bases; every kept snapshot restores
   const res = await fetch(`${hub.httpUrl}/api/v1/sites/${siteId}/snapshots/${f3.id}/export`, { headers: { authorization: `Bearer ${token}` } });
   const body = (await res.json()) as { error?: string };
   t.equal(res.status, 409, `the API refuses it before streaming: ${body.error}`);
+
+  // The console shows what the hub holds: the damaged one marked and not exportable, a whole one downloads as tar.
+  const password = 'operator-pass-1234';
+  await hub.addUser('olga', 'operator', password);
+  const browser = await openBrowser(join(dir, 'chromium'), hub.httpUrl);
+  try {
+    const { page } = browser;
+    await consoleLogin(page, hub.httpUrl, 'olga', password);
+    await page.goto(`${hub.httpUrl}/sites/${siteId}`);
+    await page.waitForSelector('table.offsite tbody tr');
+    const held = await page.$$eval('table.offsite tbody tr', (trs) => trs.map((tr) => ({ id: tr.querySelector('code')?.textContent ?? '', text: tr.textContent ?? '', link: !!tr.querySelector('a.export') })));
+    t.same(held.map((h) => h.id).sort(), [...keptIds].sort(), 'the site page lists the three copies the hub holds');
+    t.match(held.find((h) => h.id === f3.id), { text: /DANIFICADA/, link: false }, 'the damaged copy is marked (in Portuguese, the default) and offers no export');
+    t.match(await page.textContent('#export-latest'), /cópia externa mais recente/, '"export the latest" names the off-site copy');
+    await browser.shot('console-site-offsite');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click(`table.offsite tr:has(code:text-is("${f2.id}")) a.export`)]);
+    const tarFile = join(dir, 'console-export.tar');
+    await download.saveAs(tarFile);
+    const tar = readFileSync(tarFile);
+    t.ok(tar.length > 100 * KB && tar.subarray(257, 262).toString() === 'ustar', `the export is a tar of the snapshot (${tar.length} bytes)`);
+  } finally {
+    await browser.close();
+  }
 
   await agent.proc.waitForLog('the key escrowed', (l) => /holds the backup key in escrow/.test(l.msg ?? ''), 60_000);
   // The site key: only sealed to the hub's escrow key, never in plaintext in the hub's config or data.

@@ -47,3 +47,12 @@ export async function openBrowser(profileDir: string, origin: string, viewport =
     close: () => context.close(),
   };
 }
+
+/** Logs in to the hub console and waits until the overview has drawn. */
+export async function consoleLogin(page: Page, base: string, name: string, password: string): Promise<void> {
+  await page.goto(`${base}/login`);
+  await page.fill('#name', name);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(`${base}/`), page.click('#login-button')]);
+  await page.waitForSelector('body[data-ready="1"]');
+}

@@ -13,6 +13,7 @@ import { pickLang, translator, type Lang } from './i18n.js';
 import { renderPage } from './layout.js';
 import { restoreBody } from './restore.js';
 import { backupsOf, parseJson } from './sections.js';
+import { listSnapshots } from '../backups/catalogue.js';
 
 const html = (reply: FastifyReply, body: string, code = 200) =>
   reply
@@ -91,14 +92,16 @@ export function pageRoutes(app: FastifyInstance, db: Db, config: HubConfig): voi
     const t = translator(langOf(req));
     const site = getSite(db, req.params.id);
     if (!site) return html(reply, page(req, p, { page: 'site', title: t('not_found'), body: `<p>${t('not_found')}</p>` }), 404);
+    // Whether the hub holds an off-site copy decides what "export the latest" gives.
+    const held = listSnapshots(db, site.id).length > 0;
     const body = `<h1 id="site-title"><code>${escapeHtml(site.id)}</code> ${escapeHtml(site.name ?? '')} <small>${escapeHtml(site.province ?? '')}</small></h1>
 <section id="summary" class="summary card"></section>
 <section class="card"><h2>${t('alerts')}</h2><div id="site-alerts"></div></section>
 <section class="card"><h2 id="timelines-title">${t('timelines', { d: 30 })}</h2><div id="timelines"></div></section>
 <section class="card"><h2>${t('charts')}</h2><div id="charts" class="charts"></div></section>
 <section class="card"><h2>${t('backups')}</h2><div id="backups"></div>
-<p><a class="button" id="export-latest" href="/api/v1/sites/${escapeHtml(site.id)}/snapshots/latest/export" download>${t('export_latest')}</a> <a href="/sites/${escapeHtml(site.id)}/restore">${t('restore_link')}</a></p>
-<p class="note">${t('no_offsite')}</p></section>
+<p><a class="button" id="export-latest" href="/api/v1/sites/${escapeHtml(site.id)}/snapshots/latest/export" download>${t(held ? 'export_latest_offsite' : 'export_latest')}</a> <a href="/sites/${escapeHtml(site.id)}/restore">${t('restore_link')}</a></p>
+${held ? '' : `<p class="note">${t('no_offsite')}</p>`}</section>
 <section class="card"><h2>${t('events')}</h2><div id="events"></div></section>`;
     return html(
       reply,

@@ -107,6 +107,14 @@
           [s.locations.local ? t('loc_local') : null, s.locations.usb ? t('loc_usb') + ' ' + s.locations.usb : null, s.locations.peer ? t('loc_peer') : null, s.locations.offsite ? t('loc_offsite') : null].filter(Boolean).map(esc).join(', ') +
           '</td><td>' + (canOperate() ? '<a class="export" href="' + base + '/snapshots/' + encodeURIComponent(s.id) + '/export" download>' + esc(t('export')) + '</a>' : '') + '</td></tr>').join('') + '</tbody></table>';
     }
+    const heldList = b.offsite || [];
+    if (heldList.length) {
+      const kb = (n) => (n >= 1048576 ? (n / 1048576).toFixed(1) + ' MB' : Math.max(1, Math.round(n / 1024)) + ' kB');
+      out += '<h3>' + esc(t('offsite_held')) + '</h3><table class="offsite"><thead><tr><th>' + esc(t('snap_id')) + '</th><th>' + esc(t('held_size')) + '</th><th>' + esc(t('held_received')) + '</th><th>' + esc(t('held_verified')) + '</th><th></th></tr></thead><tbody>' +
+        heldList.slice().reverse().slice(0, 50).map((s) => '<tr><td><code>' + esc(s.id) + '</code>' + (s.base ? ' <small>' + esc(t('held_delta', { base: s.base })) + '</small>' : '') + '</td><td>' + esc(kb(s.bytes)) + '</td><td>' + esc(time(s.receivedAt)) + '</td><td>' +
+          (s.damaged ? badge('crit', t('held_damaged')) + ' <small>' + esc(s.damaged) + '</small>' : s.verifiedAt ? badge('ok', time(s.verifiedAt)) : '—') + '</td><td>' +
+          (canOperate() && !s.damaged ? '<a class="export" href="' + base + '/snapshots/' + encodeURIComponent(s.id) + '/export" download>' + esc(t('export')) + '</a>' : '') + '</td></tr>').join('') + '</tbody></table>';
+    }
     $('#backups').innerHTML = out;
     const latest = $('#export-latest');
     if (latest && !canOperate()) latest.remove();
