@@ -57,7 +57,9 @@ export class BackupMirror {
     this.st = {
       todo: db.prepare(`
         SELECT b.site_id, b.id FROM backup_snapshots b
-        WHERE NOT EXISTS (SELECT 1 FROM upstream_snapshots u WHERE u.relay_id = ? AND u.site_id = b.site_id AND u.snapshot_id = b.id)
+        -- A snapshot the last verify found damaged (or built on a damaged base) stays here until repaired.
+        WHERE b.damaged IS NULL
+        AND NOT EXISTS (SELECT 1 FROM upstream_snapshots u WHERE u.relay_id = ? AND u.site_id = b.site_id AND u.snapshot_id = b.id)
         ORDER BY b.site_id, b.id`),
       mirrored: db.prepare('INSERT OR IGNORE INTO upstream_snapshots (relay_id, site_id, snapshot_id, at) VALUES (?, ?, ?, ?)'),
     };
@@ -87,7 +89,7 @@ export class BackupMirror {
     this.timer = setTimeout(() => this.kick(), ms);
   }
 
-  /** Every snapshot the MoH hub does not hold yet, oldest first per site (so a delta's base goes before it). */
+  /** Every whole snapshot the MoH hub does not hold yet, oldest first per site (so a delta's base goes before it). */
   private async round(): Promise<void> {
     const refusedSites = new Set<string>();
     for (const { site_id: site, id } of this.st.todo.all(this.cfg.relayId) as Array<{ site_id: string; id: string }>) {
