@@ -39,12 +39,14 @@ function files(dir: string): Map<string, Buffer> {
   return out;
 }
 
+const echo = process.env.SENTINELA_TEST_ECHO ? (l: string) => process.stderr.write(`${l}\n`) : undefined;
+
 t.test('a DPS hub mirrors its site to the MoH hub: messages, births and deaths, the backup and its key; MoH and DPS restarts lose nothing', async (t) => {
   const dir = tempDir('mirror');
   t.teardown(dir.remove);
   const province = 'maputo-provincia';
 
-  const moh = await new HubHandle({ dir: join(dir.path, 'moh'), hubId: 'moh' }).start();
+  const moh = await new HubHandle({ dir: join(dir.path, 'moh'), hubId: 'moh', echo }).start();
   t.teardown(() => moh.proc.stop());
   const added = await moh.cli(['relays', 'add', '--id', 'dps-maputo', '--province', province, '--json']);
   t.equal(added.code, 0, `relays add: ${added.stderr}`);
@@ -53,6 +55,7 @@ t.test('a DPS hub mirrors its site to the MoH hub: messages, births and deaths, 
   const dps = new HubHandle({
     dir: join(dir.path, 'dps'),
     hubId: 'dps-maputo',
+    echo,
     overrides: { upstream: { url: moh.mqttUrl, relayId: 'dps-maputo', province, pollSeconds: 0.2, ackTimeoutSeconds: 3, backups: { everySeconds: 1, pieceBytes: '32KiB' } } },
   });
   const secretFile = join(dir.path, 'relay.secret');
@@ -97,7 +100,11 @@ t.test('a DPS hub mirrors its site to the MoH hub: messages, births and deaths, 
   const seen = await waitFor('the site at the MoH hub with a status', async () => {
     const s = await mohSite();
     return s?.latestStatus ? s : null;
-  }, 30_000);
+  }, 90_000).catch((err: Error) => {
+    // What both hubs said last: the way to tell a slow machine from a stuck relay.
+    const tail = (h: HubHandle) => h.proc.lines.slice(-25).join('\n');
+    throw new Error(`${err.message}\n--- MoH hub:\n${tail(moh)}\n--- DPS hub:\n${tail(dps)}`);
+  });
   t.equal(seen.province, province, 'the MoH hub records the site under the DPS hub province');
   t.equal(seen.latestStatus!.host.hostname.length > 0, true, 'the status carries the host');
 
@@ -158,7 +165,7 @@ t.test('a DPS hub mirrors its site to the MoH hub: messages, births and deaths, 
 t.test('a relay speaks only for the sites it brought, under its own province', async (t) => {
   const dir = tempDir('mirror-acl');
   t.teardown(dir.remove);
-  const moh = await new HubHandle({ dir: join(dir.path, 'moh'), hubId: 'moh' }).start();
+  const moh = await new HubHandle({ dir: join(dir.path, 'moh'), hubId: 'moh', echo }).start();
   t.teardown(() => moh.proc.stop());
   const secretOf = async (id: string, province: string) => {
     const r = await moh.cli(['relays', 'add', '--id', id, '--province', province, '--json']);
