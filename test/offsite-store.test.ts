@@ -218,6 +218,16 @@ t.test('retention keeps the newest and their bases; every kept snapshot restores
   const res = await fetch(`${hub.httpUrl}/api/v1/sites/${siteId}/snapshots/${f3.id}/export`, { headers: { authorization: `Bearer ${token}` } });
   const body = (await res.json()) as { error?: string };
   t.equal(res.status, 409, `the API refuses it before streaming: ${body.error}`);
+  // "latest" of a source is the newest whole copy: with the newest damaged, the one before it.
+  const auth = { headers: { authorization: `Bearer ${token}` } };
+  const latest = await fetch(`${hub.httpUrl}/api/v1/sites/${siteId}/snapshots/latest/export?source=scans`, auth);
+  await latest.arrayBuffer();
+  t.equal(latest.status, 200, 'latest?source=scans exports');
+  t.match(latest.headers.get('content-disposition'), new RegExp(`${d2.id}\\.tar`), `…the newest whole copy, ${d2.id}, not the damaged ${f3.id}`);
+  const other = await fetch(`${hub.httpUrl}/api/v1/sites/${siteId}/snapshots/latest/export?source=openmrs`, auth);
+  t.equal(other.status, 404, `a source the hub holds nothing of: ${((await other.json()) as { error: string }).error}`);
+  const mixed = await fetch(`${hub.httpUrl}/api/v1/sites/${siteId}/snapshots/${d2.id}/export?source=scans`, auth);
+  t.equal(mixed.status, 400, `?source with a snapshot id is refused: ${((await mixed.json()) as { error: string }).error}`);
 
   // The console shows what the hub holds: the damaged one marked and not exportable, a whole one downloads as tar.
   const password = 'operator-pass-1234';

@@ -109,7 +109,8 @@ options:
   --source NAME --latest  the newest snapshot of that source
   --from WHERE          spool (default), usb (the site's disk mounted now), peer (backup.peer.path),
                         hub (the hub's off-site copy, downloaded with the escrowed key; this
-                        server must be enrolled), or a folder: a USB disk's mount point, the
+                        server must be enrolled; --source NAME --latest takes the newest copy of
+                        that source the hub holds whole), or a folder: a USB disk's mount point, the
                         secondary server's mirror
   --to-file FILE        write the dump to FILE (SQLite: a database file, checked)
   --to-dir DIR          extract a files snapshot into DIR

@@ -118,7 +118,9 @@ export async function restoreCommand(args: string[], io: Io): Promise<number> {
     if (typeof values.snapshot !== 'string' && !values.latest) throw new UsageError('sentinela-agent restore: say what to restore: --snapshot ID, or --source NAME --latest');
     const fetching = progressPrinter(io, 'download');
     try {
-      const got = await fetchFromHub(config, typeof values.snapshot === 'string' ? values.snapshot : 'latest', (n) => fetching.update({ phase: 'from the hub', doneBytes: n }));
+      const snapshot = typeof values.snapshot === 'string' ? values.snapshot : 'latest';
+      const source = snapshot === 'latest' && typeof values.source === 'string' ? values.source : undefined;
+      const got = await fetchFromHub(config, snapshot, (n) => fetching.update({ phase: 'from the hub', doneBytes: n }), source);
       fetching.done();
       io.err(`downloaded ${formatBytes(got.bytes)} (${got.files} files) from the hub into ${got.dir}`);
       dir = got.dir;

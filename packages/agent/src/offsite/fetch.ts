@@ -24,11 +24,14 @@ export interface FetchedCopy {
   files: number;
 }
 
-/** Downloads `snapshot` (an id or `latest`) of this site into `<dataDir>/from-hub/<snapshot>-<time>/`. */
-export async function fetchFromHub(config: AgentConfig, snapshot: string, onBytes?: (n: number) => void): Promise<FetchedCopy> {
+/**
+ * Downloads `snapshot` (an id, or `latest`: the newest whole copy, of `source` when given) of this
+ * site into `<dataDir>/from-hub/<snapshot>-<time>/`.
+ */
+export async function fetchFromHub(config: AgentConfig, snapshot: string, onBytes?: (n: number) => void, source?: string): Promise<FetchedCopy> {
   const creds = readCredentials(credentialsPath(config));
   if (!creds) throw new HubFetchError(`this server is not enrolled (no ${credentialsPath(config)}): run "sentinela-agent enroll" with a token from the hub ("sentinela-hub sites token --id ${config.site.id}"), then restore`);
-  const url = `${creds.hubHttpUrl.replace(/\/+$/, '')}/api/v1/sites/${encodeURIComponent(creds.siteId)}/snapshots/${encodeURIComponent(snapshot)}/export?key=1`;
+  const url = `${creds.hubHttpUrl.replace(/\/+$/, '')}/api/v1/sites/${encodeURIComponent(creds.siteId)}/snapshots/${encodeURIComponent(snapshot)}/export?key=1${source ? `&source=${encodeURIComponent(source)}` : ''}`;
   const auth = Buffer.from(`${creds.siteId}:${creds.password}`).toString('base64');
   let res: Response;
   try {

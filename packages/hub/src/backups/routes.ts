@@ -31,6 +31,18 @@ import type { HubBackupStore } from './store.js';
 const loose = { type: 'object', additionalProperties: true } as const;
 const DAY = 86_400_000;
 
+/** The source a snapshot id names: `<yyyymmddThhmmssZ>-<source>-<random>`. */
+export const sourceOfSnapshot = (id: string): string => id.slice(17, id.lastIndexOf('-'));
+
+/** The newest snapshot the last verify did not find damaged, of `source` when given. */
+function latestHeld(rows: ReturnType<typeof listSnapshots>, source: string | undefined): string | null {
+  for (let i = rows.length - 1; i >= 0; i--) {
+    const r = rows[i]!;
+    if (!r.damaged && (source === undefined || sourceOfSnapshot(r.id) === source)) return r.id;
+  }
+  return null;
+}
+
 /** The site whose Basic credentials these are, or null. */
 function siteCredentials(db: Db, req: FastifyRequest): string | null {
   const m = /^Basic\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
@@ -64,7 +76,7 @@ export function backupRoutes(app: FastifyInstance, db: Db, dataDir: string, stor
   );
 
   const operator = requireRole(db, 'operator', 'export');
-  app.get<{ Params: { id: string; snap: string }; Querystring: { key?: string } }>(
+  app.get<{ Params: { id: string; snap: string }; Querystring: { key?: string; source?: string } }>(
     '/api/v1/sites/:id/snapshots/:snap/export',
     {
       preHandler: async (req: FastifyRequest, reply: FastifyReply) => {
@@ -77,13 +89,22 @@ export function backupRoutes(app: FastifyInstance, db: Db, dataDir: string, stor
       },
     },
     async (req, reply) => {
-      const { id, snap } = req.params;
+      const { id } = req.params;
+      let { snap } = req.params;
       if (snap !== 'latest' && !SNAPSHOT_ID.test(snap)) return reply.code(400).send({ error: `"${snap}" is not a snapshot id (or "latest")` });
+      const source = req.query.source;
+      if (source !== undefined && (snap !== 'latest' || !/^[a-z0-9-]{1,64}$/.test(source))) return reply.code(400).send({ error: '?source=NAME goes with "latest" and names a backup source (a-z, 0-9, -)' });
       const site = getSite(db, id);
       if (!site) return reply.code(404).send({ error: `there is no site ${id}` });
       const who = req.principal ?? null;
       const actor = who?.name ?? `site:${id}`;
-      const held = snap === 'latest' ? listSnapshots(db, id).length > 0 : await store.store(id).hasSnapshot(snap);
+      if (snap === 'latest') {
+        // The newest whole copy (of that source): what a restore after fire or flood wants.
+        const newest = latestHeld(listSnapshots(db, id), source);
+        if (newest) snap = newest;
+        else if (source !== undefined) return reply.code(404).send({ error: `the hub holds no whole off-site copy of source ${source} of site ${id}` });
+      }
+      const held = snap !== 'latest' && (await store.store(id).hasSnapshot(snap));
       if (!held) {
         // No off-site copy: the hub's record of the site, so the restorer knows what to restore and where from.
         const entry = snapshotCatalogue(db, id, new Date(Date.now() - 90 * DAY)).find((s) => s.id === snap) ?? null;
