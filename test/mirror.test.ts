@@ -18,6 +18,7 @@ import { sleep, waitFor } from '@sentinela/tools/harness/wait.js';
 interface SiteView {
   id: string;
   province: string | null;
+  name: string | null;
   connected: boolean;
   latestStatus: { seq: number; host: { hostname: string } } | null;
   messagesReceived: number;
@@ -83,7 +84,7 @@ t.test('a DPS hub mirrors its site to the MoH hub: messages, births and deaths, 
     mqttUrl: dps.mqttUrl,
     overrides: { sampling: { intervalSeconds: 1 }, backup: { sources: [{ kind: 'files', name: 'config', path: src }] }, offsite: { enabled: true } },
   });
-  await agent.enroll(dps.httpUrl, await dps.addSite(siteId, ['--province', province]));
+  await agent.enroll(dps.httpUrl, await dps.addSite(siteId, ['--province', province, '--name', 'Centro de Saúde de Boane']));
   const backup = await agent.cli(['backup']);
   t.equal(backup.code, 0, `agent backup: ${backup.stderr}`);
   await agent.start();
@@ -106,6 +107,7 @@ t.test('a DPS hub mirrors its site to the MoH hub: messages, births and deaths, 
     throw new Error(`${err.message}\n--- MoH hub:\n${tail(moh)}\n--- DPS hub:\n${tail(dps)}`);
   });
   t.equal(seen.province, province, 'the MoH hub records the site under the DPS hub province');
+  t.equal(seen.name, 'Centro de Saúde de Boane', "and with the DPS hub's name for it");
   t.equal(seen.latestStatus!.host.hostname.length > 0, true, 'the status carries the host');
 
   // The MoH hub killed (no goodbye) mid-way while the agent goes on sending status every second.

@@ -60,7 +60,8 @@ export class Forwarder {
       if (lastN > this.store.cursor()) this.store.ack(lastN); // only rows whose messages are gone: nothing to send
       return this.schedule(this.cfg.pollSeconds * 1000);
     }
-    const payload = encodeRelay({ v: 1, type: 'batch', relay: this.cfg.relayId, province: this.cfg.province, items });
+    const names = this.store.names(items.map((i) => i.site));
+    const payload = encodeRelay({ v: 1, type: 'batch', relay: this.cfg.relayId, province: this.cfg.province, items, ...(Object.keys(names).length ? { names } : {}) });
     this.inFlight = { upTo: items[items.length - 1]!.n, count: items.length, payload, sentAt: 0 };
     this.send(false);
     this.schedule(ackMs);

@@ -37,6 +37,7 @@ export class UpstreamLog {
       setCursor: db.prepare(`INSERT INTO upstream_cursor (relay_id, acked_n) VALUES (:relay, :upTo) ON CONFLICT (relay_id) DO UPDATE SET acked_n = max(acked_n, :upTo)`),
       prune: db.prepare('DELETE FROM upstream_log WHERE n <= ?'),
       backlog: db.prepare('SELECT count(*) FROM upstream_log WHERE n > ?').pluck(),
+      name: db.prepare('SELECT name FROM sites WHERE id = ?').pluck(),
     };
   }
 
@@ -71,6 +72,16 @@ export class UpstreamLog {
       lastN = r.n;
     }
     return { items, lastN };
+  }
+
+  /** This hub's names of these sites (those that have one). */
+  names(siteIds: Iterable<string>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const id of new Set(siteIds)) {
+      const name = this.st.name.get(id) as string | null | undefined;
+      if (name) out[id] = name;
+    }
+    return out;
   }
 
   /** The MoH hub holds every item up to `upTo`: move the cursor and forget them, in one transaction. */

@@ -48,7 +48,7 @@ export class RelayReceiver {
   readonly ingest: Ingest;
   private pending: PendingBatch[] = [];
   private readonly log: Logger;
-  private readonly st: Record<'connection' | 'birth' | 'death' | 'lastSeen', Statement>;
+  private readonly st: Record<'connection' | 'birth' | 'death' | 'lastSeen' | 'name', Statement>;
 
   constructor(private readonly opts: RelayReceiverOptions) {
     this.log = opts.logger.child({ component: 'relay' });
@@ -63,6 +63,7 @@ export class RelayReceiver {
       birth: db.prepare('UPDATE sites SET connected = 1, bd_seq = ?, agent_version = coalesce(?, agent_version), birth_at = ? WHERE id = ?'),
       death: db.prepare('UPDATE sites SET connected = 0 WHERE id = ? AND bd_seq = ?'),
       lastSeen: db.prepare('UPDATE sites SET last_seen_at = :at WHERE id = :site AND (last_seen_at IS NULL OR last_seen_at < :at)'),
+      name: db.prepare('UPDATE sites SET name = :name WHERE id = :site AND name IS NOT :name'),
     };
   }
 
@@ -99,6 +100,8 @@ export class RelayReceiver {
         if (refusal) batch.ack.refused.push({ n: it.n, site: it.site, reason: refusal });
       }
       this.applyFacts(facts);
+      // Names only for the sites this relay may speak for (claimed above).
+      for (const [site, name] of Object.entries(b.names ?? {})) if (this.opts.registry.relayOf(site) === relay) this.st.name.run({ site, name });
     } catch (err) {
       // Nothing acked: the relay sends the batch again.
       this.log.error({ relay, err: (err as Error).message }, `could not store a batch from relay ${relay}: ${(err as Error).message}`);

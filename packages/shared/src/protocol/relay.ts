@@ -51,6 +51,8 @@ export const RelayBatch = z.looseObject({
   province: z.string().min(1).max(64),
   /** Items in the DPS hub's storage order, `n` strictly increasing. */
   items: z.array(RelayItem).min(1).max(5000),
+  /** The DPS hub's names of the batch's sites (what people call the facility), so the MoH console shows them too. */
+  names: z.record(siteId, z.string().min(1).max(200)).optional(),
 });
 export type RelayBatch = z.infer<typeof RelayBatch>;
 
