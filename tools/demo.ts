@@ -3,13 +3,30 @@
  * `sentinela-agent` process with its own data folder, enrolled with one-time tokens like a real site.
  * Ctrl-C stops everything cleanly and removes the temporary folder (unless --keep).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
 import { AgentHandle, HubHandle } from './harness/fleet.js';
 import { close, listener, portOf } from './harness/tcp.js';
+
+/** A small clinical SQLite database for a simulated site (patients and their visits). */
+function clinicalDb(folder: string, siteId: string): string {
+  mkdirSync(folder, { recursive: true });
+  const file = join(folder, 'clinic.db');
+  const db = new Database(file);
+  db.exec('CREATE TABLE patients (id INTEGER PRIMARY KEY, name TEXT NOT NULL, born TEXT); CREATE TABLE visits (id INTEGER PRIMARY KEY, patient INTEGER NOT NULL REFERENCES patients(id), at TEXT NOT NULL, note TEXT)');
+  const patient = db.prepare('INSERT INTO patients (name, born) VALUES (?, ?)');
+  const visit = db.prepare('INSERT INTO visits (patient, at, note) VALUES (?, ?, ?)');
+  db.transaction(() => {
+    for (let i = 1; i <= 2000; i++) patient.run(`${siteId} patient ${i}`, `19${50 + (i % 50)}-0${1 + (i % 9)}-1${i % 10}`);
+    for (let i = 1; i <= 10000; i++) visit.run(1 + (i % 2000), `2026-0${1 + (i % 9)}-1${i % 10}`, `consulta ${i}`);
+  })();
+  db.close();
+  return file;
+}
 
 /** The demo's page PIN: a demo on loopback, printed with the URLs. */
 const DEMO_PIN = '2468';
@@ -82,9 +99,15 @@ async function main(): Promise<void> {
           // The hub's HTTP port stands in for the facility's LAN router on loopback.
           network: { intervalSeconds: 10, lan: { gateway: `127.0.0.1:${hub.httpPort}` } },
           page: { listen: { host: '127.0.0.1', port: pagePort }, refreshSeconds: 10 },
+          // The site's clinical records: backed up every 10 minutes, and off-site to the hub.
+          backup: { sources: [{ name: 'clinic', kind: 'sqlite', path: clinicalDb(join(dir, site.id), site.id), schedule: '*/10 * * * *' }] },
+          offsite: {},
         },
       });
       await agent.enroll(hub.httpUrl, token);
+      // A first backup now, so that the page, the console and the hub's store have one to show.
+      const first = await agent.cli(['backup']);
+      if (first.code !== 0) throw new Error(`first backup of ${site.id}: ${first.stderr}`);
       const pinFile = join(dir, site.id, 'pin.txt');
       writeFileSync(pinFile, `${DEMO_PIN}\n`, { mode: 0o600 });
       const pin = await agent.cli(['page', 'set-pin', '--pin-file', pinFile]);
