@@ -24,7 +24,7 @@ export const PROGRAM_HELP = `sentinela-hub ${SENTINELA_VERSION}: the central hub
 Usage: sentinela-hub <command> [options]
 
 Commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n')}
+${COMMANDS.map((c) => `  ${c.name.padEnd(Math.max(...COMMANDS.map((x) => x.name.length)))}  ${c.summary}`).join('\n')}
 
 Every command takes --config FILE (default /etc/sentinela/hub.yaml) and --help.
 The site and token commands work on the database directly, also while "serve" runs.
