@@ -4,17 +4,17 @@ export const PROGRAM_HELP = `sentinela-agent: keeps a health facility's server w
 usage: sentinela-agent <verb> [options]
 
 verbs:
-  run      run the agent (what the systemd unit starts)
-  enroll   register this site with the hub using a one-time token
-  status   show enrolment and the outbox queue, without needing the hub
-  backup   back up now (every source, or --source NAME) into the local spool
-  restore  restore a snapshot from the spool, a USB disk or the secondary server
-  disk     USB backup disks: init (label a disk), list, eject (safe to unplug)
+  run        run the agent (what the systemd unit starts)
+  enroll     register this site with the hub using a one-time token
+  status     green/amber/red for backups, power, network and server, the outbox queue (no hub needed)
+  backup     back up now (every source, or --source NAME) into the local spool
+  restore    restore a snapshot from the spool, a USB disk, the secondary server or the hub
+  disk       USB backup disks: init (label a disk), list, eject (safe to unplug)
   snapshots  list the snapshots of the spool (or of a disk with --repo)
-  verify   check a repository; --read-data reads and decrypts every object
-  key      the backup key: init (create it), export (print the recovery code)
-  doctor   check this server against its config: tools, database, UPS, hub, disk, clock, permissions
-  page     the local status page: set-pin (the PIN that unlocks its actions)
+  verify     check a repository; --read-data reads and decrypts every object
+  key        the backup key: init (create it), export (print the recovery code)
+  doctor     check this server against its config: tools, database, UPS, hub, disk, clock, permissions
+  page       the local status page: set-pin (the PIN that unlocks its actions)
 
 every verb takes --config FILE and --help.
 exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
