@@ -14,6 +14,7 @@ import type { Db } from '../store/db.js';
 import { makeAuthenticate, makeAuthorizeSubscribe, remoteOf } from './auth.js';
 import { authorizeForward, makeAuthorizePublish } from './acl.js';
 import { GuardedSocket, type Violation } from './packet-guard.js';
+import { ConsumedPackets } from './consumed.js';
 import type { BrokerHooks } from '../upstream/gate.js';
 
 /** Room for the fixed and variable headers (topic, packet id, properties) above the payload limit. */
@@ -54,6 +55,13 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   // Read the certificate before anything listens: a missing file is a start-up error, not a runtime one.
   const tlsOptions = mqttCfg.tls ? { cert: readFileSync(mqttCfg.tls.certFile), key: readFileSync(mqttCfg.tls.keyFile) } : null;
 
+  const hooks = (opts.gate ?? ((h: BrokerHooks) => h))({
+    authenticate: makeAuthenticate(db, log, metrics),
+    authorizePublish: makeAuthorizePublish(ingest, mqttCfg.maxPayloadBytes, log, metrics, opts.sync),
+    authorizeSubscribe: makeAuthorizeSubscribe(log, metrics),
+    authorizeForward,
+  });
+  const consumed = new ConsumedPackets();
   const aedes = await Aedes.createBroker({
     // No global cap on messages in flight inside aedes' mqemitter (its default is 100). With a cap,
     // messages beyond it wait in mqemitter's queue, and when a slot frees the queue is drained
@@ -65,13 +73,10 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     concurrency: 0,
     drainTimeout: mqttCfg.drainTimeoutMs,
     queueLimit: mqttCfg.queueLimit,
-    ...(opts.gate ?? ((h: BrokerHooks) => h))({
-      authenticate: makeAuthenticate(db, log, metrics),
-      authorizePublish: makeAuthorizePublish(ingest, mqttCfg.maxPayloadBytes, log, metrics, opts.sync),
-      authorizeSubscribe: makeAuthorizeSubscribe(log, metrics),
-      authorizeForward,
-    }),
+    ...hooks,
+    authorizePublish: consumed.wrap(hooks.authorizePublish),
   });
+  consumed.skipRouting(aedes);
 
   // A bad client must never take the hub down: every client error is a log line.
   aedes.on('clientError', (client: Client, err: Error) => {

@@ -59,6 +59,29 @@ export class PacketScanner {
 }
 
 /**
+ * Replies to the packets of one read (a PUBACK per PUBLISH, mostly) leave in one write: the
+ * socket is corked while the broker handles what was read, and uncorked once per turn of the
+ * event loop, after every packet read in that turn was handled. One writev instead of one per
+ * PUBACK; the reply waits for nothing but the end of the current turn.
+ */
+const corked = new Set<Socket>();
+let flushScheduled = false;
+function flushCorked(): void {
+  flushScheduled = false;
+  for (const s of corked) if (!s.destroyed) s.uncork();
+  corked.clear();
+}
+function corkUntilTurnEnds(socket: Socket): void {
+  if (corked.has(socket)) return;
+  socket.cork();
+  corked.add(socket);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushCorked);
+  }
+}
+
+/**
  * A Duplex over a socket that passes every chunk through unchanged (same Buffer, no copy) after
  * the scanner has seen it, and destroys the socket at the first violation, before the body is
  * read into memory.
@@ -81,6 +104,7 @@ export class GuardedSocket extends Duplex {
         this.destroy();
         return;
       }
+      corkUntilTurnEnds(socket);
       if (!this.push(chunk)) socket.pause();
     });
     socket.on('end', () => this.push(null));
