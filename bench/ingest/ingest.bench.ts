@@ -76,11 +76,11 @@ function latencyFigures(prefix: string, latencies: number[]): Record<string, num
 }
 
 /** The hub's own commit figures (sums and counts of its Prometheus histograms), read over HTTP. */
-async function commitTotals(httpUrl: string): Promise<{ batches: number; messages: number; commitSec: number } | undefined> {
+async function commitTotals(httpUrl: string): Promise<{ batches: number; messages: number; commitSec: number; acks: number } | undefined> {
   try {
     const text = await (await fetch(`${httpUrl}/metrics`)).text();
     const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-    const t = { batches: value('sentinela_hub_commit_batch_size_count'), messages: value('sentinela_hub_commit_batch_size_sum'), commitSec: value('sentinela_hub_commit_duration_seconds_sum') };
+    const t = { batches: value('sentinela_hub_commit_batch_size_count'), messages: value('sentinela_hub_commit_batch_size_sum'), commitSec: value('sentinela_hub_commit_duration_seconds_sum'), acks: value('sentinela_hub_acks_sent_total') };
     return Object.values(t).every(Number.isFinite) ? t : undefined;
   } catch {
     return undefined;
@@ -120,7 +120,7 @@ export async function run({ full, log }: { full: boolean; log: (line: string) =>
     const hubCpu1 = cpuMsOf(hubPid);
     mark();
     const [c0, c1] = [await commits0, await commitTotals(hub.httpUrl)];
-    const commits = c0 && c1 && c1.batches > c0.batches ? { batches: c1.batches - c0.batches, messages: c1.messages - c0.messages, commitSec: c1.commitSec - c0.commitSec } : undefined;
+    const commits = c0 && c1 && c1.batches > c0.batches ? { batches: c1.batches - c0.batches, messages: c1.messages - c0.messages, commitSec: c1.commitSec - c0.commitSec, acks: c1.acks - c0.acks } : undefined;
     await hub.proc.stop();
     const stored = hubMessageCount(join(hub.opts.dir, 'data'));
     if (stored !== total) throw new Error(`the hub stored ${stored} messages, expected ${total}`);
@@ -159,6 +159,7 @@ export async function run({ full, log }: { full: boolean; log: (line: string) =>
       // In-process: the hub's SQLite transactions (inserts and commit), from its own metrics.
       'hub commit ms/1k msgs (lower is better)': commits ? perK(commits.commitSec * 1000, commits.messages) : undefined,
       'hub mean batch (msgs per commit)': commits ? Math.round(commits.messages / commits.batches) : undefined,
+      'hub acks per 1k msgs (lower is better)': commits ? Math.round((commits.acks / commits.messages) * 1000) : undefined,
     });
     const peerFig = defined({
       connections: peer.connected,
@@ -183,7 +184,7 @@ export async function run({ full, log }: { full: boolean; log: (line: string) =>
         'sentinela "confirmed" = "delivered": the hub validated the message (the shared schema: a test compiled from it, zod for what that test does not accept), committed it to SQLite (synchronous=FULL) and its application-level ack reached the publisher; delivered = rows in the hub database after the run',
         `mosquitto "confirmed": the publisher got the PUBACK (nothing persisted); "delivered": the counting subscriber (QoS 1, own process) received it; msgs/s = received / (last arrival - first publish); ${mosq.about}`,
         `mosquitto subscriber: ${got.received} of ${total} received${got.duplicates ? `, ${got.duplicates} duplicates` : ''}${got.received < total ? ' (within 30 s after the last PUBACK)' : ''}`,
-        'hub commit ms/1k msgs and mean batch: from the hub\'s own metrics (sentinela_hub_commit_duration_seconds, sentinela_hub_commit_batch_size) over the publishing phase: the SQLite transactions, inserts and commit, on the hub\'s main thread',
+        'hub commit ms/1k msgs, mean batch and acks: from the hub\'s own metrics (sentinela_hub_commit_duration_seconds, sentinela_hub_commit_batch_size, sentinela_hub_acks_sent_total) over the publishing phase: the SQLite transactions, inserts and commit, on the hub\'s main thread',
         'CPU: user+system time over the publishing phase (hub process / mosquitto process from /proc, generator and subscriber from process.cpuUsage); the hub does its consumer work in-process',
       ],
     };

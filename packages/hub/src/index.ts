@@ -6,6 +6,7 @@ export { openDb, migrate, schemaVersion, dbPath, type Db } from './store/db.js';
 export { MIGRATIONS } from './store/migrations.js';
 export * from './store/sites.js';
 export * from './store/tokens.js';
-export { PacketScanner, GuardedSocket, type Violation } from './broker/packet-guard.js';
+export { GuardedSocket } from './broker/packet-guard.js';
+export { PacketFramer, type Violation } from './broker/packet-framer.js';
 export { HEADER_ALLOWANCE_BYTES } from './broker/embedded.js';
 export { siteState, siteView, SITE_STATES, type SiteState, type SiteView } from './api/site-view.js';

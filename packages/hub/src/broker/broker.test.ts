@@ -5,7 +5,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { downTopic, encodeUp, upTopic } from '@sentinela/shared';
-import { birth, collect, connect, connectSite, death, enrolSite, event, sleep, startTestHub, status, STREAM, tempDir } from '../test-support/harness.js';
+import { birth, collect, connect, connectSite, death, enrolSite, event, sleep, startTestHub, status, STREAM, tempDir, varint } from '../test-support/harness.js';
 
 t.test('authentication', async (t) => {
   const { hub, db, logs } = await startTestHub(t);
@@ -200,4 +200,66 @@ t.test('TLS listener', { skip: HAS_OPENSSL ? false : 'openssl is not installed' 
   t.same((await acks.next()).acked, [[1, 1]], 'acked over TLS');
   await t.rejects(connectSite(t, hub.mqttPort, 'hf-0001', pw), 'plain MQTT is not served on the TLS port');
   await logs.waitFor(/TLS handshake from .* failed/);
+});
+
+t.test('fast lane: a site that only publishes keeps its connection past its keep-alive', async (t) => {
+  // Its PUBLISHes never reach aedes, and mqtt.js sends no PINGREQ while it publishes: the lane
+  // itself must tell aedes the client is alive (aedes closes at 1.5 × keep-alive otherwise).
+  const { hub, db, logs } = await startTestHub(t);
+  const pw = enrolSite(db, 'hf-0001');
+  const c = await connectSite(t, hub.mqttPort, 'hf-0001', pw, { keepalive: 1 });
+  let closed = false;
+  c.on('close', () => (closed = true));
+  for (let seq = 1; seq <= 14; seq++) {
+    c.publish(upTopic('hf-0001', 'status'), encodeUp(status('hf-0001', seq)), { qos: 1 });
+    await sleep(250);
+  }
+  t.notOk(closed, 'still connected after 3.5 s (keep-alive 1 s)');
+  t.notOk(logs.lines.some((l) => /keep.?alive/i.test(l.msg)), 'no keep-alive timeout logged');
+  const rows = () => db.prepare('SELECT COUNT(*) FROM messages WHERE site_id = ?').pluck().get('hf-0001') as number;
+  for (let i = 0; i < 100 && rows() < 14; i++) await sleep(20);
+  t.equal(rows(), 14, 'every message stored');
+});
+
+t.test('what the fast lane leaves to aedes is still ingested (QoS 0); a lane packet cut into bytes is whole', async (t) => {
+  const { hub, db } = await startTestHub(t);
+  const pw = enrolSite(db, 'hf-0001');
+  const pw2 = enrolSite(db, 'hf-0002');
+  const rows = (site: string) => db.prepare('SELECT seq FROM messages WHERE site_id = ? ORDER BY seq').pluck().all(site) as number[];
+  const waitRows = async (site: string, n: number) => {
+    for (let i = 0; i < 250 && rows(site).length < n; i++) await sleep(20);
+  };
+
+  const c = await connectSite(t, hub.mqttPort, 'hf-0001', pw);
+  await c.publishAsync(upTopic('hf-0001', 'status'), encodeUp(status('hf-0001', 1)), { qos: 1 });
+  await c.publishAsync(upTopic('hf-0001', 'status'), encodeUp(status('hf-0001', 2)), { qos: 0 });
+  await waitRows('hf-0001', 2);
+  t.same(rows('hf-0001'), [1, 2], 'QoS 1 through the lane, QoS 0 through aedes');
+
+  // A raw MQTT 3.1.1 client writing one byte at a time: CONNECT, then two PUBLISHes to the lane.
+  const sock = net.connect(hub.mqttPort, '127.0.0.1');
+  t.teardown(() => sock.destroy());
+  await new Promise((r) => sock.once('connect', r));
+  const received: Buffer[] = [];
+  sock.on('data', (d) => received.push(d));
+  const str = (s: string) => {
+    const b = Buffer.from(s);
+    return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
+  };
+  const withLength = (first: number, body: Buffer) => Buffer.concat([Buffer.from([first, ...varint(body.length)]), body]);
+  const connectPkt = withLength(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 30]), str('hf-0002'), str('hf-0002'), str(pw2)]));
+  sock.write(connectPkt);
+  for (let i = 0; i < 100 && Buffer.concat(received).length < 4; i++) await sleep(10);
+  t.same([...Buffer.concat(received).subarray(0, 4)], [0x20, 2, 0, 0], 'CONNACK: accepted');
+  const publish = (seq: number, id: number) =>
+    withLength(0x32, Buffer.concat([str(upTopic('hf-0002', 'status')), Buffer.from([id >> 8, id & 0xff]), Buffer.from(encodeUp(status('hf-0002', seq)))]));
+  const bytes = Buffer.concat([publish(1, 0x0102), publish(2, 0x0304)]);
+  for (const b of bytes) {
+    sock.write(Buffer.from([b]));
+    await new Promise((r) => setImmediate(r));
+  }
+  await waitRows('hf-0002', 2);
+  t.same(rows('hf-0002'), [1, 2], 'both stored');
+  for (let i = 0; i < 100 && Buffer.concat(received).length < 12; i++) await sleep(10);
+  t.same([...Buffer.concat(received).subarray(4, 12)], [0x40, 2, 1, 2, 0x40, 2, 3, 4], 'a PUBACK for each, with its packet id, in order');
 });

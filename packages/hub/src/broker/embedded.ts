@@ -1,6 +1,7 @@
 /**
  * The embedded MQTT broker: aedes behind a TLS (or, for demos, plain TCP) listener, each
- * connection passed through the packet-size guard first.
+ * connection passed through the packet framer first (size guard, and the fast lane that takes a
+ * site's own up/ messages past aedes).
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -15,6 +16,7 @@ import { makeAuthenticate, makeAuthorizeSubscribe, remoteOf } from './auth.js';
 import { authorizeForward, makeAuthorizePublish } from './acl.js';
 import { GuardedSocket, type Violation } from './packet-guard.js';
 import { ConsumedPackets } from './consumed.js';
+import { attachFastLane } from './fast-lane.js';
 import type { BrokerHooks } from '../upstream/gate.js';
 
 /** Room for the fixed and variable headers (topic, packet id, properties) above the payload limit. */
@@ -103,7 +105,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   };
   const onSocket = (socket: net.Socket) => {
     socket.setNoDelay(true);
-    aedes.handle(new GuardedSocket(socket, limit, onViolation));
+    const conn = new GuardedSocket(socket, limit, onViolation);
+    attachFastLane(conn, aedes.handle(conn), hooks.authorizePublish);
   };
 
   const server = tlsOptions ? tls.createServer(tlsOptions, onSocket) : net.createServer(onSocket);

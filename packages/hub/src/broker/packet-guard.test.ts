@@ -1,32 +1,47 @@
 import t from 'tap';
 import net from 'node:net';
-import { GuardedSocket, PacketScanner, type Violation } from './packet-guard.js';
-
-/** Remaining-length varint, as MQTT encodes it. */
-function varint(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return out;
-}
+import { GuardedSocket, type Violation } from './packet-guard.js';
+import { PacketFramer, passThrough, type FrameSink } from './packet-framer.js';
+import { varint } from '../test-support/harness.js';
 
 function packet(type: number, bodyLength: number): Buffer {
   return Buffer.concat([Buffer.from([type, ...varint(bodyLength)]), Buffer.alloc(bodyLength, 0x61)]);
 }
 
 function scanChunks(limit: number, data: Buffer, cuts: number[]): Violation | null {
-  const s = new PacketScanner(limit);
+  const s = new PacketFramer(limit);
+  const sink = passThrough(() => undefined);
   let from = 0;
   for (const cut of [...cuts, data.length]) {
-    const v = s.scan(data.subarray(from, cut));
+    const v = s.feed(data.subarray(from, cut), sink);
     if (v) return v;
     from = cut;
   }
   return null;
+}
+
+/**
+ * Feeds `data` cut at `cuts` through a framer whose sink takes the packets `pick` chooses (and
+ * gives back those `refuse` chooses). Returns the stream as the two consumers saw it, in order.
+ */
+function frame(data: Buffer, cuts: number[], pick: (first: number, length: number) => boolean, refuse: (packet: Buffer) => boolean = () => false) {
+  const framer = new PacketFramer(1e6);
+  const events: Array<{ kind: 'pass' | 'take'; bytes: Buffer; bodyAt?: number }> = [];
+  const sink: FrameSink = {
+    pass: (bytes) => events.push({ kind: 'pass', bytes: Buffer.from(bytes) }),
+    wants: pick,
+    take: (_first, packet, bodyAt) => {
+      if (refuse(packet)) return false;
+      events.push({ kind: 'take', bytes: Buffer.from(packet), bodyAt });
+      return true;
+    },
+  };
+  let from = 0;
+  for (const cut of [...cuts, data.length]) {
+    if (framer.feed(data.subarray(from, cut), sink)) throw new Error('violation');
+    from = cut;
+  }
+  return events;
 }
 
 t.test('packets within the limit pass, however the stream is cut', async (t) => {
@@ -88,4 +103,47 @@ t.test('GuardedSocket passes chunks through unchanged and cuts an oversized pack
   client.write(Buffer.from([0x30, ...varint(5000)]));
   await closed;
   t.same(violations, [{ kind: 'oversize', size: 5000 }], 'the oversized packet closed the connection');
+});
+
+t.test('the framer hands over wanted packets whole and passes the rest in order, however the stream is cut', async (t) => {
+  // Bodies of 0, 5, 200 (2-byte length) and 20,000 bytes (3-byte length), wanted and not, back to back.
+  const packets = [packet(0x32, 5), packet(0xc0, 0), packet(0x32, 200), packet(0x30, 20), packet(0x32, 20_000), packet(0x82, 7), packet(0x32, 0), packet(0x32, 9)];
+  const data = Buffer.concat(packets);
+  const wanted = (first: number) => first === 0x32;
+  let bad = 0;
+  const check = (cuts: number[]) => {
+    const events = frame(data, cuts, wanted);
+    const taken = events.filter((e) => e.kind === 'take').map((e) => e.bytes);
+    const ok =
+      Buffer.concat(events.map((e) => e.bytes)).equals(data) &&
+      taken.length === 5 &&
+      taken.every((p, k) => p.equals(packets.filter((q) => q[0] === 0x32)[k]!)) &&
+      events.every((e) => e.kind === 'pass' || e.bytes[0] === 0x32) &&
+      events.every((e) => e.kind === 'pass' || e.bodyAt === (e.bytes.length > 20_000 ? 4 : e.bytes.length > 129 ? 3 : 2));
+    if (!ok) bad++;
+  };
+  for (let a = 0; a <= data.length; a += a < 300 ? 1 : 97) check([a]);
+  check(Array.from({ length: 400 }, (_, i) => i + 1)); // one byte at a time through the first packets
+  for (let seed = 1; seed <= 200; seed++) {
+    let x = seed;
+    const cuts: number[] = [];
+    for (let at = 0; at < data.length; ) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      at += 1 + (x % 700);
+      if (at < data.length) cuts.push(at);
+    }
+    check(cuts);
+  }
+  t.equal(bad, 0, 'every cut: the same bytes in the same order, each wanted packet whole and alone');
+});
+
+t.test('a packet the sink gives back after all reaches the broker whole, in its place', async (t) => {
+  const packets = [packet(0x30, 3), packet(0x32, 40), packet(0x32, 41), packet(0xc0, 0)];
+  const data = Buffer.concat(packets);
+  const refuse = (p: Buffer) => p.length === packets[2]!.length;
+  for (const cut of [0, 3, 6, 30, 50, 60, data.length - 1]) {
+    const events = frame(data, [cut], (first) => first === 0x32, refuse);
+    t.ok(Buffer.concat(events.map((e) => e.bytes)).equals(data), `cut at ${cut}: stream order kept`);
+    t.same(events.filter((e) => e.kind === 'take').map((e) => e.bytes.length), [packets[1]!.length], `cut at ${cut}: only the first PUBLISH taken`);
+  }
 });

@@ -1,62 +1,13 @@
 /**
- * A size limit for MQTT packets, in front of aedes.
- *
- * aedes has no maximum packet size (aedes issue #831) and mqtt-packet buffers each packet whole
- * before aedes sees it, so one client announcing a 2 GB PUBLISH could exhaust the hub's memory.
- * The scanner follows the fixed headers (type byte, remaining-length varint) and skips the
- * bodies by counting, without copying: it sees the size of a packet before its body arrives.
+ * The socket side of the packet framer (packet-framer.ts): a Duplex over a client's socket that
+ * aedes reads and writes. What the framer passes on reaches aedes unchanged (the same Buffers, no
+ * copy); the first violation destroys the socket before the body is read into memory.
  */
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
+import { PacketFramer, passThrough, type FrameSink, type Violation } from './packet-framer.js';
 
-export type Violation = { kind: 'oversize'; size: number } | { kind: 'malformed'; text: string };
-
-const TYPE = 0;
-const LENGTH = 1;
-
-export class PacketScanner {
-  private state = TYPE;
-  private skip = 0;
-  private length = 0;
-  private multiplier = 1;
-  private lengthBytes = 0;
-
-  constructor(readonly limit: number) {}
-
-  /** Feeds one chunk; returns the first violation found, or null. */
-  scan(chunk: Uint8Array): Violation | null {
-    const n = chunk.length;
-    let i = 0;
-    while (i < n) {
-      if (this.skip > 0) {
-        const take = Math.min(this.skip, n - i);
-        this.skip -= take;
-        i += take;
-        continue;
-      }
-      if (this.state === TYPE) {
-        i++;
-        this.state = LENGTH;
-        this.length = 0;
-        this.multiplier = 1;
-        this.lengthBytes = 0;
-        continue;
-      }
-      const b = chunk[i++]!;
-      this.length += (b & 0x7f) * this.multiplier;
-      this.multiplier *= 128;
-      this.lengthBytes++;
-      if (b & 0x80) {
-        if (this.lengthBytes === 4) return { kind: 'malformed', text: 'remaining length longer than 4 bytes' };
-        continue;
-      }
-      if (this.length > this.limit) return { kind: 'oversize', size: this.length };
-      this.skip = this.length;
-      this.state = TYPE;
-    }
-    return null;
-  }
-}
+export type { Violation } from './packet-framer.js';
 
 /**
  * Replies to the packets of one read (a PUBACK per PUBLISH, mostly) leave in one write: the
@@ -81,13 +32,11 @@ function corkUntilTurnEnds(socket: Socket): void {
   }
 }
 
-/**
- * A Duplex over a socket that passes every chunk through unchanged (same Buffer, no copy) after
- * the scanner has seen it, and destroys the socket at the first violation, before the body is
- * read into memory.
- */
+/** A Duplex over a socket, each chunk through the framer; a fast lane may be attached once the client is known. */
 export class GuardedSocket extends Duplex {
-  private readonly scanner: PacketScanner;
+  private readonly framer: PacketFramer;
+  private lane: FrameSink | null = null;
+  private readonly toBroker: FrameSink;
 
   constructor(
     readonly socket: Socket,
@@ -95,23 +44,30 @@ export class GuardedSocket extends Duplex {
     onViolation: (v: Violation, conn: GuardedSocket) => void,
   ) {
     super({ allowHalfOpen: false });
-    this.scanner = new PacketScanner(limit);
+    this.framer = new PacketFramer(limit);
+    const pass = (bytes: Buffer) => {
+      if (!this.destroyed && !this.push(bytes)) socket.pause();
+    };
+    this.toBroker = passThrough(pass);
     socket.on('data', (chunk: Buffer) => {
       if (this.destroyed) return;
-      const v = this.scanner.scan(chunk);
+      corkUntilTurnEnds(socket);
+      const v = this.framer.feed(chunk, this.lane ?? this.toBroker);
       if (v) {
         onViolation(v, this);
         this.destroy();
-        return;
       }
-      corkUntilTurnEnds(socket);
-      if (!this.push(chunk)) socket.pause();
     });
     socket.on('end', () => this.push(null));
     socket.on('error', (err) => this.destroy(err));
     socket.on('close', () => {
       if (!this.destroyed) this.destroy();
     });
+  }
+
+  /** Routes the packets `wants` picks to `take`, the rest to the broker as before. */
+  attachLane(lane: Pick<FrameSink, 'wants' | 'take'>): void {
+    this.lane = { pass: this.toBroker.pass, wants: lane.wants, take: lane.take };
   }
 
   get remoteAddress(): string | undefined {

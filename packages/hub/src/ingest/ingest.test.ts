@@ -133,3 +133,12 @@ t.test('close commits the last batch and refuses more', async (t) => {
   t.equal(ingest.pendingCount, 0);
   await logs.waitFor(/while the hub is stopping/);
 });
+
+t.test('message times are stored in UTC with milliseconds, whatever form the agent sent', async (t) => {
+  const { db, ingest } = setup(t);
+  const sent = ['2026-11-24T10:00:00.123Z', '2026-11-24T10:00:00+02:00', '2026-11-24T10:00:00.5-01:30', '2026-11-24T10:00:00Z'];
+  sent.forEach((ts, i) => ingest.accept('hf-0001', { ...status('hf-0001', i + 1), ts }));
+  await ingest.flush();
+  const stored = db.prepare('SELECT ts FROM messages WHERE site_id = ? ORDER BY seq').pluck().all('hf-0001');
+  t.same(stored, ['2026-11-24T10:00:00.123Z', '2026-11-24T08:00:00.000Z', '2026-11-24T11:30:00.500Z', '2026-11-24T10:00:00.000Z']);
+});

@@ -61,6 +61,17 @@ function newerStatus(current: { ts: string | null; stream: string | null; seq: n
   return current.ts <= m.ts;
 }
 
+/**
+ * A message time as stored: UTC, milliseconds, 'Z' (so that times compare as strings). An agent
+ * sends exactly that (toISOString), and the schema has checked it is a valid ISO time, so only
+ * another shape (an offset, no milliseconds) is parsed and rewritten: a Date per message was a
+ * tenth of the ingest's JavaScript time.
+ */
+function canonicalTime(ts: string): string {
+  if (ts.length === 24 && ts.charCodeAt(23) === 90 /* Z */ && ts.charCodeAt(19) === 46 /* . */ && ts.charCodeAt(10) === 84 /* T */) return ts;
+  return new Date(ts).toISOString();
+}
+
 interface AckGroup {
   siteId: string;
   stream: string;
@@ -371,7 +382,7 @@ export class Ingest {
 
   /** Inserts the row; returns what the per-batch updates need, or null for a duplicate. */
   private insertQueued(siteId: string, m: QueuedMessage, raw: string | undefined, at: string): StatusRow | null {
-    const ts = new Date(m.ts).toISOString();
+    const ts = canonicalTime(m.ts);
     const json = raw ?? JSON.stringify(m);
     const inserted = this.st.insertMessage.run(siteId, m.stream, m.seq, m.type, ts, at, json).changes > 0;
     if (!inserted) {

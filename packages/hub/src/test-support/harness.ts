@@ -195,3 +195,15 @@ export async function collect(client: MqttClient, filter: string): Promise<{ mes
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An MQTT remaining-length varint, for tests that write raw packets. */
+export function varint(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return out;
+}
