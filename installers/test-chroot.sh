@@ -17,69 +17,14 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BUNDLES=""
-KEEP=0
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --bundles) BUNDLES=$2; shift 2 ;;
-    --keep) KEEP=1; shift ;;
-    *) echo "test-chroot.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-done
-[ "$(id -u)" = 0 ] || { echo "test-chroot.sh: run as root" >&2; exit 2; }
+. "$HERE/lib/test-root.sh"
+parse_test_args "$@"
 
-step() { printf '\n== %s\n' "$*"; }
-check() { # check DESCRIPTION COMMAND…: prints PASS/FAIL, counts failures
-  local what=$1; shift
-  if "$@" >/dev/null 2>&1; then echo "PASS  $what"; else echo "FAIL  $what"; FAILED=$((FAILED + 1)); fi
-}
 FAILED=0
-
-# The mirror apt uses for Debian 12 itself (a source whose suite is exactly "bookworm"), never a
-# host name written here: deb822 stanzas in sources.list.d/*.sources, then one-line "deb" entries.
-debian_mirror() {
-  local f
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    awk 'BEGIN { RS = "" }
-      /(^|\n)Suites:[^\n]*[ \t]bookworm([ \t]|\n|$)/ && !/(^|\n)Enabled:[ \t]*no/ {
-        if (match($0, /(^|\n)URIs:[ \t]*[^ \t\n]+/)) { u = substr($0, RSTART, RLENGTH); sub(/^\n?URIs:[ \t]*/, "", u); print u; exit }
-      }' "$f"
-  done
-  awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ } if ($(i + 1) == "bookworm") { print $i; exit } }' \
-    /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true
-}
-
-CACHE=/var/tmp/sentinela-chroot-cache
-PRISTINE=$CACHE/bookworm
-if [ ! -x "$PRISTINE/usr/bin/systemd-analyze" ]; then
-  step "debootstrap (first run only)"
-  command -v debootstrap >/dev/null || apt-get install -y debootstrap
-  MIRROR=$(debian_mirror | head -1)
-  [ -n "$MIRROR" ] || { echo "test-chroot.sh: no source for the suite bookworm in /etc/apt/sources.list or /etc/apt/sources.list.d/: cannot debootstrap" >&2; exit 1; }
-  echo "mirror (from the apt configuration): $MIRROR"
-  mkdir -p "$CACHE"
-  # Into a folder of its own, renamed when complete: an interrupted run leaves no half root to reuse.
-  NEW=$(mktemp -d "$CACHE/bookworm.new.XXXXXX")
-  chmod 0755 "$NEW" # the root's /: mktemp makes it 0700, which locks the sentinela user out of everything
-  debootstrap --variant=minbase --include=systemd,systemd-sysv,sudo,ca-certificates,procps bookworm "$NEW" "$MIRROR"
-  rm -rf "$PRISTINE"
-  mv "$NEW" "$PRISTINE"
-fi
-
-WORK=$(mktemp -d /var/tmp/sentinela-chroot-XXXXXX)
-R=$WORK/root
-cleanup() {
-  # Stop whatever the test started in the root, then unmount.
-  if [ -f "$R/run/hub.pid" ]; then kill "$(cat "$R/run/hub.pid")" 2>/dev/null || true; fi
-  umount "$R/proc" 2>/dev/null || true
-  if [ "$KEEP" = 1 ]; then echo "root kept: $R"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
+pristine_root
 
 step "a clean copy of the Debian 12 root"
-cp -a "$PRISTINE" "$R"
-mount -t proc proc "$R/proc"
+copy_root chroot "$PRISTINE"
 cat "$R/etc/debian_version"
 
 step "Node.js in the root (copied from this machine: Debian 12's nodejs is 18, too old)"
@@ -96,7 +41,6 @@ HUB_TGZ=$(ls "$BUNDLES"/sentinela-hub-*.tar.gz | head -1)
 ls -la "$AGENT_TGZ" "$HUB_TGZ"
 mkdir -p "$R/root/usb"
 cp "$AGENT_TGZ" "$HUB_TGZ" "$R/root/usb/"
-in_root() { chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root /bin/bash -c "$1"; }
 in_root 'cd /root/usb && for f in *.tar.gz; do tar xzf "$f"; done && ls'
 
 step "install the hub (no network in the install: everything comes from the bundle)"

@@ -1,0 +1,77 @@
+# Shared by the clean-root tests (test-chroot.sh, test-vm.sh): output helpers, the Debian mirror
+# from this machine's apt configuration, the cached pristine root, and a shell inside the root ($R).
+# shellcheck shell=bash
+
+# Both scripts take: [--bundles DIR] [--keep]; they run as root.
+parse_test_args() {
+  BUNDLES=""
+  KEEP=0
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --bundles) BUNDLES=$2; shift 2 ;;
+      --keep) KEEP=1; shift ;;
+      *) echo "$(basename "$0"): unknown option $1" >&2; exit 2 ;;
+    esac
+  done
+  [ "$(id -u)" = 0 ] || { echo "$(basename "$0"): run as root" >&2; exit 2; }
+}
+
+step() { printf '\n== %s\n' "$*"; }
+check() { # check DESCRIPTION COMMAND…: prints PASS/FAIL, counts failures
+  local what=$1; shift
+  if "$@" >/dev/null 2>&1; then echo "PASS  $what"; else echo "FAIL  $what"; FAILED=$((FAILED + 1)); fi
+}
+
+# The mirror apt uses for Debian 12 itself (a source whose suite is exactly "bookworm"), never a
+# host name written here: deb822 stanzas in sources.list.d/*.sources, then one-line "deb" entries.
+debian_mirror() {
+  local f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    awk 'BEGIN { RS = "" }
+      /(^|\n)Suites:[^\n]*[ \t]bookworm([ \t]|\n|$)/ && !/(^|\n)Enabled:[ \t]*no/ {
+        if (match($0, /(^|\n)URIs:[ \t]*[^ \t\n]+/)) { u = substr($0, RSTART, RLENGTH); sub(/^\n?URIs:[ \t]*/, "", u); print u; exit }
+      }' "$f"
+  done
+  awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ } if ($(i + 1) == "bookworm") { print $i; exit } }' \
+    /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true
+}
+
+CACHE=/var/tmp/sentinela-chroot-cache
+PRISTINE=$CACHE/bookworm
+
+# The pristine Debian 12 root (minbase with systemd), made once and cached.
+pristine_root() {
+  if [ ! -x "$PRISTINE/usr/bin/systemd-analyze" ]; then
+    step "debootstrap (first run only)"
+    command -v debootstrap >/dev/null || apt-get install -y debootstrap
+    MIRROR=$(debian_mirror | head -1)
+    [ -n "$MIRROR" ] || { echo "$(basename "$0"): no source for the suite bookworm in /etc/apt/sources.list or /etc/apt/sources.list.d/: cannot debootstrap" >&2; exit 1; }
+    echo "mirror (from the apt configuration): $MIRROR"
+    mkdir -p "$CACHE"
+    # Into a folder of its own, renamed when complete: an interrupted run leaves no half root to reuse.
+    NEW=$(mktemp -d "$CACHE/bookworm.new.XXXXXX")
+    chmod 0755 "$NEW" # the root's /: mktemp makes it 0700, which locks the sentinela user out of everything
+    debootstrap --variant=minbase --include=systemd,systemd-sysv,sudo,ca-certificates,procps bookworm "$NEW" "$MIRROR"
+    rm -rf "$PRISTINE"
+    mv "$NEW" "$PRISTINE"
+  fi
+}
+
+# A fresh copy of the root FROM in a work folder (WORK, R = the root) with /proc mounted; on exit,
+# whatever the test started there is stopped, /proc unmounted and the folder removed (--keep keeps it).
+copy_root() {
+  WORK=$(mktemp -d "/var/tmp/sentinela-$1-XXXXXX")
+  R=$WORK/root
+  trap cleanup_root EXIT
+  cp -a "$2" "$R"
+  mount -t proc proc "$R/proc"
+}
+cleanup_root() {
+  if [ -f "$R/run/hub.pid" ]; then kill "$(cat "$R/run/hub.pid")" 2>/dev/null || true; fi
+  umount "$R/proc" 2>/dev/null || true
+  if [ "$KEEP" = 1 ]; then echo "kept: $WORK"; else rm -rf "$WORK"; fi
+}
+
+# A login-less root shell inside $R, with a clean environment.
+in_root() { chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root /bin/bash -c "$1"; }

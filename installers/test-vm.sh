@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Boots a clean Debian 12 server with both bundles installed and checks what a chroot cannot: the
+# units running under a live systemd (as the sentinela user, hardened as written), logs in the
+# journal, the agent reaching the hub, and the agent's power rights through a live polkitd:
+# it may stop the clinical units its config names and power the host off, and nothing else.
+#
+# The root is test-chroot.sh's cached Debian 12 root plus a kernel, D-Bus and polkitd (cached
+# too, from the mirror in this machine's apt configuration), installed through a chroot as a
+# technician would, then booted in QEMU (software emulation: KVM does not work here). A probe
+# unit inside runs the checks and prints "PASS what" / "FAIL what" lines on the serial console,
+# then powers the machine off the agent's way: its shutdown command, as the sentinela user.
+#
+#   sudo installers/test-vm.sh [--bundles DIR] [--keep]
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/lib/test-root.sh"
+parse_test_args "$@"
+command -v qemu-system-x86_64 >/dev/null || { echo "test-vm.sh: qemu-system-x86_64 not found (apt-get install qemu-system-x86)" >&2; exit 2; }
+
+FAILED=0
+pristine_root
+
+# The bootable root: the pristine one, a kernel made for virtual machines, D-Bus and polkitd.
+BOOTABLE=$CACHE/bookworm-vm
+if [ ! -e "$BOOTABLE/usr/lib/polkit-1/polkitd" ] || ! ls "$BOOTABLE"/boot/vmlinuz-* >/dev/null 2>&1; then
+  step "a bootable root (first run only): kernel, D-Bus, polkitd"
+  NEW=$(mktemp -d "$CACHE/bookworm-vm.new.XXXXXX")
+  rmdir "$NEW"
+  cp -a "$PRISTINE" "$NEW"
+  mount -t proc proc "$NEW/proc"
+  chroot "$NEW" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+    /bin/bash -c 'apt-get update -q && apt-get install -y -q --no-install-recommends linux-image-cloud-amd64 dbus polkitd && apt-get clean' || { umount "$NEW/proc"; exit 1; }
+  umount "$NEW/proc"
+  rm -rf "$BOOTABLE"
+  mv "$NEW" "$BOOTABLE"
+fi
+
+step "a clean copy of the bootable root, Node.js, the bundles"
+copy_root vm "$BOOTABLE"
+cp "$(readlink -f "$(command -v node)")" "$R/usr/bin/node"
+if [ -z "$BUNDLES" ]; then
+  BUNDLES=$WORK/bundles
+  "$HERE/build.sh" --out "$BUNDLES" >/dev/null
+fi
+mkdir -p "$R/root/usb"
+cp "$(ls "$BUNDLES"/sentinela-agent-*.tar.gz | head -1)" "$(ls "$BUNDLES"/sentinela-hub-*.tar.gz | head -1)" "$R/root/usb/"
+in_root 'cd /root/usb && for f in *.tar.gz; do tar xzf "$f"; done'
+
+step "install the hub, a site, the agent enrolled at install (with power rights)"
+in_root 'cd /root/usb/sentinela-hub-*/ && ./install.sh' > "$WORK/install.log" 2>&1
+# Inside the machine the ports are its own; plain MQTT on loopback as in the demo.
+cat > "$R/etc/sentinela/hub.yaml" <<'YAML'
+hubId: vm-hub
+dataDir: /var/lib/sentinela/hub
+mqtt:
+  listen: { host: 127.0.0.1, port: 1883 }
+  allowPlaintext: true
+http:
+  listen: { host: 127.0.0.1, port: 8080 }
+YAML
+# Enrolment needs the hub's API: a hub serving in the chroot for the install, as test-chroot.sh does.
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+PORT_HTTP=$(free_port)
+sed "s/port: 8080/port: $PORT_HTTP/; s/port: 1883/port: $(free_port)/" "$R/etc/sentinela/hub.yaml" > "$R/etc/sentinela/hub-install.yaml"
+in_root 'chgrp sentinela /etc/sentinela/hub-install.yaml && chmod 0640 /etc/sentinela/hub-install.yaml'
+in_root "setpriv --reuid=sentinela --regid=sentinela --init-groups sentinela-hub serve --config /etc/sentinela/hub-install.yaml > /root/hub-install.log 2>&1 & echo \$! > /run/hub.pid"
+for _ in $(seq 1 600); do
+  grep -q '"hub ready"' "$R/root/hub-install.log" 2>/dev/null && break
+  kill -0 "$(cat "$R/run/hub.pid")" 2>/dev/null || { echo "the hub for the install exited:"; tail -5 "$R/root/hub-install.log"; exit 1; }
+  sleep 0.2
+done
+TOKEN=$(in_root 'setpriv --reuid=sentinela --regid=sentinela --init-groups sentinela-hub sites add --config /etc/sentinela/hub.yaml --id hf-vm-0001 --name "CS Maquina Virtual" --json' | node -pe 'JSON.parse(require("fs").readFileSync(0,"utf8")).token')
+cat > "$R/etc/sentinela/agent.yaml" <<'YAML'
+dataDir: /var/lib/sentinela/agent
+hub:
+  mqttUrl: mqtt://127.0.0.1:1883
+power:
+  source: { kind: nut, host: 127.0.0.1, port: 3493, ups: ups }
+  preShutdown:
+    - name: stop the clinical app
+      command: [systemctl, stop, clinical-app]
+  shutdownCommand: [systemctl, poweroff]
+YAML
+in_root "cd /root/usb/sentinela-agent-*/ && ./install.sh --hub http://127.0.0.1:$PORT_HTTP --token $TOKEN" >> "$WORK/install.log" 2>&1
+kill "$(cat "$R/run/hub.pid")" 2>/dev/null || true
+for _ in $(seq 1 50); do kill -0 "$(cat "$R/run/hub.pid")" 2>/dev/null || break; sleep 0.2; done
+rm -f "$R/run/hub.pid" "$R/etc/sentinela/hub-install.yaml"
+check "installed with enrolment (credentials.json)" test -f "$R/var/lib/sentinela/agent/credentials.json"
+check "polkit rule written for the power commands" grep -q clinical-app "$R/etc/polkit-1/rules.d/50-sentinela-agent.rules"
+
+step "the machine: a stand-in clinical app, the probe unit, fstab"
+cat > "$R/etc/systemd/system/clinical-app.service" <<'UNIT'
+[Unit]
+Description=Stand-in for the clinical application (the agent may stop it before a power-off)
+[Service]
+ExecStart=/bin/sleep infinity
+[Install]
+WantedBy=multi-user.target
+UNIT
+ln -sf /etc/systemd/system/clinical-app.service "$R/etc/systemd/system/multi-user.target.wants/clinical-app.service"
+install -m 0755 /dev/stdin "$R/root/vm-probe.sh" <<'PROBE'
+#!/bin/bash
+# Runs inside the booted machine as root; its output goes to the serial console.
+check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then echo "PASS  $what"; else echo "FAIL  $what"; fi; }
+as_agent() { systemd-run --quiet --wait --collect --uid=sentinela --gid=sentinela -p NoNewPrivileges=yes "$@"; }
+echo "== probe: $(uname -r), $(systemctl --version | head -1)"
+for _ in $(seq 1 120); do
+  systemctl is-active --quiet sentinela-hub sentinela-agent && journalctl -u sentinela-hub -o cat | grep -q 'site hf-vm-0001 connected' && break
+  sleep 1
+done
+systemctl --no-pager --lines=0 status sentinela-hub sentinela-agent clinical-app | grep -E '●|Active:|Main PID:' || true
+check "sentinela-hub active under systemd" systemctl is-active sentinela-hub
+check "sentinela-agent active under systemd" systemctl is-active sentinela-agent
+APID=$(systemctl show -p MainPID --value sentinela-agent)
+HPID=$(systemctl show -p MainPID --value sentinela-hub)
+check "the agent's process runs as sentinela" test "$(ps -o user= -p "$APID")" = sentinela
+check "the hub's process runs as sentinela" test "$(ps -o user= -p "$HPID")" = sentinela
+check "the agent runs with NoNewPrivileges" grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$APID/status"
+# Writes tried as root inside the agent's own mount namespace: only what its unit leaves writable is.
+in_agent_ns() { nsenter -t "$APID" -m sh -c "touch $1/.sentinela-probe && rm $1/.sentinela-probe"; }
+check "outside the agent's namespace, root may write to /etc and /usr (the control)" sh -c 'touch /etc/.p /usr/.p && rm /etc/.p /usr/.p'
+check "ProtectSystem=strict in force: /etc and /usr are read-only for the agent" sh -c "! nsenter -t $APID -m touch /etc/.sentinela-probe 2>/dev/null && ! nsenter -t $APID -m touch /usr/.sentinela-probe 2>/dev/null"
+check "ReadWritePaths: the agent's data folder is writable for it" in_agent_ns /var/lib/sentinela/agent
+check "PrivateTmp: the agent has a /tmp of its own" grep -qE ' /tmp [^ ]*' "/proc/$APID/mountinfo"
+check "the hub logged the site's connection to the journal" sh -c "journalctl -u sentinela-hub -o cat | grep -q 'site hf-vm-0001 connected'"
+check "the agent logs to the journal" sh -c "journalctl -u sentinela-agent -o cat | grep -q ."
+for _ in $(seq 1 60); do journalctl -u sentinela-agent -o cat | grep -q 'Lost contact with the UPS' && break; sleep 1; done
+check "no UPS daemon: the agent reports lost contact, and not as critical" sh -c "journalctl -u sentinela-agent -o cat | grep 'Lost contact with the UPS' | grep -q 'keeps running'"
+check "the clinical app runs" systemctl is-active clinical-app
+check "polkitd answers (D-Bus activated)" sh -c "busctl --system status org.freedesktop.PolicyKit1 >/dev/null 2>&1 || pkcheck --version"
+as_agent systemctl stop sentinela-hub 2>/dev/null
+check "the agent's user may not stop another unit (sentinela-hub stays active)" systemctl is-active sentinela-hub
+check "the agent's user may stop the unit its config names (power.preShutdown)" as_agent systemctl stop clinical-app
+check "... and the clinical app is stopped" sh -c '! systemctl is-active --quiet clinical-app'
+echo "== probe: power off as the agent does (power.shutdownCommand, user sentinela)"
+as_agent systemctl poweroff
+sleep 60
+echo "FAIL  the agent's shutdown command powered the machine off"
+systemctl poweroff -i
+PROBE
+cat > "$R/etc/systemd/system/sentinela-vm-probe.service" <<'UNIT'
+[Unit]
+Description=test-vm.sh probe
+After=multi-user.target sentinela-hub.service sentinela-agent.service clinical-app.service
+[Service]
+Type=oneshot
+ExecStart=/root/vm-probe.sh
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/ttyS0
+[Install]
+WantedBy=multi-user.target
+UNIT
+ln -sf /etc/systemd/system/sentinela-vm-probe.service "$R/etc/systemd/system/multi-user.target.wants/sentinela-vm-probe.service"
+# The serial console is the probe's: no login prompt there to reset the terminal under it.
+ln -sf /dev/null "$R/etc/systemd/system/serial-getty@ttyS0.service"
+echo "/dev/vda / ext4 defaults 0 1" > "$R/etc/fstab"
+echo "sentinela-vm" > "$R/etc/hostname"
+umount "$R/proc"
+
+step "boot (QEMU, software emulation)"
+mkfs.ext4 -q -F -d "$R" "$WORK/disk.img" 2G
+KERNEL=$(ls "$R"/boot/vmlinuz-* | head -1)
+INITRD=$(ls "$R"/boot/initrd.img-* | head -1)
+START=$(date +%s)
+set +e
+timeout 420 qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 1536 -smp 2 -nographic -no-reboot -nic none \
+  -kernel "$KERNEL" -initrd "$INITRD" -append "root=/dev/vda rw console=ttyS0 quiet" \
+  -drive "file=$WORK/disk.img,if=virtio,format=raw" > "$WORK/serial.log" 2>&1
+QEMU=$?
+set -e
+echo "the machine ran $(( $(date +%s) - START )) s (qemu exit $QEMU)"
+# The probe's lines, without the console's escape sequences.
+sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\r//g' "$WORK/serial.log" > "$WORK/serial.txt"
+grep -E '^(== probe|PASS  |FAIL  )|Active:|Main PID:' "$WORK/serial.txt" || true
+FAILED=$((FAILED + $(grep -c '^FAIL  ' "$WORK/serial.txt" || true)))
+check "the probe ran in the booted machine" grep -q '^== probe: power off' "$WORK/serial.txt"
+check "the machine powered off by itself (power.shutdownCommand as sentinela, through polkit)" \
+  sh -c "[ $QEMU = 0 ] && grep -q '^== probe: power off' '$WORK/serial.txt' && grep -q 'reboot: Power down' '$WORK/serial.txt' && ! grep -q \"^FAIL  the agent's shutdown command\" '$WORK/serial.txt'"
+if [ "$FAILED" != 0 ]; then echo "--- serial console (last 60 lines)"; tail -60 "$WORK/serial.txt"; fi
+
+step "result"
+if [ "$FAILED" = 0 ]; then echo "test-vm: all checks passed"; else echo "test-vm: $FAILED checks FAILED"; exit 1; fi
