@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Boots a clean Debian 12 server with both bundles installed and checks what a chroot cannot: the
 # units running under a live systemd (as the sentinela user, hardened as written), logs in the
-# journal, the agent reaching the hub, and the agent's power rights through a live polkitd:
-# it may stop the clinical units its config names and power the host off, and nothing else.
+# journal, the agent reaching the hub, and a safe shutdown end to end: the UPS (NUT's dummy-ups
+# driver behind Debian's own upsd) goes on battery and low, and the agent itself stops the
+# clinical unit its config names and powers the machine off, both through a live polkitd, which
+# refuses its user anything else.
 #
-# The root is test-chroot.sh's cached Debian 12 root plus a kernel, D-Bus and polkitd (cached
+# The root is test-chroot.sh's cached Debian 12 root plus a kernel, D-Bus, polkitd and NUT (cached
 # too, from the mirror in this machine's apt configuration), installed through a chroot as a
 # technician would, then booted in QEMU (software emulation: KVM does not work here). A probe
 # unit inside runs the checks and prints "PASS what" / "FAIL what" lines on the serial console,
-# then powers the machine off the agent's way: its shutdown command, as the sentinela user.
+# then cuts the stand-in UPS's mains and follows the agent's journal there until the power-off.
 #
 #   sudo installers/test-vm.sh [--bundles DIR] [--keep]
 set -euo pipefail
@@ -21,16 +23,16 @@ command -v qemu-system-x86_64 >/dev/null || { echo "test-vm.sh: qemu-system-x86_
 FAILED=0
 pristine_root
 
-# The bootable root: the pristine one, a kernel made for virtual machines, D-Bus and polkitd.
+# The bootable root: the pristine one, a kernel made for virtual machines, D-Bus, polkitd and NUT.
 BOOTABLE=$CACHE/bookworm-vm
-if [ ! -e "$BOOTABLE/usr/lib/polkit-1/polkitd" ] || ! ls "$BOOTABLE"/boot/vmlinuz-* >/dev/null 2>&1; then
-  step "a bootable root (first run only): kernel, D-Bus, polkitd"
+if [ ! -e "$BOOTABLE/usr/lib/polkit-1/polkitd" ] || [ ! -x "$BOOTABLE/lib/nut/dummy-ups" ] || ! ls "$BOOTABLE"/boot/vmlinuz-* >/dev/null 2>&1; then
+  step "a bootable root (first run only): kernel, D-Bus, polkitd, NUT"
   NEW=$(mktemp -d "$CACHE/bookworm-vm.new.XXXXXX")
   rmdir "$NEW"
   cp -a "$PRISTINE" "$NEW"
   mount -t proc proc "$NEW/proc"
   chroot "$NEW" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
-    /bin/bash -c 'apt-get update -q && apt-get install -y -q --no-install-recommends linux-image-cloud-amd64 dbus polkitd && apt-get clean' || { umount "$NEW/proc"; exit 1; }
+    /bin/bash -c 'apt-get update -q && apt-get install -y -q --no-install-recommends linux-image-cloud-amd64 dbus polkitd nut-server && apt-get clean' || { umount "$NEW/proc"; exit 1; }
   umount "$NEW/proc"
   rm -rf "$BOOTABLE"
   mv "$NEW" "$BOOTABLE"
@@ -76,12 +78,28 @@ dataDir: /var/lib/sentinela/agent
 hub:
   mqttUrl: mqtt://127.0.0.1:1883
 power:
-  source: { kind: nut, host: 127.0.0.1, port: 3493, ups: ups }
+  source: { kind: nut, host: 127.0.0.1, port: 3493, ups: ups, username: sentinela, passwordFile: /etc/sentinela/upsd.password }
+  pollSeconds: 1
+  debounceSeconds: 1
+  lowBattery: { persistSeconds: 1 }
+  secondaryWaitSeconds: 0
+  # dummy-ups has no outlet commands; power.test covers them against NUT.
+  outletCommands: []
   preShutdown:
     - name: stop the clinical app
       command: [systemctl, stop, clinical-app]
   shutdownCommand: [systemctl, poweroff]
 YAML
+# NUT as a technician sets it up for a UPS on USB, with the dummy-ups driver standing in for the UPS.
+printf 'MODE=standalone\n' > "$R/etc/nut/nut.conf"
+printf '[ups]\n  driver = dummy-ups\n  port = /etc/nut/ups.dev\n  desc = "stand-in UPS"\n' > "$R/etc/nut/ups.conf"
+printf 'ups.status: OL\nbattery.charge: 100\nbattery.runtime: 1800\n' > "$R/etc/nut/ups.dev"
+printf 'LISTEN 127.0.0.1 3493\n' > "$R/etc/nut/upsd.conf"
+printf '[sentinela]\n  password = vm-secret\n  upsmon primary\n  actions = SET FSD\n  instcmds = ALL\n' > "$R/etc/nut/upsd.users"
+in_root 'chown root:nut /etc/nut/*.conf /etc/nut/upsd.users /etc/nut/ups.dev && chmod 0640 /etc/nut/*.conf /etc/nut/upsd.users /etc/nut/ups.dev'
+printf 'vm-secret\n' > "$R/etc/sentinela/upsd.password"
+in_root 'chown sentinela:sentinela /etc/sentinela/upsd.password && chmod 0600 /etc/sentinela/upsd.password'
+
 in_root "cd /root/usb/sentinela-agent-*/ && ./install.sh --hub http://127.0.0.1:$PORT_HTTP --token $TOKEN" >> "$WORK/install.log" 2>&1
 kill "$(cat "$R/run/hub.pid")" 2>/dev/null || true
 for _ in $(seq 1 50); do kill -0 "$(cat "$R/run/hub.pid")" 2>/dev/null || break; sleep 0.2; done
@@ -125,18 +143,18 @@ check "ReadWritePaths: the agent's data folder is writable for it" in_agent_ns /
 check "PrivateTmp: the agent has a /tmp of its own" grep -qE ' /tmp [^ ]*' "/proc/$APID/mountinfo"
 check "the hub logged the site's connection to the journal" sh -c "journalctl -u sentinela-hub -o cat | grep -q 'site hf-vm-0001 connected'"
 check "the agent logs to the journal" sh -c "journalctl -u sentinela-agent -o cat | grep -q ."
-for _ in $(seq 1 60); do journalctl -u sentinela-agent -o cat | grep -q 'Lost contact with the UPS' && break; sleep 1; done
-check "no UPS daemon: the agent reports lost contact, and not as critical" sh -c "journalctl -u sentinela-agent -o cat | grep 'Lost contact with the UPS' | grep -q 'keeps running'"
+check "NUT serves the stand-in UPS on mains (upsc: OL)" sh -c 'for i in $(seq 1 90); do upsc ups@127.0.0.1 ups.status 2>/dev/null | grep -qx OL && exit 0; sleep 1; done; exit 1'
 check "the clinical app runs" systemctl is-active clinical-app
 check "polkitd answers (D-Bus activated)" sh -c "busctl --system status org.freedesktop.PolicyKit1 >/dev/null 2>&1 || pkcheck --version"
 as_agent systemctl stop sentinela-hub 2>/dev/null
 check "the agent's user may not stop another unit (sentinela-hub stays active)" systemctl is-active sentinela-hub
-check "the agent's user may stop the unit its config names (power.preShutdown)" as_agent systemctl stop clinical-app
-check "... and the clinical app is stopped" sh -c '! systemctl is-active --quiet clinical-app'
-echo "== probe: power off as the agent does (power.shutdownCommand, user sentinela)"
-as_agent systemctl poweroff
-sleep 60
-echo "FAIL  the agent's shutdown command powered the machine off"
+sleep 3 # a few polls of the UPS on mains
+echo "== probe: mains fails and the battery runs low (ups.status OB LB): the agent's turn"
+# What the agent and the clinical unit log from here on, on this console, up to the power-off.
+journalctl -f -n 0 -o cat -u sentinela-agent -u clinical-app | grep --line-buffered -E 'power\.|[Ss]hutting|[Ss]top|clinical' | sed -u 's/^/journal: /' &
+printf 'ups.status: OB LB\nbattery.charge: 5\nbattery.runtime: 60\n' > /etc/nut/ups.dev.new && chown root:nut /etc/nut/ups.dev.new && chmod 0640 /etc/nut/ups.dev.new && mv /etc/nut/ups.dev.new /etc/nut/ups.dev
+sleep 150
+echo "FAIL  the agent shut the machine down by itself"
 systemctl poweroff -i
 PROBE
 cat > "$R/etc/systemd/system/sentinela-vm-probe.service" <<'UNIT'
@@ -175,9 +193,21 @@ echo "the machine ran $(( $(date +%s) - START )) s (qemu exit $QEMU)"
 sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\r//g' "$WORK/serial.log" > "$WORK/serial.txt"
 grep -E '^(== probe|PASS  |FAIL  )|Active:|Main PID:' "$WORK/serial.txt" || true
 FAILED=$((FAILED + $(grep -c '^FAIL  ' "$WORK/serial.txt" || true)))
-check "the probe ran in the booted machine" grep -q '^== probe: power off' "$WORK/serial.txt"
-check "the machine powered off by itself (power.shutdownCommand as sentinela, through polkit)" \
-  sh -c "[ $QEMU = 0 ] && grep -q '^== probe: power off' '$WORK/serial.txt' && grep -q 'reboot: Power down' '$WORK/serial.txt' && ! grep -q \"^FAIL  the agent's shutdown command\" '$WORK/serial.txt'"
+check "the probe ran in the booted machine" grep -q '^== probe: mains fails' "$WORK/serial.txt"
+# In the order they happened: the agent decided, stopped the clinical unit (through polkit), then
+# its shutdown command (systemctl poweroff as sentinela, through polkit) powered the machine off.
+order_ok() { # order_ok PATTERN…: each pattern found on a line after the previous one's
+  local from=1 p n
+  for p in "$@"; do
+    n=$(tail -n +"$from" "$WORK/serial.txt" | grep -n -m1 -E "$p" | cut -d: -f1) || return 1
+    [ -n "$n" ] || return 1
+    from=$((from + n))
+  done
+}
+check "on battery and low: the agent started a safe shutdown" order_ok '^== probe: mains fails' '^journal: .*Shutting this server down safely'
+check "the agent stopped the clinical app first (power.preShutdown, through polkit)" order_ok '^== probe: mains fails' '^journal: .*(Stopped|Stopping) .*clinical' 'reboot: Power down'
+check "then its shutdown command powered the machine off (systemctl poweroff as sentinela, through polkit)" \
+  sh -c "[ $QEMU = 0 ] && grep -q 'reboot: Power down' '$WORK/serial.txt' && ! grep -q '^FAIL  the agent shut the machine down' '$WORK/serial.txt'"
 if [ "$FAILED" != 0 ]; then echo "--- serial console (last 60 lines)"; tail -60 "$WORK/serial.txt"; fi
 
 step "result"
