@@ -123,7 +123,7 @@ install -m 0755 /dev/stdin "$R/root/vm-probe.sh" <<'PROBE'
 check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then echo "PASS  $what"; else echo "FAIL  $what"; fi; }
 as_agent() { systemd-run --quiet --wait --collect --uid=sentinela --gid=sentinela -p NoNewPrivileges=yes "$@"; }
 echo "== probe: $(uname -r), $(systemctl --version | head -1)"
-for _ in $(seq 1 120); do
+for _ in $(seq 1 240); do # a loaded CI machine under software emulation is slow
   systemctl is-active --quiet sentinela-hub sentinela-agent && journalctl -u sentinela-hub -o cat | grep -q 'site hf-vm-0001 connected' && break
   sleep 1
 done
@@ -183,7 +183,7 @@ KERNEL=$(ls "$R"/boot/vmlinuz-* | head -1)
 INITRD=$(ls "$R"/boot/initrd.img-* | head -1)
 START=$(date +%s)
 set +e
-timeout 420 qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 1536 -smp 2 -nographic -no-reboot -nic none \
+timeout 600 qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 1536 -smp 2 -nographic -no-reboot -nic none \
   -kernel "$KERNEL" -initrd "$INITRD" -append "root=/dev/vda rw console=ttyS0 quiet" \
   -drive "file=$WORK/disk.img,if=virtio,format=raw" > "$WORK/serial.log" 2>&1
 QEMU=$?
