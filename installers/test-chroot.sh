@@ -69,8 +69,8 @@ in_root 'systemd-analyze security --offline=yes sentinela-agent.service sentinel
 in_root 'systemd-analyze security --offline=yes sentinela-hub.service 2>/dev/null | tail -1 || true'
 
 step "a hub serving in the root (loopback, plain MQTT for the test), a site, enrolment at install"
-PORT_HTTP=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-PORT_MQTT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+PORT_HTTP=$(free_port)
+PORT_MQTT=$(free_port)
 cat > "$R/etc/sentinela/hub.yaml" <<YAML
 hubId: chroot-hub
 dataDir: /var/lib/sentinela/hub
@@ -80,15 +80,8 @@ mqtt:
 http:
   listen: { host: 127.0.0.1, port: $PORT_HTTP }
 YAML
-in_root "setpriv --reuid=sentinela --regid=sentinela --init-groups sentinela-hub serve --config /etc/sentinela/hub.yaml > /var/lib/sentinela/hub/serve.log 2>&1 & echo \$! > /run/hub.pid"
-# Up to 2 min (a loaded 2-core machine is slow to start it), less when the hub has already exited.
-for _ in $(seq 1 600); do
-  grep -q '"hub ready"' "$R/var/lib/sentinela/hub/serve.log" 2>/dev/null && break
-  kill -0 "$(cat "$R/run/hub.pid")" 2>/dev/null || break
-  sleep 0.2
-done
+serve_hub /etc/sentinela/hub.yaml /var/lib/sentinela/hub/serve.log || true
 check "hub serving as sentinela" grep -q '"hub ready"' "$R/var/lib/sentinela/hub/serve.log"
-grep -q '"hub ready"' "$R/var/lib/sentinela/hub/serve.log" || { echo "the hub said:"; tail -20 "$R/var/lib/sentinela/hub/serve.log"; }
 # The console's pages and its static files (packages/hub/src/console/static) come from the bundle.
 fetch_has() { # fetch_has PATH TEXT: GET from the hub in the root answers 200 with TEXT in the body
   node -e 'fetch(process.argv[1]).then(async (r) => { const b = await r.text(); process.exit(r.status === 200 && b.includes(process.argv[2]) ? 0 : 1); }, () => process.exit(1))' "http://127.0.0.1:$PORT_HTTP$1" "$2"
@@ -97,7 +90,7 @@ check "the console's login page (GET /login)" fetch_has /login 'id="login-form"'
 check "GET / with no session leads to the login page" fetch_has / 'id="login-form"'
 check "the console's stylesheet (GET /assets/app.css, as installed)" fetch_has /assets/app.css "$(head -c 60 "$R"/opt/sentinela/hub/current/app/packages/hub/src/console/static/app.css | head -1)"
 check "the console's script (GET /assets/login.js)" fetch_has /assets/login.js login-form
-TOKEN=$(in_root 'setpriv --reuid=sentinela --regid=sentinela --init-groups sentinela-hub sites add --config /etc/sentinela/hub.yaml --id hf-chroot-0001 --name "CS Chroot" --json' | node -pe 'JSON.parse(require("fs").readFileSync(0,"utf8")).token')
+TOKEN=$(site_token hf-chroot-0001 "CS Chroot")
 cat > "$R/etc/sentinela/agent.yaml" <<YAML
 dataDir: /var/lib/sentinela/agent
 hub:

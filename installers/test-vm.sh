@@ -62,17 +62,11 @@ http:
   listen: { host: 127.0.0.1, port: 8080 }
 YAML
 # Enrolment needs the hub's API: a hub serving in the chroot for the install, as test-chroot.sh does.
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 PORT_HTTP=$(free_port)
 sed "s/port: 8080/port: $PORT_HTTP/; s/port: 1883/port: $(free_port)/" "$R/etc/sentinela/hub.yaml" > "$R/etc/sentinela/hub-install.yaml"
 in_root 'chgrp sentinela /etc/sentinela/hub-install.yaml && chmod 0640 /etc/sentinela/hub-install.yaml'
-in_root "setpriv --reuid=sentinela --regid=sentinela --init-groups sentinela-hub serve --config /etc/sentinela/hub-install.yaml > /root/hub-install.log 2>&1 & echo \$! > /run/hub.pid"
-for _ in $(seq 1 600); do
-  grep -q '"hub ready"' "$R/root/hub-install.log" 2>/dev/null && break
-  kill -0 "$(cat "$R/run/hub.pid")" 2>/dev/null || { echo "the hub for the install exited:"; tail -5 "$R/root/hub-install.log"; exit 1; }
-  sleep 0.2
-done
-TOKEN=$(in_root 'setpriv --reuid=sentinela --regid=sentinela --init-groups sentinela-hub sites add --config /etc/sentinela/hub.yaml --id hf-vm-0001 --name "CS Maquina Virtual" --json' | node -pe 'JSON.parse(require("fs").readFileSync(0,"utf8")).token')
+serve_hub /etc/sentinela/hub-install.yaml /root/hub-install.log || exit 1
+TOKEN=$(site_token hf-vm-0001 "CS Maquina Virtual")
 cat > "$R/etc/sentinela/agent.yaml" <<'YAML'
 dataDir: /var/lib/sentinela/agent
 hub:

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentHandle, HubHandle } from '@sentinela/tools/harness/fleet.js';
+import { AgentHandle, hubWithNewSite } from '@sentinela/tools/harness/fleet.js';
 import { HUB_BIN } from '@sentinela/tools/harness/paths.js';
 import { runNode } from '@sentinela/tools/harness/process.js';
 import { tempDir, uniqueSiteId } from '@sentinela/tools/harness/tmp.js';
@@ -12,10 +12,7 @@ const dir = tempDir('enrol');
 t.teardown(dir.remove);
 
 t.test('a token enrols once; a used or expired token is refused with a clear message', async (t) => {
-  const hub = await new HubHandle({ dir: join(dir.path, 'hub') }).start();
-  t.teardown(() => hub.proc.stop());
-  const siteId = uniqueSiteId('hf-enrol');
-  const token = await hub.addSite(siteId, ['--name', 'Centro de Saúde de Teste']);
+  const { hub, siteId, token } = await hubWithNewSite(t, join(dir.path, 'hub'), 'hf-enrol', ['--name', 'Centro de Saúde de Teste']);
   const agent = new AgentHandle({ dir: join(dir.path, 'a1'), siteId, mqttUrl: hub.mqttUrl });
   await agent.enroll(hub.httpUrl, token);
 

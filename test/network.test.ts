@@ -5,10 +5,10 @@
  */
 import t from 'tap';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { AgentConfig, createLogger } from '@sentinela/shared';
+import { AgentConfig } from '@sentinela/shared';
 import { dnsAttempt, startAgent, writeCredentials } from '@sentinela/agent';
 import { Dnsmasq } from '@sentinela/tools/harness/dnsmasq.js';
+import { capturedLogger } from '@sentinela/tools/harness/log.js';
 import { close, listener, portOf } from '@sentinela/tools/harness/tcp.js';
 import { tempDir } from '@sentinela/tools/harness/tmp.js';
 import { waitFor } from '@sentinela/tools/harness/wait.js';
@@ -31,14 +31,8 @@ t.test('hub unreachable: a WAN outage with its duration, LAN still up', async (t
     sampling: { intervalSeconds: 3600 },
     network: { intervalSeconds: 0.5, attempts: 2, timeoutMs: 300, downAfterRounds: 2, lan: { gateway: `127.0.0.1:${portOf(gateway)}` } },
   });
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(c: Buffer, _e, cb) {
-      for (const l of c.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  const agent = await startAgent(config, createLogger('net', 'debug', sink));
+  const { logger, lines } = capturedLogger('net');
+  const agent = await startAgent(config, logger);
   t.teardown(() => agent.close());
   const net_ = agent.modules.find((m) => m.name === 'network')!;
   const view = async () => (await net_.status!()).network!;
@@ -93,7 +87,7 @@ t.test('DNS: answers with latency, a server down is told apart from the LAN and 
       dns: { names: ['hub.sentinela.test', 'mirror.sentinela.test'], servers: [dns.server] },
     },
   });
-  const agent = await startAgent(config, createLogger('net', 'warn', new Writable({ write: (_c, _e, cb) => cb() })));
+  const agent = await startAgent(config, capturedLogger('net', 'warn').logger);
   t.teardown(() => agent.close());
   const net_ = agent.modules.find((m) => m.name === 'network')!;
   const view = async () => (await net_.status!()).network!;

@@ -12,7 +12,7 @@ import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { AgentHandle, type HubHandle } from '@sentinela/tools/harness/fleet.js';
+import { AgentHandle, NEVER, type HubHandle } from '@sentinela/tools/harness/fleet.js';
 import { AGENT_BIN } from '@sentinela/tools/harness/paths.js';
 import { runNode } from '@sentinela/tools/harness/process.js';
 import { uniqueSiteId } from '@sentinela/tools/harness/tmp.js';
@@ -69,7 +69,7 @@ function filesAgent(dir: string, siteId: string, mqttUrl: string, files: string,
     siteId,
     mqttUrl,
     echo,
-    overrides: { backup: { sources: [{ kind: 'files', name: 'scans', path: files, schedule: '0 0 1 1 *' }], ...overrides }, offsite: { pieceBytes: 16 * KB, pieceTimeoutSeconds: 10 } },
+    overrides: { backup: { sources: [{ kind: 'files', name: 'scans', path: files, schedule: NEVER }], ...overrides }, offsite: { pieceBytes: 16 * KB, pieceTimeoutSeconds: 10 } },
   });
 }
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { extractTar } from '@sentinela/shared';
-import { AgentHandle, HubHandle } from '@sentinela/tools/harness/fleet.js';
+import { AgentHandle, HubHandle, NEVER } from '@sentinela/tools/harness/fleet.js';
 import { ThrottledProxy } from '@sentinela/tools/harness/proxy.js';
 import { AGENT_BIN } from '@sentinela/tools/harness/paths.js';
 import { runNode } from '@sentinela/tools/harness/process.js';
@@ -52,7 +52,7 @@ t.test('day 2 over 256 kbit/s with cuts, a damaged piece, a hub restart and an e
   t.teardown(() => lab.close());
 
   const siteId = uniqueSiteId('hf-off');
-  const source = { kind: 'mariadb', name: 'emr', host: '127.0.0.1', database: src.conn.database, schedule: '0 0 1 1 *' };
+  const source = { kind: 'mariadb', name: 'emr', host: '127.0.0.1', database: src.conn.database, schedule: NEVER };
   const agent = new AgentHandle({
     dir: join(dir.path, 'agent'),
     siteId,
@@ -188,7 +188,7 @@ t.test('the rate cap and the sending windows of the agent config are honoured', 
     siteId,
     mqttUrl: proxy.url,
     echo,
-    overrides: { backup: { sources: [{ kind: 'files', name: 'scans', path: files, schedule: '0 0 1 1 *' }] }, offsite },
+    overrides: { backup: { sources: [{ kind: 'files', name: 'scans', path: files, schedule: NEVER }] }, offsite },
   });
   let agent = new AgentHandle(config({ windows: [closed] }));
   await agent.enroll(hub.httpUrl, await hub.addSite(siteId));

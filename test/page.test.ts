@@ -9,10 +9,11 @@
 import t from 'tap';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
-import { AgentConfig, createLogger } from '@sentinela/shared';
+import { AgentConfig } from '@sentinela/shared';
 import { startAgent, writeCredentials, type RunningAgent } from '@sentinela/agent';
+import { NEVER } from '@sentinela/tools/harness/fleet.js';
+import { capturedLogger } from '@sentinela/tools/harness/log.js';
 import { openBrowser } from '@sentinela/tools/harness/browser.js';
 import { NutServer, NUT_USERS } from '@sentinela/tools/harness/nut.js';
 import { AGENT_BIN } from '@sentinela/tools/harness/paths.js';
@@ -62,7 +63,6 @@ t.test('the local status page in Chromium: four states, English, the PIN, a back
   db.close();
 
   writeCredentials(join(dataDir, 'credentials.json'), { siteId: 'hf-page', username: 'hf-page', password: 'p', hubHttpUrl: 'http://x', enrolledAt: new Date().toISOString() });
-  const never = '0 0 1 1 *'; // backups start from the page, not the clock
   const raw = {
     dataDir,
     site: { name: 'CS Teste' },
@@ -78,9 +78,9 @@ t.test('the local status page in Chromium: four states, English, the PIN, a back
     network: { intervalSeconds: 0.5, attempts: 2, timeoutMs: 300, downAfterRounds: 2, lan: { gateway: `127.0.0.1:${portOf(gateway)}` }, hub: { tcp: `127.0.0.1:${portOf(hub)}` } },
     backup: {
       sources: [
-        { name: 'clinic', kind: 'sqlite', path: dbFile, schedule: never },
+        { name: 'clinic', kind: 'sqlite', path: dbFile, schedule: NEVER },
         // Slow on purpose: the page must keep answering while it runs.
-        { name: 'files', kind: 'command', command: ['sh', '-c', 'sleep 4; head -c 3000000 /dev/urandom'], schedule: never },
+        { name: 'files', kind: 'command', command: ['sh', '-c', 'sleep 4; head -c 3000000 /dev/urandom'], schedule: NEVER },
       ],
       usb: { mountRoots: [media], pollSeconds: 1 },
     },
@@ -96,14 +96,8 @@ t.test('the local status page in Chromium: four states, English, the PIN, a back
   const init = await cli(['disk', 'init', join(drawer, 'disco-a'), '--label', 'disco A']);
   t.equal(init.code, 0, init.stderr);
 
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(c: Buffer, _e, cb) {
-      for (const l of c.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  const agent: RunningAgent = await startAgent(AgentConfig.parse(raw), createLogger('page', 'debug', sink));
+  const { logger, lines } = capturedLogger('page');
+  const agent: RunningAgent = await startAgent(AgentConfig.parse(raw), logger);
   t.teardown(() => agent.close());
   const pageModule = agent.modules.find((m) => m.name === 'page') as unknown as { address: { host: string; port: number } };
   const base = `http://127.0.0.1:${pageModule.address.port}`;

@@ -9,10 +9,10 @@ import t from 'tap';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MasterKey, query, verifyObjects } from '@sentinela/agent';
-import { AgentHandle, HubHandle } from '@sentinela/tools/harness/fleet.js';
+import { AgentHandle, hubWithNewSite, NEVER } from '@sentinela/tools/harness/fleet.js';
 import { AGENT_BIN } from '@sentinela/tools/harness/paths.js';
 import { runNode } from '@sentinela/tools/harness/process.js';
-import { tempDir, uniqueSiteId } from '@sentinela/tools/harness/tmp.js';
+import { tempDir } from '@sentinela/tools/harness/tmp.js';
 import { waitFor } from '@sentinela/tools/harness/wait.js';
 
 type Generator = typeof import('../bench/backup/generate.js');
@@ -31,22 +31,18 @@ t.test('secondary server: the agent mirrors its backups there; the peer restores
   t.teardown(() => gen.dropDatabase(copy));
   const counts = await gen.createClinicalDatabase(src, { observations: OBSERVATIONS, seed: 3 });
 
-  const hub = await new HubHandle({ dir: join(dir.path, 'hub') }).start();
-  t.teardown(() => hub.proc.stop());
-  const siteId = uniqueSiteId('hf-peer');
-  const token = await hub.addSite(siteId);
+  const { hub, siteId, token } = await hubWithNewSite(t, join(dir.path, 'hub'), 'hf-peer');
   const peerDir = join(dir.path, 'secondary', 'sentinela');
   mkdirSync(peerDir, { recursive: true });
   const media = join(dir.path, 'media'); // no USB disk: only the pass interval matters here
   mkdirSync(media);
-  const never = '0 0 1 1 *'; // backups are started by the test, not the clock
   const agent = new AgentHandle({
     dir: join(dir.path, 'agent'),
     siteId,
     mqttUrl: hub.mqttUrl,
     overrides: {
       backup: {
-        sources: [{ name: 'emr', kind: 'mariadb', host: '127.0.0.1', database: src.conn.database, schedule: never }],
+        sources: [{ name: 'emr', kind: 'mariadb', host: '127.0.0.1', database: src.conn.database, schedule: NEVER }],
         usb: { mountRoots: [media], pollSeconds: 1 },
         peer: { path: peerDir },
       },

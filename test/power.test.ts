@@ -7,9 +7,9 @@
 import t, { type Test } from 'tap';
 import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { AgentConfig, createLogger } from '@sentinela/shared';
+import { AgentConfig } from '@sentinela/shared';
 import { NutClient, NutError, PowerStore, provideFinalBackup, startAgent, writeCredentials, type FinalBackup, type RunningAgent } from '@sentinela/agent';
+import { capturedLogger } from '@sentinela/tools/harness/log.js';
 import { freePort, nutAsk, NutServer, NUT_USERS } from '@sentinela/tools/harness/nut.js';
 import { tempDir } from '@sentinela/tools/harness/tmp.js';
 import { sleep, waitFor } from '@sentinela/tools/harness/wait.js';
@@ -67,14 +67,9 @@ async function startRig(t: Test, dir: string, name: string, nut: NutServer, powe
     },
   });
   if (backup) provideFinalBackup(config, backup(callsFile));
-  const lines: Line[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _e, cb) {
-      for (const l of chunk.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Line);
-      cb();
-    },
-  });
-  const agent = await startAgent(config, createLogger(name, 'debug', sink));
+  const { logger, lines: logged } = capturedLogger(name);
+  const lines = logged as Line[];
+  const agent = await startAgent(config, logger);
   t.teardown(() => agent.close());
   return {
     agent,

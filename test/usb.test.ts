@@ -11,10 +11,10 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MasterKey, verifyObjects } from '@sentinela/agent';
-import { AgentHandle, HubHandle } from '@sentinela/tools/harness/fleet.js';
+import { AgentHandle, hubWithNewSite, NEVER } from '@sentinela/tools/harness/fleet.js';
 import { AGENT_BIN } from '@sentinela/tools/harness/paths.js';
 import { runNode } from '@sentinela/tools/harness/process.js';
-import { tempDir, uniqueSiteId } from '@sentinela/tools/harness/tmp.js';
+import { tempDir } from '@sentinela/tools/harness/tmp.js';
 import { waitFor } from '@sentinela/tools/harness/wait.js';
 
 const dir = tempDir('usb');
@@ -34,11 +34,7 @@ t.test('USB disks: copy, full disk, pulled out mid-copy, eject, bare-machine res
   for (let i = 0; i < 1500; i++) db.prepare('INSERT INTO encounters (patient, at) VALUES (?, ?)').run(i % 500, `2025-01-${1 + (i % 28)}`);
   db.close();
 
-  const hub = await new HubHandle({ dir: join(dir.path, 'hub') }).start();
-  t.teardown(() => hub.proc.stop());
-  const siteId = uniqueSiteId('hf-usb');
-  const token = await hub.addSite(siteId);
-  const never = '0 0 1 1 *'; // backups are started by the test, not the clock
+  const { hub, siteId, token } = await hubWithNewSite(t, join(dir.path, 'hub'), 'hf-usb');
   const agent = new AgentHandle({
     dir: join(dir.path, 'agent'),
     siteId,
@@ -46,9 +42,9 @@ t.test('USB disks: copy, full disk, pulled out mid-copy, eject, bare-machine res
     overrides: {
       backup: {
         sources: [
-          { name: 'clinic', kind: 'sqlite', path: dbFile, schedule: never },
+          { name: 'clinic', kind: 'sqlite', path: dbFile, schedule: NEVER },
           // 20 MB that does not compress: five 4 MiB objects, more than a small disk holds.
-          { name: 'big', kind: 'command', command: ['head', '-c', '20000000', '/dev/urandom'], schedule: never },
+          { name: 'big', kind: 'command', command: ['head', '-c', '20000000', '/dev/urandom'], schedule: NEVER },
         ],
         usb: { mountRoots: [media], pollSeconds: 1 },
       },

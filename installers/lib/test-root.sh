@@ -75,3 +75,27 @@ cleanup_root() {
 
 # A login-less root shell inside $R, with a clean environment.
 in_root() { chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root /bin/bash -c "$1"; }
+
+# A free TCP port on this machine's loopback (the chroot shares its network).
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+
+# serve_hub CONFIG LOG: the hub serving inside the root as sentinela (pid in $R/run/hub.pid, which
+# cleanup_root stops). Waits up to 2 min (a loaded 2-core machine is slow to start it), less when
+# the hub has exited; returns 1, with the end of its log, when it never said it was ready.
+serve_hub() {
+  in_root "setpriv --reuid=sentinela --regid=sentinela --init-groups sentinela-hub serve --config $1 > $2 2>&1 & echo \$! > /run/hub.pid"
+  for _ in $(seq 1 600); do
+    grep -q '"hub ready"' "$R$2" 2>/dev/null && return 0
+    kill -0 "$(cat "$R/run/hub.pid")" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "the hub said:"
+  tail -20 "$R$2"
+  return 1
+}
+
+# site_token ID NAME: adds a site with the hub's CLI inside the root; prints its enrolment token.
+site_token() {
+  in_root "setpriv --reuid=sentinela --regid=sentinela --init-groups sentinela-hub sites add --config /etc/sentinela/hub.yaml --id $1 --name \"$2\" --json" |
+    node -pe 'JSON.parse(require("fs").readFileSync(0,"utf8")).token'
+}

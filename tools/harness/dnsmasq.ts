@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
+import { Resolver } from 'node:dns/promises';
 
 export const DNSMASQ = '/usr/sbin/dnsmasq';
 
@@ -42,7 +43,6 @@ export class Dnsmasq {
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     // Ready when it answers: ask for the first name until it does.
     const first = Object.keys(this.names)[0]!;
-    const { Resolver } = await import('node:dns/promises');
     for (let i = 0; i < 100; i++) {
       if (child.exitCode !== null) throw new Error(`dnsmasq exited with ${child.exitCode}: ${err.trim()}`);
       const r = new Resolver({ timeout: 200, tries: 1 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { AGENT_BIN, HUB_BIN } from './paths.js';
 import { NodeProcess, runNode, type RunResult } from './process.js';
+import { uniqueSiteId } from './tmp.js';
 
 type Obj = Record<string, unknown>;
 
@@ -154,4 +155,24 @@ export class AgentHandle {
     await this.proc.waitForLog('agent ready', (l) => l.msg === 'agent ready', 30_000);
     return this;
   }
+}
+
+/** A cron schedule that in practice never fires: the test starts those backups itself. */
+export const NEVER = '0 0 1 1 *';
+
+/**
+ * A hub for one test, stopped at its teardown, with one new site on it: how most system tests
+ * begin. `extra`: more arguments for `sentinela-hub sites add` (a name, a province…).
+ */
+export async function hubWithNewSite(
+  t: { teardown(fn: () => unknown): void },
+  dir: string,
+  sitePrefix: string,
+  extra: string[] = [],
+): Promise<{ hub: HubHandle; siteId: string; token: string }> {
+  const hub = await new HubHandle({ dir }).start();
+  t.teardown(() => hub.proc.stop());
+  const siteId = uniqueSiteId(sitePrefix);
+  const token = await hub.addSite(siteId, extra);
+  return { hub, siteId, token };
 }
