@@ -263,3 +263,38 @@ t.test('what the fast lane leaves to aedes is still ingested (QoS 0); a lane pac
   for (let i = 0; i < 100 && Buffer.concat(received).length < 12; i++) await sleep(10);
   t.same([...Buffer.concat(received).subarray(4, 12)], [0x40, 2, 1, 2, 0x40, 2, 3, 4], 'a PUBACK for each, with its packet id, in order');
 });
+
+t.test('acks: QoS 0 to a connected site; kept at QoS 1 in the session of a site that dropped off', async (t) => {
+  // Commits at most every second, so that the second site can leave between its PUBACK and its ack.
+  const { hub, db } = await startTestHub(t, { store: { commitIntervalMs: 1000 } });
+  const pw = enrolSite(db, 'hf-0001');
+  const live = await connectSite(t, hub.mqttPort, 'hf-0001', pw);
+  const got: Array<{ qos: number; acked: unknown }> = [];
+  live.on('message', (_topic, payload, packet) => got.push({ qos: packet.qos, acked: JSON.parse(payload.toString('utf8')).acked }));
+  await live.subscribeAsync(downTopic('hf-0001', 'ack'), { qos: 1 });
+  await live.publishAsync(upTopic('hf-0001', 'status'), encodeUp(status('hf-0001', 1)), { qos: 1 });
+  for (let i = 0; i < 150 && got.length === 0; i++) await sleep(20);
+  t.same(got, [{ qos: 0, acked: [[1, 1]] }], 'a connected site gets its ack at QoS 0');
+
+  const pw2 = enrolSite(db, 'hf-0002');
+  const opts = { clientId: 'hf-0002', username: 'hf-0002', password: pw2, clean: false, reconnectPeriod: 0, protocolVersion: 4 as const };
+  const first = await connectSite(t, hub.mqttPort, 'hf-0002', pw2, { clean: false });
+  await first.subscribeAsync(downTopic('hf-0002', 'ack'), { qos: 1 });
+  await first.publishAsync(upTopic('hf-0002', 'status'), encodeUp(status('hf-0002', 1)), { qos: 1 });
+  await first.endAsync();
+  const stored = () => db.prepare('SELECT COUNT(*) FROM messages WHERE site_id = ?').pluck().get('hf-0002') as number;
+  for (let i = 0; i < 150 && stored() === 0; i++) await sleep(20);
+  t.equal(stored(), 1, 'stored after the site left');
+  await hub.ingest.flush();
+  // Back with its persistent session: the ack waited for it.
+  const again = mqtt.connect(`mqtt://127.0.0.1:${hub.mqttPort}`, opts);
+  t.teardown(() => again.endAsync(true).catch(() => undefined));
+  const ack = await new Promise<{ qos: number; acked: unknown }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no ack within 5 s of reconnecting')), 5000);
+    again.on('message', (_topic, payload, packet) => {
+      clearTimeout(timer);
+      resolve({ qos: packet.qos, acked: JSON.parse(payload.toString('utf8')).acked });
+    });
+  });
+  t.same(ack, { qos: 1, acked: [[1, 1]] }, 'the ack published while it was away arrives on reconnect, at QoS 1');
+});

@@ -27,15 +27,26 @@ interface KeepAlive {
   _keepaliveTimer: NodeJS.Timeout | null;
 }
 
+/** A site uses two or three topics (birth, status, event): the lane keeps each one's bytes and string. */
+const TOPICS_KEPT = 4;
+
 export function attachFastLane(conn: GuardedSocket, client: Client, authorizePublish: BrokerHooks['authorizePublish']): void {
   const ready = () => client.connected && !client.closed && (client.version === 4 || client.version === 3) && !client.id.startsWith(RELAY_USER_PREFIX);
+  // The same topic string object every time: no string per message, and its hash is computed once.
+  const topics: Array<{ bytes: Buffer; text: string }> = [];
+  const topicOf = (packet: Buffer, start: number, end: number): string => {
+    for (const t of topics) if (t.bytes.length === end - start && t.bytes.compare(packet, start, end) === 0) return t.text;
+    const text = packet.toString('utf8', start, end);
+    if (topics.length < TOPICS_KEPT) topics.push({ bytes: Buffer.from(packet.subarray(start, end)), text });
+    return text;
+  };
   conn.attachLane({
     wants: (first, length) => (first & 0xf6) === PUBLISH_QOS1 && length <= LANE_MAX_BYTES && ready(),
     take: (first, packet, bodyAt) => {
       const topicLength = packet.readUInt16BE(bodyAt);
       const topicEnd = bodyAt + 2 + topicLength;
       if (topicEnd + 2 > packet.length) return false; // malformed: aedes' parser says so
-      const topic = packet.toString('utf8', bodyAt + 2, topicEnd);
+      const topic = topicOf(packet, bodyAt + 2, topicEnd);
       if (topic.includes('/up/sync/')) return false;
       const messageId = packet.readUInt16BE(topicEnd);
       const publish: PublishPacket = {
@@ -54,7 +65,7 @@ export function attachFastLane(conn: GuardedSocket, client: Client, authorizePub
           conn.destroy(err);
           return;
         }
-        conn.socket.write(Buffer.from([0x40, 0x02, messageId >> 8, messageId & 0xff]));
+        conn.puback(messageId);
       });
       return true;
     },

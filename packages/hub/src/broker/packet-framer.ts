@@ -52,10 +52,6 @@ export class PacketFramer {
     let from = 0;
     /** Where the current packet's header starts in this chunk (-1: it started in an earlier chunk). */
     let headerAt = this.headerBytes > 0 ? -1 : 0;
-    const flush = (to: number) => {
-      if (to > from) sink.pass(chunk.subarray(from, to));
-      from = to;
-    };
     while (i < n) {
       if (this.skip > 0) {
         const take = Math.min(this.skip, n - i);
@@ -101,7 +97,8 @@ export class PacketFramer {
       const size = this.headerBytes;
       this.headerBytes = 0;
       if (sink.wants(this.first, this.length)) {
-        flush(headerAt < 0 ? 0 : headerAt);
+        const start = headerAt < 0 ? 0 : headerAt;
+        if (start > from) sink.pass(chunk.subarray(from, start));
         const own = chunk.subarray(headerAt < 0 ? 0 : headerAt, i);
         this.held = carried.length > 0 ? [Buffer.from(carried), own] : [own];
         this.need = this.length;
@@ -121,11 +118,11 @@ export class PacketFramer {
     if (this.headerBytes > 0) {
       // The header goes on in the next chunk: keep its bytes back until the decision.
       const start = headerAt < 0 ? 0 : headerAt;
-      flush(start);
+      if (start > from) sink.pass(chunk.subarray(from, start));
       for (let k = start; k < n; k++) this.carried.push(chunk[k]!);
       from = n;
     }
-    flush(n);
+    if (n > from) sink.pass(chunk.subarray(from, n));
     return null;
   }
 }

@@ -13,30 +13,35 @@ export type { Violation } from './packet-framer.js';
  * Replies to the packets of one read (a PUBACK per PUBLISH, mostly) leave in one write: the
  * socket is corked while the broker handles what was read, and uncorked once per turn of the
  * event loop, after every packet read in that turn was handled. One writev instead of one per
- * PUBACK; the reply waits for nothing but the end of the current turn.
+ * PUBACK; the reply waits for nothing but the end of the current turn. The fast lane's PUBACKs
+ * are gathered into one buffer per turn as well (GuardedSocket.puback).
  */
-const corked = new Set<Socket>();
+const corked = new Set<GuardedSocket>();
 let flushScheduled = false;
 function flushCorked(): void {
   flushScheduled = false;
-  for (const s of corked) if (!s.destroyed) s.uncork();
+  for (const c of corked) c.endTurn();
   corked.clear();
 }
-function corkUntilTurnEnds(socket: Socket): void {
-  if (corked.has(socket)) return;
-  socket.cork();
-  corked.add(socket);
+function holdUntilTurnEnds(conn: GuardedSocket): void {
+  if (corked.has(conn)) return;
+  conn.socket.cork();
+  corked.add(conn);
   if (!flushScheduled) {
     flushScheduled = true;
     setImmediate(flushCorked);
   }
 }
 
+const PUBACK = 0x40;
+
 /** A Duplex over a socket, each chunk through the framer; a fast lane may be attached once the client is known. */
 export class GuardedSocket extends Duplex {
   private readonly framer: PacketFramer;
   private lane: FrameSink | null = null;
   private readonly toBroker: FrameSink;
+  /** Packet ids to PUBACK at the end of this turn, in the order their PUBLISHes were read. */
+  private pubacks: number[] = [];
 
   constructor(
     readonly socket: Socket,
@@ -51,7 +56,7 @@ export class GuardedSocket extends Duplex {
     this.toBroker = passThrough(pass);
     socket.on('data', (chunk: Buffer) => {
       if (this.destroyed) return;
-      corkUntilTurnEnds(socket);
+      holdUntilTurnEnds(this);
       const v = this.framer.feed(chunk, this.lane ?? this.toBroker);
       if (v) {
         onViolation(v, this);
@@ -63,6 +68,31 @@ export class GuardedSocket extends Duplex {
     socket.on('close', () => {
       if (!this.destroyed) this.destroy();
     });
+  }
+
+  /** Queues a PUBACK; all of a turn's go out in one buffer when it ends. */
+  puback(messageId: number): void {
+    if (this.destroyed) return;
+    this.pubacks.push(messageId);
+    holdUntilTurnEnds(this);
+  }
+
+  /** End of an event-loop turn: the queued PUBACKs in one write, then the socket uncorked. */
+  endTurn(): void {
+    const ids = this.pubacks;
+    if (ids.length > 0 && !this.socket.destroyed) {
+      this.pubacks = [];
+      const out = Buffer.allocUnsafe(ids.length * 4);
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
+        out[i * 4] = PUBACK;
+        out[i * 4 + 1] = 2;
+        out[i * 4 + 2] = id >> 8;
+        out[i * 4 + 3] = id & 0xff;
+      }
+      this.socket.write(out);
+    }
+    if (!this.socket.destroyed) this.socket.uncork();
   }
 
   /** Routes the packets `wants` picks to `take`, the rest to the broker as before. */

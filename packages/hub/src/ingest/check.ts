@@ -17,8 +17,10 @@ export type UpCheck =
 const STREAM_RE = /^[A-Za-z0-9_-]{8,64}$/;
 
 export function checkUp(publisher: string, topic: string, payload: Buffer, maxBytes: number): UpCheck {
-  if (!topicBelongsToSite(topic, publisher, 'up')) {
-    const parsed = parseTopic(topic);
+  const parsed = parseTopic(topic);
+  // A concrete v1 up topic of the publisher's own is all a message may use (sync topics are handled before).
+  const own = parsed !== null && parsed.direction === 'up' && parsed.siteId === publisher;
+  if (!own && !topicBelongsToSite(topic, publisher, 'up')) {
     if (parsed && parsed.siteId !== publisher) {
       return { ok: false, kind: 'acl', reason: 'wrong-site', text: `site ${publisher} tried to publish to site ${parsed.siteId}'s topic ${topic}; refused` };
     }

@@ -37,18 +37,20 @@ export interface IngestOptions {
   now?: () => Date;
 }
 
-interface Pending {
-  siteId: string;
-  message: UpMessage;
-  raw: string | undefined;
-}
+/**
+ * A message waiting for its commit. A status or event keeps only its row's columns, not the
+ * decoded object: batches wait for a commit and a disk sync, long enough for the young heap to be
+ * collected once or twice meanwhile, and every object still alive then is copied, then promoted.
+ * Keeping each message's whole JSON tree until its commit made the hub's garbage collection cost
+ * more than its SQLite inserts.
+ */
+type Pending =
+  | { kind: 'row'; siteId: string; type: QueuedMessage['type']; stream: string; seq: number; ts: string; json: string }
+  | { kind: 'birth'; siteId: string; message: BirthMessage; raw: string | undefined }
+  | { kind: 'death'; siteId: string; message: DeathMessage };
 
-interface StatusRow {
-  json: string;
-  ts: string;
-  stream: string;
-  seq: number;
-}
+type PendingRow = Extract<Pending, { kind: 'row' }>;
+type StatusRow = Pick<PendingRow, 'json' | 'ts' | 'stream' | 'seq'>;
 
 /**
  * Whether `m` replaces `current` as a site's latest status: the WHERE clause of the lastStatus
@@ -144,7 +146,13 @@ export class Ingest {
       this.log.warn({ site: siteId, type: message.type }, `message from site ${siteId} arrived while the hub is stopping; not stored (the agent will resend it)`);
       return;
     }
-    this.pending.push({ siteId, message, raw });
+    this.pending.push(
+      message.type === 'birth'
+        ? { kind: 'birth', siteId, message, raw }
+        : message.type === 'death'
+          ? { kind: 'death', siteId, message }
+          : { kind: 'row', siteId, type: message.type, stream: message.stream, seq: message.seq, ts: canonicalTime(message.ts), json: raw ?? JSON.stringify(message) },
+    );
     if (this.pending.length >= this.maxBatch) this.flushSoon(true);
     else this.flushSoon(false);
   }
@@ -287,7 +295,7 @@ export class Ingest {
     let status = 0;
     let event = 0;
     for (const p of batch) {
-      const type = p.message.type;
+      const type = p.kind === 'row' ? p.type : p.kind;
       if (type === 'status') status++;
       else if (type === 'event') event++;
       else this.opts.metrics.received.inc({ type });
@@ -308,32 +316,29 @@ export class Ingest {
     const seen = new Set<string>();
     const streams = new Map<string, StreamGroup>();
     const statuses = new Map<string, StatusRow[]>();
-    for (const { siteId, message, raw } of batch) {
+    for (const p of batch) {
+      const siteId = p.siteId;
       seen.add(siteId);
-      switch (message.type) {
-        case 'birth':
-          this.applyBirth(siteId, message, raw, receivedAt);
-          break;
-        case 'death':
-          this.applyDeath(siteId, message, receivedAt);
-          break;
-        case 'status':
-        case 'event': {
-          const row = this.insertQueued(siteId, message, raw, receivedAt);
-          const key = `${siteId}\u0000${message.stream}`;
-          let g = streams.get(key);
-          if (!g) streams.set(key, (g = { siteId, stream: message.stream, seqs: [], rejected: [], count: 0, maxSeq: 0 }));
-          g.seqs.push(message.seq);
-          if (!row) break;
-          g.count++;
-          if (message.seq > g.maxSeq) g.maxSeq = message.seq;
-          if (message.type === 'status') {
-            const list = statuses.get(siteId);
-            if (list) list.push(row);
-            else statuses.set(siteId, [row]);
-          }
-          break;
-        }
+      if (p.kind === 'birth') {
+        this.applyBirth(siteId, p.message, p.raw, receivedAt);
+        continue;
+      }
+      if (p.kind === 'death') {
+        this.applyDeath(siteId, p.message, receivedAt);
+        continue;
+      }
+      const inserted = this.insertQueued(p, receivedAt);
+      const key = `${siteId}\u0000${p.stream}`;
+      let g = streams.get(key);
+      if (!g) streams.set(key, (g = { siteId, stream: p.stream, seqs: [], rejected: [], count: 0, maxSeq: 0 }));
+      g.seqs.push(p.seq);
+      if (!inserted) continue;
+      g.count++;
+      if (p.seq > g.maxSeq) g.maxSeq = p.seq;
+      if (p.type === 'status') {
+        const list = statuses.get(siteId);
+        if (list) list.push(p);
+        else statuses.set(siteId, [p]);
       }
     }
     for (const a of streams.values()) if (a.count > 0) this.st.stream.run(a.siteId, a.stream, a.maxSeq, a.count, receivedAt, receivedAt);
@@ -380,16 +385,11 @@ export class Ingest {
     this.log.info({ site: siteId, bdSeq: m.bdSeq, clean: m.clean }, `site ${siteId} disconnected (${m.clean ? 'clean goodbye' : 'connection lost'}, bdSeq ${m.bdSeq})`);
   }
 
-  /** Inserts the row; returns what the per-batch updates need, or null for a duplicate. */
-  private insertQueued(siteId: string, m: QueuedMessage, raw: string | undefined, at: string): StatusRow | null {
-    const ts = canonicalTime(m.ts);
-    const json = raw ?? JSON.stringify(m);
-    const inserted = this.st.insertMessage.run(siteId, m.stream, m.seq, m.type, ts, at, json).changes > 0;
-    if (!inserted) {
-      this.opts.metrics.duplicates.inc();
-      this.log.debug({ site: siteId, stream: m.stream, seq: m.seq }, 'duplicate message, acked again');
-      return null;
-    }
-    return { json, ts, stream: m.stream, seq: m.seq };
+  /** Inserts the row; false for a duplicate. */
+  private insertQueued(p: PendingRow, at: string): boolean {
+    if (this.st.insertMessage.run(p.siteId, p.stream, p.seq, p.type, p.ts, at, p.json).changes > 0) return true;
+    this.opts.metrics.duplicates.inc();
+    this.log.debug({ site: p.siteId, stream: p.stream, seq: p.seq }, 'duplicate message, acked again');
+    return false;
   }
 }

@@ -61,7 +61,7 @@ function decode<T extends { site: string; type: string }>(
     return fail('too-large', `payload of ${payload.byteLength} bytes exceeds the limit of ${maxBytes} bytes`);
   }
   let json: unknown;
-  const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  const text = (Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)).toString('utf8');
   try {
     json = JSON.parse(text);
   } catch (err) {

@@ -38,8 +38,24 @@ export type ParsedTopic =
   | { direction: 'up'; siteId: string; kind: UpKind }
   | { direction: 'down'; siteId: string; kind: DownKind };
 
+/**
+ * The hub parses the same few topics of each site for every message it receives: results are
+ * kept (frozen; a topic string caches its own hash, so a lookup is cheap), at most PARSED_KEEP of them.
+ */
+const PARSED_KEEP = 16_384;
+const parsed = new Map<string, Readonly<ParsedTopic> | null>();
+
 /** Parses a concrete topic (no wildcards). Returns null for anything outside the v1 layout. */
-export function parseTopic(topic: string): ParsedTopic | null {
+export function parseTopic(topic: string): Readonly<ParsedTopic> | null {
+  const known = parsed.get(topic);
+  if (known !== undefined) return known;
+  if (parsed.size >= PARSED_KEEP) parsed.clear();
+  const result = parseTopicUncached(topic);
+  parsed.set(topic, result && Object.freeze(result));
+  return result;
+}
+
+function parseTopicUncached(topic: string): ParsedTopic | null {
   const parts = topic.split('/');
   if (parts.length !== 6 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT || parts[2] !== 'site') return null;
   const siteId = parts[3]!;
