@@ -54,6 +54,23 @@ t.test('the commit interval flushes on its own', async (t) => {
   t.equal(acks.length, 1);
 });
 
+t.test('under a steady stream, a batch is committed once its oldest message waited the interval, also right after a disk sync', async (t) => {
+  const { db, ingest, acks } = setup(t, 100);
+  // One message every 2 ms for 0.6 s: without the wait after each sync, every sync (a few ms) ended in a commit.
+  let seq = 0;
+  const started = Date.now();
+  while (Date.now() - started < 600) {
+    ingest.accept('hf-0001', status('hf-0001', ++seq));
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await ingest.flush();
+  t.equal(rows(db), seq, 'every message stored');
+  const acked = acks.flatMap((a) => a.ack.acked.flatMap(([from, to]) => Array.from({ length: to - from + 1 }, (_, i) => from + i)));
+  t.equal(acked.length, seq, 'every message acked once');
+  t.ok(acks.length <= 8, `${acks.length} commits for ${seq} messages over 0.6 s (at most one per 100 ms, and the final flush)`);
+  t.ok(acks.length >= 3, `${acks.length} commits: batches are not held back beyond the interval`);
+});
+
 t.test('idempotent: the same seq twice is one row, acked twice', async (t) => {
   const { db, ingest, acks, metrics } = setup(t);
   ingest.accept('hf-0001', status('hf-0001', 7));

@@ -52,10 +52,10 @@ export const HubConfig = z
       .strictObject({
         /** SQLite synchronous mode: full survives power loss of the hub itself; normal survives a crash of the process. */
         synchronous: z.enum(['full', 'normal']).default('full'),
-        /** Group commit: ingest commits at most this often (ms) and acks after the commit. */
-        commitIntervalMs: z.number().int().min(0).max(1000).default(5),
+        /** Group commit: the longest a message waits (ms) for the transaction that stores it; acks follow the commit. */
+        commitIntervalMs: z.number().int().min(0).max(1000).default(50),
       })
-      .default({ synchronous: 'full', commitIntervalMs: 5 }),
+      .default({ synchronous: 'full', commitIntervalMs: 50 }),
     /** The web console for central staff (sessions, language). */
     console: z
       .strictObject({
