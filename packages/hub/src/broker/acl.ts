@@ -51,7 +51,7 @@ export function makeAuthorizePublish(ingest: Ingest, maxPayloadBytes: number, lo
     const r = checkUp(siteId, packet.topic, payload, maxPayloadBytes);
     if (r.ok) {
       packet.retain = false; // nothing a site sends is kept as a retained message
-      ingest.accept(siteId, r.message, r.text);
+      ingest.accept(siteId, r.message, r.raw);
       return done(null);
     }
     metrics.refused.inc({ reason: r.reason });

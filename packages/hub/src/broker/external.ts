@@ -77,7 +77,7 @@ export function startExternalIngest(opts: { config: HubConfig; db: Db; ingest: I
       return;
     }
     const r = checkUp(siteId, topic, payload, maxBytes);
-    if (r.ok) return ingest.accept(siteId, r.message, r.text);
+    if (r.ok) return ingest.accept(siteId, r.message, r.raw);
     metrics.refused.inc({ reason: r.reason });
     if (r.kind === 'acl') return log.warn({ site: siteId, topic, reason: r.reason }, r.text);
     log.warn({ site: siteId, topic, reason: r.reason, error: r.text, stream: r.stream, seq: r.seq }, `refused a message from site ${siteId} on ${topic}: ${r.text}`);

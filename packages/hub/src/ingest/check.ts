@@ -5,7 +5,8 @@
 import { decodeUp, parseTopic, topicBelongsToSite, type DecodeErrorCode, type UpMessage } from '@sentinela/shared';
 
 export type UpCheck =
-  | { ok: true; siteId: string; message: UpMessage; text: string }
+  /** `raw`: the payload as the hub stores it (see storedForm). */
+  | { ok: true; siteId: string; message: UpMessage; text: string; raw: Buffer | string }
   /** Not this publisher's topic: a spoofing attempt or a misconfigured agent. */
   | { ok: false; kind: 'acl'; reason: 'wrong-site' | 'bad-topic'; text: string }
   /**
@@ -27,9 +28,19 @@ export function checkUp(publisher: string, topic: string, payload: Buffer, maxBy
     return { ok: false, kind: 'acl', reason: 'bad-topic', text: `site ${publisher} tried to publish to ${JSON.stringify(topic)}, which is not one of its up/ topics; refused` };
   }
   const decoded = decodeUp(topic, payload, maxBytes);
-  if (decoded.ok) return { ok: true, siteId: publisher, message: decoded.message, text: decoded.text };
+  if (decoded.ok) return { ok: true, siteId: publisher, message: decoded.message, text: decoded.text, raw: storedForm(payload, decoded.text) };
   const { code, message } = decoded.error;
   return { ok: false, kind: 'invalid', siteId: publisher, reason: code, text: message, ...streamSeqOf(code, payload) };
+}
+
+/**
+ * What Ingest keeps of a payload until its commit: the received bytes when they are ASCII (as many
+ * characters as bytes: the bytes are the text's UTF-8), else the decoded text. Bytes stay outside
+ * the JavaScript heap, so the garbage collector never copies them while they wait for a commit;
+ * the text would be copied, and promoted, under load.
+ */
+export function storedForm(payload: Buffer, text: string): Buffer | string {
+  return text.length === payload.length ? payload : text;
 }
 
 /** Best effort on the refusal path only: the stream and seq of a payload that failed the schema. */

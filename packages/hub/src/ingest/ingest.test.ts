@@ -3,7 +3,9 @@ import type { AckMessage } from '@sentinela/shared';
 import { HubMetrics } from '../metrics.js';
 import { openDb, type Db } from '../store/db.js';
 import { createSite } from '../store/sites.js';
-import { birth, death, event, LogCapture, status, STREAM, tempDir } from '../test-support/harness.js';
+import { birth, death, encodeUp, event, LogCapture, status, STREAM, tempDir } from '../test-support/harness.js';
+import { upTopic } from '@sentinela/shared';
+import { checkUp } from './check.js';
 import { Ingest } from './ingest.js';
 
 function setup(t: { teardown(fn: () => unknown): void }, commitIntervalMs = 5) {
@@ -158,4 +160,23 @@ t.test('message times are stored in UTC with milliseconds, whatever form the age
   await ingest.flush();
   const stored = db.prepare('SELECT ts FROM messages WHERE site_id = ? ORDER BY seq').pluck().all('hf-0001');
   t.same(stored, ['2026-11-24T10:00:00.123Z', '2026-11-24T08:00:00.000Z', '2026-11-24T11:30:00.500Z', '2026-11-24T10:00:00.000Z']);
+});
+
+t.test('payloads are stored as the text received, whether kept as bytes (ASCII) or as text (other UTF-8)', async (t) => {
+  const { db, ingest } = setup(t);
+  const ascii = Buffer.from(encodeUp(status('hf-0001', 1)));
+  const other = Buffer.from(encodeUp({ ...event('hf-0001', 2), message: 'Gerador de reserva ligado – Lichinga, manutenção às 14h' } as never));
+  for (const [payload, kind] of [[ascii, 'status'], [other, 'event']] as const) {
+    const r = checkUp('hf-0001', upTopic('hf-0001', kind), payload, 256 * 1024);
+    if (!r.ok) throw new Error(r.text);
+    t.equal(Buffer.isBuffer(r.raw), payload === ascii, kind === 'status' ? 'ASCII: the received bytes are kept' : 'non-ASCII: the decoded text is kept');
+    ingest.accept('hf-0001', r.message, r.raw);
+  }
+  await ingest.flush();
+  const stored = db.prepare('SELECT seq, typeof(payload) AS type, payload FROM messages ORDER BY seq').all() as Array<{ seq: number; type: string; payload: string }>;
+  t.same(stored.map((r) => r.type), ['text', 'text'], 'stored as TEXT');
+  t.equal(stored[0]!.payload, ascii.toString('utf8'), 'the ASCII payload, byte for byte');
+  t.equal(stored[1]!.payload, other.toString('utf8'), 'the UTF-8 payload, character for character');
+  const site = db.prepare('SELECT typeof(last_status_json) AS type, last_status_json AS json FROM sites WHERE id = ?').get('hf-0001') as { type: string; json: string };
+  t.same(site, { type: 'text', json: ascii.toString('utf8') }, 'the latest status as text');
 });

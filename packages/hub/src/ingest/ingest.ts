@@ -47,7 +47,7 @@ export interface IngestOptions {
  * more than its SQLite inserts.
  */
 type Pending =
-  | { kind: 'row'; siteId: string; type: QueuedMessage['type']; stream: string; seq: number; ts: string; json: string }
+  | { kind: 'row'; siteId: string; type: QueuedMessage['type']; stream: string; seq: number; ts: string; json: string | Buffer }
   | { kind: 'birth'; siteId: string; message: BirthMessage; raw: string | undefined }
   | { kind: 'death'; siteId: string; message: DeathMessage };
 
@@ -123,8 +123,9 @@ export class Ingest {
       connection: db.prepare('INSERT INTO connections (site_id, bd_seq, kind, clean, at) VALUES (?, ?, ?, ?, ?)'),
       siteBdSeq: db.prepare('SELECT bd_seq FROM sites WHERE id = ?').pluck(),
       death: db.prepare('UPDATE sites SET connected = 0 WHERE id = ?'),
+      // A payload may come as its UTF-8 bytes (a blob to SQLite): CAST stores them as the same text.
       insertMessage: db.prepare(
-        'INSERT OR IGNORE INTO messages (site_id, stream, seq, type, ts, received_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT OR IGNORE INTO messages (site_id, stream, seq, type, ts, received_at, payload) VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TEXT))',
       ),
       // One row per (site, stream) per batch: `count` new rows, the highest seq among them.
       stream: db.prepare(`
@@ -133,26 +134,29 @@ export class Ingest {
           max_seq = max(max_seq, excluded.max_seq), received_count = received_count + excluded.received_count, last_at = excluded.last_at`),
       // Newer = a later seq of the same stream, or a later time from another stream (a reinstalled agent).
       lastStatus: db.prepare(`
-        UPDATE sites SET last_status_json = :json, last_status_at = :ts, last_status_stream = :stream, last_status_seq = :seq
+        UPDATE sites SET last_status_json = CAST(:json AS TEXT), last_status_at = :ts, last_status_stream = :stream, last_status_seq = :seq
         WHERE id = :site AND (last_status_at IS NULL
           OR (last_status_stream = :stream AND last_status_seq < :seq)
           OR (last_status_stream IS NOT :stream AND last_status_at <= :ts))`),
       // For a site with several statuses in one batch: the same rule applied in JS (see newerStatus), one write.
       lastStatusOf: db.prepare('SELECT last_status_at AS ts, last_status_stream AS stream, last_status_seq AS seq FROM sites WHERE id = ?'),
-      setLastStatus: db.prepare('UPDATE sites SET last_status_json = ?, last_status_at = ?, last_status_stream = ?, last_status_seq = ? WHERE id = ?'),
+      setLastStatus: db.prepare('UPDATE sites SET last_status_json = CAST(? AS TEXT), last_status_at = ?, last_status_stream = ?, last_status_seq = ? WHERE id = ?'),
       lastSeen: db.prepare('UPDATE sites SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)'),
     };
   }
 
-  /** A decoded, authorised message from `siteId`. Committed and acked within commitIntervalMs. */
-  accept(siteId: string, message: UpMessage, raw?: string): void {
+  /**
+   * A decoded, authorised message from `siteId`. Committed and acked within commitIntervalMs.
+   * `raw`: its JSON as received, stored as is; UTF-8 bytes (ingest/check.ts storedForm) or text.
+   */
+  accept(siteId: string, message: UpMessage, raw?: string | Buffer): void {
     if (this.closed) {
       this.log.warn({ site: siteId, type: message.type }, `message from site ${siteId} arrived while the hub is stopping; not stored (the agent will resend it)`);
       return;
     }
     this.pending.push(
       message.type === 'birth'
-        ? { kind: 'birth', siteId, message, raw }
+        ? { kind: 'birth', siteId, message, raw: raw === undefined || typeof raw === 'string' ? raw : raw.toString('utf8') }
         : message.type === 'death'
           ? { kind: 'death', siteId, message }
           : { kind: 'row', siteId, type: message.type, stream: message.stream, seq: message.seq, ts: canonicalTime(message.ts), json: raw ?? JSON.stringify(message) },
