@@ -344,6 +344,7 @@ export class Ingest {
     const seen = new Set<string>();
     const streams = new Map<string, StreamGroup>();
     const statuses = new Map<string, StatusRow[]>();
+    const lastGroup = new Map<string, StreamGroup>();
     for (const p of batch) {
       const siteId = p.siteId;
       seen.add(siteId);
@@ -356,9 +357,14 @@ export class Ingest {
         continue;
       }
       const inserted = this.insertQueued(p, receivedAt);
-      const key = `${siteId}\u0000${p.stream}`;
-      let g = streams.get(key);
-      if (!g) streams.set(key, (g = { siteId, stream: p.stream, seqs: [], rejected: [], count: 0, maxSeq: 0 }));
+      // A site's messages nearly always share one stream: its last group is found without building the key.
+      let g = lastGroup.get(siteId);
+      if (g === undefined || g.stream !== p.stream) {
+        const key = `${siteId}\u0000${p.stream}`;
+        g = streams.get(key);
+        if (!g) streams.set(key, (g = { siteId, stream: p.stream, seqs: [], rejected: [], count: 0, maxSeq: 0 }));
+        lastGroup.set(siteId, g);
+      }
       g.seqs.push(p.seq);
       if (!inserted) continue;
       g.count++;

@@ -76,6 +76,10 @@ t.test('the protocol schemas compile, and the compiled test accepts what the age
   t.ok(down, 'DownMessage compiles');
   for (const m of [status, event, birth, death]) t.ok(up!(JSON.parse(JSON.stringify(m))), `${m.type} accepted without zod`);
   t.ok(down!(ack), 'ack accepted without zod');
+  // Discriminated unions are checked by the option their tag names.
+  t.notOk(up!({ ...status, type: 'event' }), 'a status body tagged as an event is not accepted');
+  t.notOk(up!({ ...status, type: 'telemetry' }), 'an unknown tag is not accepted');
+  t.notOk(up!([status]), 'an array is not a message');
 });
 
 t.test('the compiled test never accepts what zod refuses or would change', async (t) => {

@@ -101,6 +101,24 @@ function withChecks(def: Def, kind: 'string' | 'number' | 'array' | 'other', bas
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !Object.prototype.hasOwnProperty.call(v, '__proto__');
 
+/** For a discriminated union whose options are objects with a literal tag: tag value → option index. */
+function discriminated(def: Def): Map<unknown, number> | null {
+  const key = def.discriminator;
+  if (typeof key !== 'string') return null;
+  const byTag = new Map<unknown, number>();
+  const options = def.options as unknown[];
+  for (let i = 0; i < options.length; i++) {
+    const o = defOf(options[i]);
+    const tag = o.type === 'object' ? defOf((o.shape as Record<string, unknown>)[key]) : null;
+    if (!tag || tag.type !== 'literal') return null;
+    for (const value of tag.values as unknown[]) {
+      if (byTag.has(value)) return null;
+      byTag.set(value, i);
+    }
+  }
+  return byTag;
+}
+
 function build(schema: unknown): Accept {
   const def = defOf(schema);
   if ((def as { coerce?: boolean }).coerce) throw new Unsupported();
@@ -156,6 +174,17 @@ function build(schema: unknown): Accept {
     }
     case 'union': {
       const options = (def.options as unknown[]).map(build);
+      const byTag = discriminated(def);
+      if (byTag) {
+        // A discriminated union: only the option its tag names is tried (a status is not first checked as a birth).
+        const key = def.discriminator as string;
+        const accepts = new Map([...byTag].map(([tag, i]) => [tag, options[i]!] as const));
+        return withChecks(def, 'other', (v) => {
+          if (!isPlainObject(v)) return false;
+          const accept = accepts.get(v[key]);
+          return accept !== undefined && accept(v);
+        });
+      }
       return withChecks(def, 'other', (v) => options.some((o) => o(v)));
     }
     case 'record': {
