@@ -18,6 +18,8 @@ export interface ProxyOptions {
 }
 
 const TICK_MS = 20;
+/** A cut that fell due with nothing connected: this long after the next connection opens. */
+const CUT_LATE_MS = 3000;
 const HIGH_WATER = 16 * 1024;
 
 interface Pipe {
@@ -42,6 +44,8 @@ export class ThrottledProxy {
   private readonly sockets = new Set<net.Socket>();
   private ticker: NodeJS.Timeout | null = null;
   private cutter: NodeJS.Timeout | null = null;
+  private cutDue = false;
+  private lateCut: NodeJS.Timeout | null = null;
   private credit = { up: 0, down: 0 };
   private corruptAfter: number | null = null;
   corrupted = 0;
@@ -69,9 +73,22 @@ export class ThrottledProxy {
     this.opts = { ...this.opts, targetPort: port };
   }
 
+  /**
+   * Cuts every connection every `everyMs` (0: never). A cut that falls due while nothing is
+   * connected (a hub restarting, say) happens CUT_LATE_MS after the next connection opens, so a
+   * transfer meets as many cuts as its length promises, whatever else went on meanwhile.
+   */
   setCuts(everyMs: number): void {
     if (this.cutter) clearInterval(this.cutter);
-    this.cutter = everyMs > 0 ? setInterval(() => this.cutAll(), everyMs) : null;
+    this.cutter = everyMs > 0 ? setInterval(() => this.periodicCut(), everyMs) : null;
+    this.cutDue = false;
+    if (this.lateCut) clearTimeout(this.lateCut);
+    this.lateCut = null;
+  }
+
+  private periodicCut(): void {
+    if (this.sockets.size === 0) this.cutDue = true;
+    else this.cutAll();
   }
 
   /**
@@ -91,12 +108,20 @@ export class ThrottledProxy {
   async close(): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
     if (this.cutter) clearInterval(this.cutter);
+    if (this.lateCut) clearTimeout(this.lateCut);
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
 
   private accept(client: net.Socket): void {
     this.connections++;
+    if (this.cutDue && !this.lateCut) {
+      this.lateCut = setTimeout(() => {
+        this.lateCut = null;
+        this.cutDue = false;
+        this.cutAll();
+      }, CUT_LATE_MS);
+    }
     const target = net.connect(this.opts.targetPort, this.opts.targetHost ?? '127.0.0.1');
     for (const s of [client, target]) {
       this.sockets.add(s);
