@@ -7,7 +7,7 @@
  *    PUBLISH could exhaust the hub's memory. The limit is checked at the header, before the body
  *    arrives.
  *  - a fast lane: a sink may ask, at a packet's header, to have that packet whole (the hub's own
- *    handling of a site's PUBLISH, broker/fast-publish.ts); everything else passes on to the broker
+ *    handling of a site's PUBLISH, broker/fast-lane.ts); everything else passes on to the broker
  *    as it arrives, in order, without copying.
  */
 
@@ -99,7 +99,7 @@ export class PacketFramer {
       if (sink.wants(this.first, this.length)) {
         const start = headerAt < 0 ? 0 : headerAt;
         if (start > from) sink.pass(chunk.subarray(from, start));
-        const own = chunk.subarray(headerAt < 0 ? 0 : headerAt, i);
+        const own = chunk.subarray(start, i);
         this.held = carried.length > 0 ? [Buffer.from(carried), own] : [own];
         this.need = this.length;
         this.bodyAt = size;

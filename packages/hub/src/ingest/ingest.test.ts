@@ -4,7 +4,7 @@ import { HubMetrics } from '../metrics.js';
 import { openDb, type Db } from '../store/db.js';
 import { createSite } from '../store/sites.js';
 import { birth, death, encodeUp, event, LogCapture, status, STREAM, tempDir } from '../test-support/harness.js';
-import { upTopic } from '@sentinela/shared';
+import { expandRanges, upTopic } from '@sentinela/shared';
 import { checkUp } from './check.js';
 import { Ingest } from './ingest.js';
 
@@ -67,7 +67,7 @@ t.test('under a steady stream, a batch is committed once its oldest message wait
   }
   await ingest.flush();
   t.equal(rows(db), seq, 'every message stored');
-  const acked = acks.flatMap((a) => a.ack.acked.flatMap(([from, to]) => Array.from({ length: to - from + 1 }, (_, i) => from + i)));
+  const acked = acks.flatMap((a) => [...expandRanges(a.ack.acked)]);
   t.equal(acked.length, seq, 'every message acked once');
   t.ok(acks.length <= 8, `${acks.length} commits for ${seq} messages over 0.6 s (at most one per 100 ms, and the final flush)`);
   t.ok(acks.length >= 3, `${acks.length} commits: batches are not held back beyond the interval`);

@@ -219,13 +219,9 @@ export class Ingest {
   private commitWhenDue(): void {
     if (this.pending.length === 0 && this.rejections.length === 0) return;
     const wait = this.pending.length === 0 ? 0 : this.opts.commitIntervalMs - (performance.now() - this.pendingSince);
-    if (wait <= 0 || this.pending.length >= this.maxBatch) {
-      this.clearTimer();
-      this.commitAndAck();
-      return;
-    }
     this.clearTimer();
-    this.timer = setTimeout(this.onTimer, wait);
+    if (wait <= 0 || this.pending.length >= this.maxBatch) this.commitAndAck();
+    else this.timer = setTimeout(this.onTimer, wait);
   }
 
   private clearTimer(): void {

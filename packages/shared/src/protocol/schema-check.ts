@@ -101,11 +101,11 @@ function withChecks(def: Def, kind: 'string' | 'number' | 'array' | 'other', bas
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !Object.prototype.hasOwnProperty.call(v, '__proto__');
 
-/** For a discriminated union whose options are objects with a literal tag: tag value → option index. */
-function discriminated(def: Def): Map<unknown, number> | null {
+/** For a discriminated union whose options are objects with a literal tag: tag value → that option's accept test. */
+function discriminated(def: Def, accepts: Accept[]): Map<unknown, Accept> | null {
   const key = def.discriminator;
   if (typeof key !== 'string') return null;
-  const byTag = new Map<unknown, number>();
+  const byTag = new Map<unknown, Accept>();
   const options = def.options as unknown[];
   for (let i = 0; i < options.length; i++) {
     const o = defOf(options[i]);
@@ -113,7 +113,7 @@ function discriminated(def: Def): Map<unknown, number> | null {
     if (!tag || tag.type !== 'literal') return null;
     for (const value of tag.values as unknown[]) {
       if (byTag.has(value)) return null;
-      byTag.set(value, i);
+      byTag.set(value, accepts[i]!);
     }
   }
   return byTag;
@@ -174,14 +174,13 @@ function build(schema: unknown): Accept {
     }
     case 'union': {
       const options = (def.options as unknown[]).map(build);
-      const byTag = discriminated(def);
+      const byTag = discriminated(def, options);
       if (byTag) {
         // A discriminated union: only the option its tag names is tried (a status is not first checked as a birth).
         const key = def.discriminator as string;
-        const accepts = new Map([...byTag].map(([tag, i]) => [tag, options[i]!] as const));
         return withChecks(def, 'other', (v) => {
           if (!isPlainObject(v)) return false;
-          const accept = accepts.get(v[key]);
+          const accept = byTag.get(v[key]);
           return accept !== undefined && accept(v);
         });
       }
