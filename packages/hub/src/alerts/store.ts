@@ -1,5 +1,5 @@
 /** The alerts and maintenance tables. At most one open alert per (site, rule): the unique index enforces the deduplication. */
-import type { Db } from '../store/db.js';
+import { cachedStatement, type Db } from '../store/db.js';
 import type { Rule, Severity, Wanted } from './rules.js';
 
 export interface AlertRow {
@@ -17,8 +17,8 @@ export interface AlertRow {
 }
 
 export function openAlerts(db: Db, siteId?: string | null): AlertRow[] {
-  if (siteId === undefined) return db.prepare('SELECT * FROM alerts WHERE cleared_at IS NULL ORDER BY raised_at DESC').all() as AlertRow[];
-  return db.prepare('SELECT * FROM alerts WHERE cleared_at IS NULL AND site_id IS ? ORDER BY raised_at DESC').all(siteId) as AlertRow[];
+  if (siteId === undefined) return cachedStatement(db, 'SELECT * FROM alerts WHERE cleared_at IS NULL ORDER BY raised_at DESC').all() as AlertRow[];
+  return cachedStatement(db, 'SELECT * FROM alerts WHERE cleared_at IS NULL AND site_id IS ? ORDER BY raised_at DESC').all(siteId) as AlertRow[];
 }
 
 export function siteAlerts(db: Db, siteId: string, limit: number): AlertRow[] {
@@ -57,7 +57,7 @@ export function ackAlert(db: Db, id: number, by: string, now = new Date()): bool
 }
 
 export function raisedSince(db: Db, siteId: string, since: string): number {
-  return db.prepare("SELECT COUNT(*) FROM alerts WHERE site_id = ? AND raised_at >= ? AND rule <> 'flapping'").pluck().get(siteId, since) as number;
+  return cachedStatement(db, "SELECT COUNT(*) FROM alerts WHERE site_id = ? AND raised_at >= ? AND rule <> 'flapping'").pluck().get(siteId, since) as number;
 }
 
 const rank = (s: Severity) => ({ info: 0, warning: 1, critical: 2 })[s];
@@ -81,7 +81,7 @@ export function addMaintenance(db: Db, m: { siteId: string | null; startsAt: str
 
 export function currentMaintenance(db: Db, now = new Date()): MaintenanceRow[] {
   const t = now.toISOString();
-  return db.prepare('SELECT * FROM maintenance WHERE ends_at > ? ORDER BY starts_at').all(t) as MaintenanceRow[];
+  return cachedStatement(db, 'SELECT * FROM maintenance WHERE ends_at > ? ORDER BY starts_at').all(t) as MaintenanceRow[];
 }
 
 export function deleteMaintenance(db: Db, id: number): boolean {

@@ -99,6 +99,14 @@ export class PacketFramer {
       if (sink.wants(this.first, this.length)) {
         const start = headerAt < 0 ? 0 : headerAt;
         if (start > from) sink.pass(chunk.subarray(from, start));
+        if (headerAt >= 0 && i + this.length <= n) {
+          // The whole packet is in this chunk (the usual case): one view of it, no parts to gather and copy.
+          const packet = chunk.subarray(start, i + this.length);
+          i += this.length;
+          from = i;
+          if (!sink.take(this.first, packet, size)) sink.pass(packet);
+          continue;
+        }
         const own = chunk.subarray(start, i);
         this.held = carried.length > 0 ? [Buffer.from(carried), own] : [own];
         this.need = this.length;

@@ -6,6 +6,20 @@ import { MIGRATIONS, type Migration } from './migrations.js';
 
 export type Db = Database.Database;
 
+const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/**
+ * A prepared statement for `sql`, compiled once per connection. For queries that run per site on
+ * the ingest path (the alert rules after each commit): compiling is most of a small query's cost.
+ */
+export function cachedStatement(db: Db, sql: string): Database.Statement {
+  let byText = statements.get(db);
+  if (!byText) statements.set(db, (byText = new Map()));
+  let st = byText.get(sql);
+  if (!st) byText.set(sql, (st = db.prepare(sql)));
+  return st;
+}
+
 export interface OpenDbOptions {
   synchronous?: 'full' | 'normal';
   /** How long a writer waits for another (the CLI beside `serve`) before SQLITE_BUSY. */
