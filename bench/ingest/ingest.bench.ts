@@ -93,75 +93,67 @@ function defined(o: Record<string, number | undefined>): Record<string, number> 
   return Object.fromEntries(Object.entries(o).filter((e): e is [string, number] => e[1] !== undefined));
 }
 
-export async function run({ full, log }: { full: boolean; log: (line: string) => void }): Promise<BenchResult> {
-  const clients = full ? 1000 : 500;
-  const perClient = full ? 100 : 40;
-  const window = 10;
-  const total = clients * perClient;
-  const dir = tempDir('bench-ingest');
-  try {
-    // ---- sentinela-hub, the real CLI process, default store settings (synchronous=FULL) ----
-    const hub = new HubHandle({ dir: join(dir.path, 'hub'), overrides: { log: { level: 'info' }, ...(process.env.BENCH_HUB_OVERRIDES ? JSON.parse(process.env.BENCH_HUB_OVERRIDES) : {}) }, echo: process.env.BENCH_ECHO ? log : undefined });
-    await hub.start();
-    log(`ingest: provisioning and enrolling ${clients} sites…`);
-    const creds = await provisionSites(join(hub.opts.dir, 'data'), hub.httpUrl, clients, 'bench');
-    log(`ingest: ${clients} agents × ${perClient} messages into the hub (persisted, app-level ack)…`);
-    const hubPid = hub.proc.child.pid;
-    let hubCpu0: number | undefined;
-    let commits0: Promise<Awaited<ReturnType<typeof commitTotals>>> = Promise.resolve(undefined);
-    // Profiling aid: with BENCH_PROFILE_SIGNAL set, the hub gets SIGUSR2 when publishing starts and
-    // when it ends (a preload script of one's own, in NODE_OPTIONS=--import, can start/stop a profile).
-    const mark = () => process.env.BENCH_PROFILE_SIGNAL && hub.proc.child.kill('SIGUSR2');
-    const ours = await runLoad({ url: hub.mqttUrl, clients: creds, messagesPerClient: perClient, window, mode: 'app-ack' }, () => {
-      hubCpu0 = cpuMsOf(hubPid);
-      commits0 = commitTotals(hub.httpUrl);
-      mark();
-    });
-    const hubCpu1 = cpuMsOf(hubPid);
+/** One round against the running hub: the load, the rows it added, its figures. */
+async function hubRound(hub: HubHandle, creds: Array<{ siteId: string; password: string }>, perClient: number, window: number, round: number): Promise<Record<string, number>> {
+  const total = creds.length * perClient;
+  const hubPid = hub.proc.child.pid;
+  let hubCpu0: number | undefined;
+  let commits0: Promise<Awaited<ReturnType<typeof commitTotals>>> = Promise.resolve(undefined);
+  // Profiling aid: with BENCH_PROFILE_SIGNAL set, the hub gets SIGUSR2 when publishing starts and
+  // when it ends (a preload script of one's own, in NODE_OPTIONS=--import, can start/stop a profile).
+  const mark = () => process.env.BENCH_PROFILE_SIGNAL && hub.proc.child.kill('SIGUSR2');
+  const load = { url: hub.mqttUrl, clients: creds, messagesPerClient: perClient, firstSeq: round * perClient + 1, window, mode: 'app-ack' as const };
+  const ours = await runLoad(load, () => {
+    hubCpu0 = cpuMsOf(hubPid);
+    commits0 = commitTotals(hub.httpUrl);
     mark();
-    const [c0, c1] = [await commits0, await commitTotals(hub.httpUrl)];
-    const commits = c0 && c1 && c1.batches > c0.batches ? { batches: c1.batches - c0.batches, messages: c1.messages - c0.messages, commitSec: c1.commitSec - c0.commitSec, acks: c1.acks - c0.acks } : undefined;
-    await hub.proc.stop();
-    const stored = hubMessageCount(join(hub.opts.dir, 'data'));
-    if (stored !== total) throw new Error(`the hub stored ${stored} messages, expected ${total}`);
-    if (ours.rejected) throw new Error(`the hub rejected ${ours.rejected} messages of the benchmark`);
+  });
+  const hubCpu1 = cpuMsOf(hubPid);
+  mark();
+  const [c0, c1] = [await commits0, await commitTotals(hub.httpUrl)];
+  const commits = c0 && c1 && c1.batches > c0.batches ? { batches: c1.batches - c0.batches, messages: c1.messages - c0.messages, commitSec: c1.commitSec - c0.commitSec, acks: c1.acks - c0.acks } : undefined;
+  // Every round adds its messages to the same database: later rounds insert into a store that already holds the earlier ones.
+  const stored = hubMessageCount(join(hub.opts.dir, 'data')) - round * total;
+  if (stored !== total) throw new Error(`round ${round + 1}: the hub stored ${stored} messages, expected ${total}`);
+  if (ours.rejected) throw new Error(`round ${round + 1}: the hub rejected ${ours.rejected} messages of the benchmark`);
+  const hubCpu = hubCpu0 !== undefined && hubCpu1 !== undefined ? hubCpu1 - hubCpu0 : undefined;
+  const rate = Math.round(ours.confirmed / (ours.elapsedMs / 1000));
+  return defined({
+    connections: ours.connected,
+    'confirmed msgs/s': rate,
+    ...latencyFigures('confirm', ours.latenciesMs),
+    delivered: stored,
+    'delivered msgs/s': rate,
+    ...latencyFigures('delivery', ours.latenciesMs),
+    'broker CPU ms/1k msgs (lower is better)': perK(hubCpu, total),
+    'broker CPU % of one core': hubCpu === undefined ? undefined : Math.round((hubCpu / ours.elapsedMs) * 100),
+    'generator CPU ms/1k msgs (lower is better)': perK(ours.cpuMs, total),
+    // In-process: the hub's SQLite transactions (inserts and commit), from its own metrics.
+    'hub commit ms/1k msgs (lower is better)': commits ? perK(commits.commitSec * 1000, commits.messages) : undefined,
+    'hub mean batch (msgs per commit)': commits ? Math.round(commits.messages / commits.batches) : undefined,
+    'hub acks per 1k msgs (lower is better)': commits ? Math.round((commits.acks / commits.messages) * 1000) : undefined,
+  });
+}
 
-    // ---- mosquitto, the same load, to a counting subscriber ----
-    const mosq = await startMosquitto(dir.path, total + 1000);
+/** One round through a Mosquitto started for it, to a counting subscriber. */
+async function mosquittoRound(dir: string, clients: number, perClient: number, window: number, log: (line: string) => void): Promise<{ figures: Record<string, number>; about: string; missing: number; duplicates: number }> {
+  const total = clients * perClient;
+  const mosq = await startMosquitto(dir, total + 1000);
+  try {
     log(`ingest: the same load through ${mosq.about}, to a counting subscriber (QoS 1, own process)…`);
     const prefix = `bench-${process.pid}-${Date.now().toString(36)}-`;
     const sub = await startSubscriber({ url: mosq.url, filter: 'sentinela/v1/site/+/up/status', prefix, clients, messagesPerClient: perClient });
-    const peerClients = creds.map((_, i) => ({ siteId: `${prefix}${i}`, password: 'unused' }));
+    const peerClients = Array.from({ length: clients }, (_, i) => ({ siteId: `${prefix}${i}`, password: 'unused' }));
     let mosqCpu0: number | undefined;
     const peer = await runLoad({ url: mosq.url, clients: peerClients, messagesPerClient: perClient, window, mode: 'puback' }, () => {
       mosqCpu0 = cpuMsOf(mosq.pid);
     });
     const got = await sub.finish(30_000);
     const mosqCpu1 = cpuMsOf(mosq.pid);
-    await mosq.stop();
-
     const e2e: number[] = [];
     for (let i = 0; i < total; i++) if (got.receivedAt[i]) e2e.push(got.receivedAt[i]! - peer.sentAt[i]!);
-
-    const hubCpu = hubCpu0 !== undefined && hubCpu1 !== undefined ? hubCpu1 - hubCpu0 : undefined;
     const mosqCpu = mosqCpu0 !== undefined && mosqCpu1 !== undefined ? mosqCpu1 - mosqCpu0 : undefined;
-    const oursRate = Math.round(ours.confirmed / (ours.elapsedMs / 1000));
-    const oursFig = defined({
-      connections: ours.connected,
-      'confirmed msgs/s': oursRate,
-      ...latencyFigures('confirm', ours.latenciesMs),
-      delivered: stored,
-      'delivered msgs/s': oursRate,
-      ...latencyFigures('delivery', ours.latenciesMs),
-      'broker CPU ms/1k msgs (lower is better)': perK(hubCpu, total),
-      'broker CPU % of one core': hubCpu === undefined ? undefined : Math.round((hubCpu / ours.elapsedMs) * 100),
-      'generator CPU ms/1k msgs (lower is better)': perK(ours.cpuMs, total),
-      // In-process: the hub's SQLite transactions (inserts and commit), from its own metrics.
-      'hub commit ms/1k msgs (lower is better)': commits ? perK(commits.commitSec * 1000, commits.messages) : undefined,
-      'hub mean batch (msgs per commit)': commits ? Math.round(commits.messages / commits.batches) : undefined,
-      'hub acks per 1k msgs (lower is better)': commits ? Math.round((commits.acks / commits.messages) * 1000) : undefined,
-    });
-    const peerFig = defined({
+    const figures = defined({
       connections: peer.connected,
       'confirmed msgs/s': Math.round(peer.confirmed / (peer.elapsedMs / 1000)),
       ...latencyFigures('confirm', peer.latenciesMs),
@@ -173,17 +165,69 @@ export async function run({ full, log }: { full: boolean; log: (line: string) =>
       'generator CPU ms/1k msgs (lower is better)': perK(peer.cpuMs, total),
       'subscriber CPU ms/1k msgs (lower is better)': perK(got.cpuMs, total),
     });
+    return { figures, about: mosq.about, missing: total - got.received, duplicates: got.duplicates };
+  } finally {
+    await mosq.stop();
+  }
+}
+
+/** Each figure's median over the rounds (the middle round's value for an odd count). */
+function medians(rounds: Array<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(rounds[0] ?? {})) {
+    const v = rounds.map((r) => r[k]).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+    const m = v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+    out[k] = Number.isInteger(m) ? m : round1(m);
+  }
+  return out;
+}
+
+export async function run({ full, log }: { full: boolean; log: (line: string) => void }): Promise<BenchResult> {
+  const clients = full ? 1000 : 500;
+  const perClient = full ? 100 : 40;
+  // The machine is shared and noisy: the full size alternates several rounds and reports medians.
+  const rounds = full ? 3 : 1;
+  const window = 10;
+  const total = clients * perClient;
+  const dir = tempDir('bench-ingest');
+  try {
+    // ---- sentinela-hub, the real CLI process, default store settings (synchronous=FULL) ----
+    const hub = new HubHandle({ dir: join(dir.path, 'hub'), overrides: { log: { level: 'info' }, ...(process.env.BENCH_HUB_OVERRIDES ? JSON.parse(process.env.BENCH_HUB_OVERRIDES) : {}) }, echo: process.env.BENCH_ECHO ? log : undefined });
+    await hub.start();
+    log(`ingest: provisioning and enrolling ${clients} sites…`);
+    const creds = await provisionSites(join(hub.opts.dir, 'data'), hub.httpUrl, clients, 'bench');
+
+    const ours: Array<Record<string, number>> = [];
+    const peers: Array<Awaited<ReturnType<typeof mosquittoRound>>> = [];
+    for (let r = 0; r < rounds; r++) {
+      // Alternate which goes first, so that a drift in the machine's load does not favour one side.
+      const hubFirst = r % 2 === 0;
+      if (!hubFirst) peers.push(await mosquittoRound(dir.path, clients, perClient, window, log));
+      log(`ingest: round ${r + 1} of ${rounds}: ${clients} agents × ${perClient} messages into the hub (persisted, app-level ack)…`);
+      ours.push(await hubRound(hub, creds, perClient, window, r));
+      if (hubFirst) peers.push(await mosquittoRound(dir.path, clients, perClient, window, log));
+    }
+    await hub.proc.stop();
+
+    const oursFig = medians(ours);
+    const peerFig = medians(peers.map((p) => p.figures));
+    const rate = 'confirmed msgs/s';
+    const perRound = ours.map((o, i) => `${i + 1}: ${o[rate]}/${peers[i]!.figures[rate]} (${(o[rate]! / peers[i]!.figures[rate]!).toFixed(2)})`).join(', ');
+    const missing = peers.reduce((a, p) => a + p.missing, 0);
+    const duplicates = peers.reduce((a, p) => a + p.duplicates, 0);
     return {
       name: 'ingest',
-      setup: { size: full ? 'full' : 'quick', clients, messagesPerClient: perClient, messages: total, window, qos: 1, cores: cpus().length },
+      setup: { size: full ? 'full' : 'quick', clients, messagesPerClient: perClient, messages: total, rounds, window, qos: 1, cores: cpus().length },
       figures: oursFig,
       peer: { name: 'mosquitto', figures: peerFig },
       ratios: ratiosOf(oursFig, peerFig),
+      rounds: ours.map((o, i) => ({ figures: o, peer: peers[i]!.figures })),
       notes: [
+        `figures: the median of ${rounds} round${rounds > 1 ? 's' : ''} (hub and Mosquitto alternately first); confirmed msgs/s per round, hub/mosquitto (ratio): ${perRound}`,
         'load: one generator process plays every client (mqtt.js), at most `window` unconfirmed messages per client; payloads are the same status JSON (~600 bytes) for both brokers',
-        'sentinela "confirmed" = "delivered": the hub validated the message (the shared schema: a test compiled from it, zod for what that test does not accept), committed it to SQLite (synchronous=FULL) and its application-level ack reached the publisher; delivered = rows in the hub database after the run',
-        `mosquitto "confirmed": the publisher got the PUBACK (nothing persisted); "delivered": the counting subscriber (QoS 1, own process) received it; msgs/s = received / (last arrival - first publish); ${mosq.about}`,
-        `mosquitto subscriber: ${got.received} of ${total} received${got.duplicates ? `, ${got.duplicates} duplicates` : ''}${got.received < total ? ' (within 30 s after the last PUBACK)' : ''}`,
+        'sentinela "confirmed" = "delivered": the hub validated the message (the shared schema: a test compiled from it, zod for what that test does not accept), committed it to SQLite (synchronous=FULL) and its application-level ack reached the publisher; delivered = rows the round added to the hub database (one hub for every round: later rounds insert into a database that holds the earlier ones)',
+        `mosquitto "confirmed": the publisher got the PUBACK (nothing persisted); "delivered": the counting subscriber (QoS 1, own process) received it; msgs/s = received / (last arrival - first publish); ${peers[0]!.about}, one per round`,
+        `mosquitto subscriber: ${rounds * total - missing} of ${rounds * total} received${duplicates ? `, ${duplicates} duplicates` : ''}${missing ? ' (within 30 s after the last PUBACK)' : ''}`,
         'hub commit ms/1k msgs, mean batch and acks: from the hub\'s own metrics (sentinela_hub_commit_duration_seconds, sentinela_hub_commit_batch_size, sentinela_hub_acks_sent_total) over the publishing phase: the SQLite transactions, inserts and commit, on the hub\'s main thread',
         'CPU: user+system time over the publishing phase (hub process / mosquitto process from /proc, generator and subscriber from process.cpuUsage); the hub does its consumer work in-process',
       ],

@@ -20,6 +20,8 @@ export interface LoadJob {
   url: string;
   clients: Array<{ siteId: string; password: string }>;
   messagesPerClient: number;
+  /** Each client's first seq (default 1): a later round against the same hub goes on from the last. */
+  firstSeq?: number;
   window: number;
   mode: 'app-ack' | 'puback';
 }
@@ -34,7 +36,7 @@ export interface LoadReport {
   elapsedMs: number;
   /** publish → confirm, ms, in confirm order. */
   latenciesMs: number[];
-  /** Wall clock (ms) each message was published, index = client * messagesPerClient + seq - 1. */
+  /** Wall clock (ms) each message was published, index = client * messagesPerClient + seq - firstSeq. */
   sentAt: number[];
   /** This process's CPU time (user + system) while publishing, ms. */
   cpuMs: number;
@@ -85,10 +87,12 @@ async function connectClient(sh: Shared, index: number, c: { siteId: string; pas
   const stream = `bench${c.siteId.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, 60);
   const topic = upTopic(c.siteId, 'status');
   // Checked once against the shared schema; per message only JSON.stringify, the same for both brokers.
-  encodeUp(sample(c.siteId, stream, 1));
-  const base = index * job.messagesPerClient - 1;
+  encodeUp(sample(c.siteId, stream, job.firstSeq ?? 1));
+  const first = job.firstSeq ?? 1;
+  const last = first + job.messagesPerClient - 1;
+  const base = index * job.messagesPerClient - first;
   const outstanding = new Set<number>();
-  let next = 1;
+  let next = first;
   let confirmed = 0;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
@@ -100,7 +104,7 @@ async function connectClient(sh: Shared, index: number, c: { siteId: string; pas
     if (confirmed === job.messagesPerClient) done();
   };
   const pump = () => {
-    while (outstanding.size < job.window && next <= job.messagesPerClient) {
+    while (outstanding.size < job.window && next <= last) {
       const seq = next++;
       outstanding.add(seq);
       const payload = Buffer.from(JSON.stringify(sample(c.siteId, stream, seq)));

@@ -9,6 +9,8 @@ export interface BenchResult {
   peer: { name: string; figures: Record<string, number> };
   /** ours / peer, for each figure both have (higher is better unless the name says otherwise). */
   ratios: Record<string, number>;
+  /** When the figures are medians over rounds: each round's own figures, ours and the peer's. */
+  rounds?: Array<{ figures: Record<string, number>; peer: Record<string, number> }>;
   notes?: string[];
 }
 
