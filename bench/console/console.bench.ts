@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { HubHandle } from '@sentinela/tools/harness/fleet.js';
 import { tempDir } from '@sentinela/tools/harness/tmp.js';
-import { percentile, ratiosOf, type BenchResult } from '../lib/report.js';
+import { median, ratiosOf, type BenchResult } from '../lib/report.js';
 import { seedFleet } from './seed.js';
 
 // Browser-side code in page.waitForFunction (the bench project has no DOM lib).
@@ -23,7 +23,6 @@ function rssMb(pid: number | undefined, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): num
   return m ? Math.round(Number(m[1]) / 102.4) / 10 : 0;
 }
 
-const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
 
 export async function run(opts: { full: boolean; log: (line: string) => void }): Promise<BenchResult> {
   const { log } = opts;

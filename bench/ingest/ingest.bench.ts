@@ -17,7 +17,7 @@ import { HubHandle } from '@sentinela/tools/harness/fleet.js';
 import { provisionSites } from '@sentinela/tools/harness/provision.js';
 import { hubMessageCount } from '@sentinela/tools/harness/stores.js';
 import { tempDir } from '@sentinela/tools/harness/tmp.js';
-import { percentile, ratiosOf, type BenchResult } from '../lib/report.js';
+import { median, percentile, ratiosOf, type BenchResult } from '../lib/report.js';
 import { cpuMsOf, startMosquitto } from '../lib/procs.js';
 import type { ChildMessage, LoadJob, LoadReport, ParentMessage } from './load-generator.js';
 import type { SubscriberJob, SubscriberReport } from './subscriber.js';
@@ -171,14 +171,10 @@ async function mosquittoRound(dir: string, clients: number, perClient: number, w
   }
 }
 
-/** Each figure's median over the rounds (the middle round's value for an odd count). */
+/** Each figure's median over the rounds. */
 function medians(rounds: Array<Record<string, number>>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const k of Object.keys(rounds[0] ?? {})) {
-    const v = rounds.map((r) => r[k]).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
-    const m = v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
-    out[k] = Number.isInteger(m) ? m : round1(m);
-  }
+  for (const k of Object.keys(rounds[0] ?? {})) out[k] = median(rounds.map((r) => r[k]).filter((x): x is number => x !== undefined));
   return out;
 }
 

@@ -86,9 +86,9 @@ async function connectClient(sh: Shared, index: number, c: { siteId: string; pas
   });
   const stream = `bench${c.siteId.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, 60);
   const topic = upTopic(c.siteId, 'status');
-  // Checked once against the shared schema; per message only JSON.stringify, the same for both brokers.
-  encodeUp(sample(c.siteId, stream, job.firstSeq ?? 1));
   const first = job.firstSeq ?? 1;
+  // Checked once against the shared schema; per message only JSON.stringify, the same for both brokers.
+  encodeUp(sample(c.siteId, stream, first));
   const last = first + job.messagesPerClient - 1;
   const base = index * job.messagesPerClient - first;
   const outstanding = new Set<number>();

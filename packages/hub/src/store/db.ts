@@ -11,6 +11,8 @@ const statements = new WeakMap<Db, Map<string, Database.Statement>>();
 /**
  * A prepared statement for `sql`, compiled once per connection. For queries that run per site on
  * the ingest path (the alert rules after each commit): compiling is most of a small query's cost.
+ * Every caller with the same text shares the one statement, and a mode set on it (pluck, raw)
+ * stays: a query run in two modes needs two texts.
  */
 export function cachedStatement(db: Db, sql: string): Database.Statement {
   let byText = statements.get(db);
