@@ -3,7 +3,7 @@
  * sites with their latest status and birth, a week of status samples, some events, and a
  * week of connections (WAN outages) per site. One transaction per site batch, prepared statements.
  */
-import { openDb } from '@sentinela/hub';
+import { markAllHours, openDb } from '@sentinela/hub';
 import { statusPayload } from '@sentinela/tools/harness/console-seed.js';
 
 export const PROVINCES = ['cabo-delgado', 'gaza', 'inhambane', 'manica', 'maputo-cidade', 'maputo-provincia', 'nampula', 'niassa', 'sofala', 'tete', 'zambezia'];
@@ -77,6 +77,8 @@ export function seedFleet(o: SeedOptions): { messages: number; connections: numb
     }
   });
   for (let i = 0; i < o.sites; i += 50) batch(i, Math.min(o.sites, i + 50));
+  // Written past ingest: the console's time lookups need the hour marks ingest would have kept.
+  markAllHours(db);
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
   return { messages, connections };

@@ -4,6 +4,7 @@ export { checkUp, type UpCheck } from './ingest/check.js';
 export { HubMetrics } from './metrics.js';
 export { openDb, migrate, schemaVersion, dbPath, type Db } from './store/db.js';
 export { MIGRATIONS } from './store/migrations.js';
+export { markAllHours } from './store/message-hours.js';
 export * from './store/sites.js';
 export * from './store/tokens.js';
 export { GuardedSocket } from './broker/packet-guard.js';

@@ -4,6 +4,7 @@
  * most `points` buckets; power and WAN outages; and the backup catalogue seen over time.
  */
 import type { Db } from '../store/db.js';
+import { MESSAGES_SINCE } from '../store/message-hours.js';
 import { downIntervals } from './link-uptime.js';
 
 export interface Series {
@@ -28,9 +29,9 @@ export function statusSeries(db: Db, siteId: string, from: Date, points = 600): 
          (SELECT MAX(json_extract(f.value, '$.usePct')) FROM json_each(payload, '$.host.filesystems') f) AS disk,
          coalesce(json_extract(payload, '$.network.hub.latencyMs'), json_extract(payload, '$.network.mqttRttMs'),
            (SELECT MAX(json_extract(s.value, '$.latencyMs')) FROM json_each(payload, '$.services') s)) AS latency
-       FROM messages WHERE site_id = ? AND type = 'status' AND ts >= ? ORDER BY ts`,
+       FROM ${MESSAGES_SINCE} WHERE m.type = 'status' AND m.ts >= :from ORDER BY m.ts`,
     )
-    .all(siteId, from.toISOString()) as Array<{ ts: string } & Record<(typeof FIELDS)[number], number | null>>;
+    .all({ site: siteId, from: from.toISOString() }) as Array<{ ts: string } & Record<(typeof FIELDS)[number], number | null>>;
   const out: Series = { t: [], charge: [], upsLoad: [], load1: [], disk: [], latency: [] };
   if (rows.length === 0) return out;
   const per = Math.max(1, Math.ceil(rows.length / points));
@@ -59,9 +60,9 @@ function reportedOutages(db: Db, siteId: string, from: Date, section: 'power' | 
   const rows = db
     .prepare(
       `SELECT json_extract(payload, '$.${section}.outage') AS cur, json_extract(payload, '$.${section}.lastOutage') AS last
-       FROM messages WHERE site_id = ? AND type = 'status' AND ts >= ? AND json_extract(payload, '$.${section}') IS NOT NULL`,
+       FROM ${MESSAGES_SINCE} WHERE m.type = 'status' AND m.ts >= :from AND json_extract(payload, '$.${section}') IS NOT NULL`,
     )
-    .all(siteId, from.toISOString()) as Array<{ cur: string | null; last: string | null }>;
+    .all({ site: siteId, from: from.toISOString() }) as Array<{ cur: string | null; last: string | null }>;
   const byStart = new Map<string, Outage>();
   for (const r of rows) {
     for (const raw of [r.cur, r.last]) {
@@ -117,10 +118,10 @@ export interface SnapshotEntry {
 export function snapshotCatalogue(db: Db, siteId: string, from: Date): SnapshotEntry[] {
   const rows = db
     .prepare(
-      `SELECT s.value AS src FROM messages m, json_each(m.payload, '$.backups.sources') s
-       WHERE m.site_id = ? AND m.type = 'status' AND m.ts >= ? AND json_type(m.payload, '$.backups.sources') = 'array'`,
+      `SELECT s.value AS src FROM ${MESSAGES_SINCE} JOIN json_each(m.payload, '$.backups.sources') s
+       WHERE m.type = 'status' AND m.ts >= :from AND json_type(m.payload, '$.backups.sources') = 'array'`,
     )
-    .all(siteId, from.toISOString()) as Array<{ src: string }>;
+    .all({ site: siteId, from: from.toISOString() }) as Array<{ src: string }>;
   const snaps = new Map<string, SnapshotEntry>();
   const get = (id: string, source: string, at: string) => {
     let e = snaps.get(id);

@@ -7,6 +7,7 @@ import { birth, death, encodeUp, event, LogCapture, status, STREAM, tempDir } fr
 import { expandRanges, upTopic } from '@sentinela/shared';
 import { checkUp } from './check.js';
 import { Ingest } from './ingest.js';
+import { statusSeries } from '../console/history.js';
 
 function setup(t: { teardown(fn: () => unknown): void }, commitIntervalMs = 5) {
   const db = openDb(tempDir(t));
@@ -92,6 +93,46 @@ t.test('a failed commit acks nothing', async (t) => {
   await ingest.flush();
   t.equal(acks.length, 0);
   await logs.waitFor(/could not store a batch of 1 messages .*nothing acked/);
+});
+
+// The console's "since T" reads go through hour marks (store/message-hours.ts): the rows they find
+// must be exactly those a scan of every stored row finds.
+const statusTimesSince = (db: Db, from: string) =>
+  (db.prepare(`SELECT ts FROM messages WHERE site_id = 'hf-0001' AND type = 'status' AND ts >= ? ORDER BY ts`).pluck().all(from) as string[]).map((ts) => Math.round(Date.parse(ts) / 1000));
+
+t.test('history since a time finds every status row, also when the agent clock jumped back and forth', async (t) => {
+  const { db, ingest } = setup(t);
+  const times = ['2026-03-01T10:05:00.000Z', '2026-03-01T10:50:00.000Z', '2026-03-01T11:10:00.000Z', '2026-03-01T09:30:00.000Z', '2037-01-01T00:00:00.000Z', '2026-03-01T11:20:00.000Z'];
+  // Two batches, so that marks are both written and found already known.
+  times.slice(0, 3).forEach((ts, i) => ingest.accept('hf-0001', status('hf-0001', i + 1, STREAM, ts)));
+  ingest.accept('hf-0001', status('hf-0001', 1, 'stream-other', '2026-03-01T10:40:00.000Z'));
+  await ingest.flush();
+  times.slice(3).forEach((ts, i) => ingest.accept('hf-0001', status('hf-0001', i + 4, STREAM, ts)));
+  ingest.accept('hf-0002', status('hf-0002', 1, STREAM, '2026-03-01T10:10:00.000Z'));
+  await ingest.flush();
+  const froms = ['2026-03-01T09:00:00.000Z', '2026-03-01T09:30:00.000Z', '2026-03-01T10:06:00.000Z', '2026-03-01T10:45:00.000Z', '2026-03-01T11:15:00.000Z', '2030-01-01T00:00:00.000Z', '2038-01-01T00:00:00.000Z'];
+  for (const from of froms) {
+    const series = statusSeries(db, 'hf-0001', new Date(from), 1000);
+    t.same(series.t, statusTimesSince(db, from), `since ${from}`);
+  }
+  t.same(statusSeries(db, 'hf-0001', new Date(froms[2]!), 1000).t.length, 5, 'the other stream and the later rows, not the other site');
+});
+
+t.test('after a commit that rolled back, the hours of its rows are marked when they are stored', async (t) => {
+  const { db, ingest, acks } = setup(t);
+  db.exec(`CREATE TABLE trouble (x INTEGER) STRICT;
+    INSERT INTO trouble VALUES (1);
+    CREATE TRIGGER fail_streams BEFORE INSERT ON streams WHEN EXISTS (SELECT 1 FROM trouble) BEGIN SELECT RAISE(ABORT, 'disk trouble'); END;`);
+  ingest.accept('hf-0001', status('hf-0001', 1, STREAM, '2026-03-01T10:05:00.000Z'));
+  await ingest.flush();
+  t.equal(acks.length, 0, 'the failed commit acked nothing');
+  db.exec('DELETE FROM trouble');
+  ingest.accept('hf-0001', status('hf-0001', 1, STREAM, '2026-03-01T10:05:00.000Z'));
+  ingest.accept('hf-0001', status('hf-0001', 2, STREAM, '2026-03-01T10:06:00.000Z'));
+  await ingest.flush();
+  t.same(acks[0]!.ack.acked, [[1, 2]]);
+  t.same(statusSeries(db, 'hf-0001', new Date('2026-03-01T10:00:00.000Z'), 1000).t, statusTimesSince(db, '2026-03-01T10:00:00.000Z'));
+  t.equal(statusTimesSince(db, '2026-03-01T10:00:00.000Z').length, 2);
 });
 
 t.test('rejections are acked as rejected', async (t) => {

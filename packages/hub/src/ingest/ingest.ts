@@ -16,6 +16,7 @@
 import { toRanges, type AckMessage, type BirthMessage, type DeathMessage, type Logger, type QueuedMessage, type UpMessage } from '@sentinela/shared';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db.js';
+import { HourMarks } from '../store/message-hours.js';
 import type { HubMetrics } from '../metrics.js';
 import { WalSync } from './wal-sync.js';
 import { Checkpointer } from './checkpointer.js';
@@ -98,6 +99,7 @@ export class Ingest {
   private readonly inFlight = new Set<Promise<void>>();
   /** Null when commits are durable on their own (synchronous=NORMAL, or not WAL). */
   private readonly walSync: WalSync | null;
+  private readonly hours: HourMarks;
   private readonly checkpointer: Checkpointer | null;
   /** Acks of committed batches waiting for the next WAL sync. */
   private awaitingSync = new Map<string, AckGroup>();
@@ -117,6 +119,7 @@ export class Ingest {
     this.now = opts.now ?? (() => new Date());
     const db = opts.db;
     this.walSync = WalSync.for(db);
+    this.hours = new HourMarks(db);
     this.checkpointer = Checkpointer.for(db, (message) => this.log.warn({ err: message }, `WAL checkpoint failed: ${message}; the next one tries again`));
     this.st = {
       birth: db.prepare('UPDATE sites SET connected = 1, bd_seq = ?, agent_version = ?, birth_json = ?, birth_at = ? WHERE id = ?'),
@@ -256,6 +259,7 @@ export class Ingest {
       } catch (err) {
         // Nothing is acked, so every agent keeps its messages and sends them again: no loss.
         this.opts.metrics.commitFailures.inc();
+        this.hours.forget();
         this.log.error({ err, messages: batch.length }, `could not store a batch of ${batch.length} messages (${(err as Error).message}); nothing acked, the agents will resend`);
         groups.clear();
       }
@@ -363,6 +367,7 @@ export class Ingest {
       }
       g.seqs.push(p.seq);
       if (!inserted) continue;
+      this.hours.note(siteId, p.stream, p.ts, p.seq);
       g.count++;
       if (p.seq > g.maxSeq) g.maxSeq = p.seq;
       if (p.type === 'status') {

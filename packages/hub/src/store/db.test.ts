@@ -14,7 +14,7 @@ t.test('a fresh database gets the whole schema, a re-open changes nothing', asyn
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   t.equal(db.pragma('synchronous', { simple: true }), 2, 'synchronous=FULL by default');
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]);
-  t.same(tables, ['alerts', 'api_tokens', 'audit', 'backup_escrow', 'backup_snapshots', 'connections', 'enroll_tokens', 'maintenance', 'messages', 'sessions', 'sites', 'streams', 'users']);
+  t.same(tables, ['alerts', 'api_tokens', 'audit', 'backup_escrow', 'backup_snapshots', 'connections', 'enroll_tokens', 'maintenance', 'message_hours', 'messages', 'sessions', 'sites', 'streams', 'users']);
   db.prepare("INSERT INTO sites (id, created_at) VALUES ('hf-0001', 'now')").run();
   db.close();
 
@@ -79,7 +79,13 @@ t.test('migration 4 moves messages to a rowid table: rows, dedup, indexes and tr
   t.same(db.prepare('SELECT seq FROM seen').pluck().all(), [4], 'the trigger fired for the new row');
   t.same(
     db.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'messages' AND type = 'index' ORDER BY name").pluck().all(),
-    ['messages_key', 'messages_site_type_ts'],
+    ['messages_events', 'messages_key'],
+    'the time index gave way to hour marks (migration 6), events keep a partial index',
+  );
+  t.same(
+    db.prepare('SELECT site_id, hour, stream, first_seq FROM message_hours ORDER BY hour').all(),
+    [1, 2, 3].map((seq) => ({ site_id: 'hf-0001', hour: `2026-01-0${seq}T00`, stream: 'stream-01', first_seq: seq })),
+    'migration 6 marked the hours of the rows already stored',
   );
   t.match(
     db.prepare("EXPLAIN QUERY PLAN SELECT payload FROM messages WHERE site_id = ? AND stream = ? AND seq = ?").all('a', 'b', 1),
