@@ -12,6 +12,7 @@ t.test('a fresh database gets the whole schema, a re-open changes nothing', asyn
   t.ok(existsSync(dbPath(dir)));
   t.equal(schemaVersion(db), MIGRATIONS.length);
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  t.equal(db.pragma('page_size', { simple: true }), 8192, 'a new database has 8 KiB pages');
   t.equal(db.pragma('synchronous', { simple: true }), 2, 'synchronous=FULL by default');
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]);
   t.same(tables, ['alerts', 'api_tokens', 'audit', 'backup_escrow', 'backup_snapshots', 'connections', 'enroll_tokens', 'maintenance', 'message_hours', 'messages', 'sessions', 'sites', 'streams', 'users']);

@@ -37,6 +37,9 @@ export function openDb(dataDir: string, opts: OpenDbOptions = {}): Db {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db = new Database(dbPath(dataDir));
   try {
+    // Only a new database takes it (before its first write): a commit writes a page per site of the
+    // dedup key, and with 8 KiB pages the same rows took about a tenth less commit time than with 4.
+    db.pragma('page_size = 8192');
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
