@@ -20,12 +20,15 @@ export const MESSAGE_HOURS_SCHEMA = `
     PRIMARY KEY (site_id, hour, stream)
   ) STRICT, WITHOUT ROWID;`;
 
+/** A mark keeps the lowest seq of its hour, whoever writes it and in whatever order. */
+const KEEP_LOWEST = 'ON CONFLICT DO UPDATE SET first_seq = min(first_seq, excluded.first_seq)';
+
 /** Marks every stored message (a migration, or a database filled without ingest). Idempotent. */
 export function markAllHours(db: Database): void {
   db.exec(`
     INSERT INTO message_hours (site_id, hour, stream, first_seq)
       SELECT site_id, substr(ts, 1, 13), stream, min(seq) FROM messages WHERE true GROUP BY 1, 2, 3
-      ON CONFLICT DO UPDATE SET first_seq = min(first_seq, excluded.first_seq);`);
+      ${KEEP_LOWEST};`);
 }
 
 /**
@@ -49,9 +52,7 @@ export class HourMarks {
   private readonly upsert: Statement;
 
   constructor(db: Database) {
-    this.upsert = db.prepare(`
-      INSERT INTO message_hours (site_id, hour, stream, first_seq) VALUES (?, ?, ?, ?)
-      ON CONFLICT DO UPDATE SET first_seq = min(first_seq, excluded.first_seq)`);
+    this.upsert = db.prepare(`INSERT INTO message_hours (site_id, hour, stream, first_seq) VALUES (?, ?, ?, ?) ${KEEP_LOWEST}`);
   }
 
   /** A new row `ts` must be canonical (YYYY-MM-DDTHH…), as ingest stores it. */
