@@ -2,11 +2,14 @@
  * The one validation path for an up message, whichever transport brought it: the topic must be
  * the publisher's own, the payload must decode. Both broker adapters call this, then Ingest.
  */
-import { decodeUp, parseTopic, topicBelongsToSite, type DecodeErrorCode, type UpMessage } from '@sentinela/shared';
+import { decodeUpHead, parseTopic, topicBelongsToSite, type DecodeErrorCode, type QueuedHead, type UpMessage } from '@sentinela/shared';
 
 export type UpCheck =
-  /** `raw`: the payload as the hub stores it (see storedForm). */
-  | { ok: true; siteId: string; message: UpMessage; text: string; raw: Buffer | string }
+  /**
+   * `message`: a status or event proven valid from its bytes comes as its head only (decodeUpHead);
+   * Ingest needs no more, since it stores `raw`: the payload as the hub stores it (see storedForm).
+   */
+  | { ok: true; siteId: string; message: UpMessage | QueuedHead; raw: Buffer | string }
   /** Not this publisher's topic: a spoofing attempt or a misconfigured agent. */
   | { ok: false; kind: 'acl'; reason: 'wrong-site' | 'bad-topic'; text: string }
   /**
@@ -27,8 +30,8 @@ export function checkUp(publisher: string, topic: string, payload: Buffer, maxBy
     }
     return { ok: false, kind: 'acl', reason: 'bad-topic', text: `site ${publisher} tried to publish to ${JSON.stringify(topic)}, which is not one of its up/ topics; refused` };
   }
-  const decoded = decodeUp(topic, payload, maxBytes);
-  if (decoded.ok) return { ok: true, siteId: publisher, message: decoded.message, text: decoded.text, raw: storedForm(payload, decoded.text) };
+  const decoded = decodeUpHead(topic, payload, maxBytes);
+  if (decoded.ok) return { ok: true, siteId: publisher, message: decoded.message, raw: decoded.text === null ? payload : storedForm(payload, decoded.text) };
   const { code, message } = decoded.error;
   return { ok: false, kind: 'invalid', siteId: publisher, reason: code, text: message, ...streamSeqOf(code, payload) };
 }

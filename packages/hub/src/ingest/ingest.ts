@@ -13,7 +13,7 @@
  * per (site, stream) per sync. Fewer, bigger commits write far fewer WAL pages, since a commit writes
  * about a page per site per index whatever its size.
  */
-import { toRanges, type AckMessage, type BirthMessage, type DeathMessage, type Logger, type QueuedMessage, type UpMessage } from '@sentinela/shared';
+import { toRanges, type AckMessage, type BirthMessage, type DeathMessage, type Logger, type QueuedHead, type QueuedMessage, type UpMessage } from '@sentinela/shared';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db.js';
 import { HourMarks } from '../store/message-hours.js';
@@ -151,8 +151,11 @@ export class Ingest {
   /**
    * A decoded, authorised message from `siteId`. Committed and acked within commitIntervalMs.
    * `raw`: its JSON as received, stored as is; UTF-8 bytes (ingest/check.ts storedForm) or text.
+   * A status or event may come as its head only (decodeUpHead), and then always with `raw`.
    */
-  accept(siteId: string, message: UpMessage, raw?: string | Buffer): void {
+  accept(siteId: string, message: UpMessage, raw?: string | Buffer): void;
+  accept(siteId: string, message: UpMessage | QueuedHead, raw: string | Buffer): void;
+  accept(siteId: string, message: UpMessage | QueuedHead, raw?: string | Buffer): void {
     if (this.closed) {
       this.log.warn({ site: siteId, type: message.type }, `message from site ${siteId} arrived while the hub is stopping; not stored (the agent will resend it)`);
       return;

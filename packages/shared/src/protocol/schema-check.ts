@@ -8,36 +8,9 @@
  * defaults, unknown checks or string formats) compiles to null and is always parsed by zod.
  */
 import type { z } from 'zod';
+import { defOf, patternTest, PATTERN_FORMATS, Unsupported, type CheckDef, type Def } from './zod-def.js';
 
 export type Accept = (value: unknown) => boolean;
-
-interface Def {
-  type: string;
-  checks?: Array<{ _zod: { def: CheckDef } }>;
-  [k: string]: unknown;
-}
-interface CheckDef {
-  check: string;
-  format?: string;
-  pattern?: RegExp;
-  value?: number;
-  inclusive?: boolean;
-  minimum?: number;
-  maximum?: number;
-  length?: number;
-  fn?: (v: unknown) => unknown;
-}
-
-const defOf = (s: unknown): Def => (s as { _zod: { def: Def } })._zod.def;
-/** String formats whose whole check is the pattern (zod's url, email, jwt… do more). */
-const PATTERN_FORMATS = new Set(['regex', 'datetime', 'date', 'time', 'uuid']);
-
-class Unsupported extends Error {}
-
-function patternTest(re: RegExp): (v: string) => boolean {
-  const r = new RegExp(re.source, re.flags.replace('g', '').replace('y', ''));
-  return (v) => r.test(v);
-}
 
 function checkOf(c: CheckDef, kind: 'string' | 'number' | 'array' | 'other'): (v: never) => boolean {
   switch (c.check) {
