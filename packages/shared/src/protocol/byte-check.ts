@@ -392,6 +392,8 @@ function lengthCheck(c: CheckDef): string {
  * the top-level object); null when the schema uses something not compiled here.
  */
 export function compileByteScan(schema: z.ZodType, capture: readonly string[] = []): ByteScan | null {
+  // The generated code takes strings with Buffer's latin1Slice, which Node has but does not document.
+  if (typeof (Buffer.prototype as { latin1Slice?: unknown }).latin1Slice !== 'function') return null;
   const gen = new Generator();
   let root: string;
   try {
