@@ -23,7 +23,6 @@ function rssMb(pid: number | undefined, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): num
   return m ? Math.round(Number(m[1]) / 102.4) / 10 : 0;
 }
 
-
 export async function run(opts: { full: boolean; log: (line: string) => void }): Promise<BenchResult> {
   const { log } = opts;
   const sites = opts.full ? 2000 : 200;

@@ -21,7 +21,7 @@
  */
 import type { z } from 'zod';
 import { compileAccept } from './schema-check.js';
-import { defOf, PATTERN_FORMATS, Unsupported, type CheckDef, type Def } from './zod-def.js';
+import { defOf, PATTERN_FORMATS, plainPattern, Unsupported, type CheckDef, type Def } from './zod-def.js';
 
 /** True when proven; then `out[i]` holds the value of the i-th captured key. */
 export type ByteScan = (bytes: Buffer, out: Array<string | number>) => boolean;
@@ -275,7 +275,7 @@ class Generator {
         return `if (st - sf !== ${Number(c.length)}) return false;`;
       case 'string_format': {
         if (!c.pattern || !PATTERN_FORMATS.has(c.format ?? '')) throw new Unsupported();
-        const re = this.constant(new RegExp(c.pattern.source, c.pattern.flags.replace('g', '').replace('y', '')));
+        const re = this.constant(plainPattern(c.pattern));
         // Kept in lastS: a captured field's value is this very string.
         return `lastS = b.latin1Slice(sf, st);\nif (!${re}.test(lastS)) return false;`;
       }

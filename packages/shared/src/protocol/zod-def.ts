@@ -27,8 +27,13 @@ export const PATTERN_FORMATS = new Set(['regex', 'datetime', 'date', 'time', 'uu
 /** Thrown while compiling a schema part a compiler does not handle: the whole schema is then left to zod. */
 export class Unsupported extends Error {}
 
-/** A pattern check as a test, without the state a global or sticky flag would keep between calls. */
+/** A copy of a check's pattern without the state a global or sticky flag would keep between tests. */
+export function plainPattern(re: RegExp): RegExp {
+  return new RegExp(re.source, re.flags.replace('g', '').replace('y', ''));
+}
+
+/** A pattern check as a test. */
 export function patternTest(re: RegExp): (v: string) => boolean {
-  const r = new RegExp(re.source, re.flags.replace('g', '').replace('y', ''));
+  const r = plainPattern(re);
   return (v) => r.test(v);
 }
