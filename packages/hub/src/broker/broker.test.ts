@@ -298,3 +298,45 @@ t.test('acks: QoS 0 to a connected site; kept at QoS 1 in the session of a site 
   });
   t.same(ack, { qos: 1, acked: [[1, 1]] }, 'the ack published while it was away arrives on reconnect, at QoS 1');
 });
+
+t.test('a truncated PUBLISH after CONNACK closes only its own connection (issue 18 item 1)', async (t) => {
+  const { hub, db, logs } = await startTestHub(t);
+  const pw = enrolSite(db, 'hf-0001');
+  const pw2 = enrolSite(db, 'hf-0002');
+  const other = await connectSite(t, hub.mqttPort, 'hf-0002', pw2);
+  const str = (s: string) => {
+    const b = Buffer.from(s);
+    return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
+  };
+  const withLength = (first: number, body: Buffer) => Buffer.concat([Buffer.from([first, ...varint(body.length)]), body]);
+  const connectPkt = withLength(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 30]), str('hf-0001'), str('hf-0001'), str(pw)]));
+  const topic = str(upTopic('hf-0001', 'status'));
+  // Every body too short for its topic length, its topic or its packet id, with and without DUP/RETAIN bits.
+  const bodies = [Buffer.alloc(0), Buffer.from([0]), Buffer.from([0, 5]), Buffer.from([0, 5, 0x61]), topic.subarray(0, topic.length - 1), topic, Buffer.concat([topic, Buffer.from([1])])];
+  let n = 0;
+  for (const first of [0x32, 0x3a, 0x33]) {
+    for (const body of bodies) {
+      const sock = net.connect(hub.mqttPort, '127.0.0.1');
+      t.teardown(() => sock.destroy());
+      await new Promise((r) => sock.once('connect', r));
+      const received: Buffer[] = [];
+      sock.on('data', (d) => received.push(d));
+      sock.on('error', () => undefined);
+      const closed = new Promise<void>((r) => sock.once('close', () => r()));
+      sock.write(connectPkt);
+      for (let i = 0; i < 200 && Buffer.concat(received).length < 4; i++) await sleep(5);
+      t.same([...Buffer.concat(received).subarray(0, 4)], [0x20, 2, 0, 0], `CONNACK before packet ${first.toString(16)} ${body.toString('hex')}`);
+      sock.write(withLength(first, body));
+      await closed;
+      n++;
+    }
+  }
+  t.equal(n, 21, 'each malformed PUBLISH closed its own connection');
+  await logs.waitFor(/malformed|connection closed/);
+  // The hub still serves the other site.
+  await other.publishAsync(upTopic('hf-0002', 'status'), encodeUp(status('hf-0002', 1)), { qos: 1 });
+  const stored = () => db.prepare('SELECT COUNT(*) FROM messages WHERE site_id = ?').pluck().get('hf-0002') as number;
+  for (let i = 0; i < 150 && stored() === 0; i++) await sleep(20);
+  t.equal(stored(), 1, 'another site is still served');
+  t.ok(other.connected, 'and stayed connected');
+});

@@ -43,9 +43,11 @@ export function attachFastLane(conn: GuardedSocket, client: Client, authorizePub
   conn.attachLane({
     wants: (first, length) => (first & 0xf6) === PUBLISH_QOS1 && length <= LANE_MAX_BYTES && ready(),
     take: (first, packet, bodyAt) => {
+      // A body too short for its own topic length or packet id is malformed: aedes' parser says so.
+      if (bodyAt + 2 > packet.length) return false;
       const topicLength = packet.readUInt16BE(bodyAt);
       const topicEnd = bodyAt + 2 + topicLength;
-      if (topicEnd + 2 > packet.length) return false; // malformed: aedes' parser says so
+      if (topicEnd + 2 > packet.length) return false;
       const topic = topicOf(packet, bodyAt + 2, topicEnd);
       if (topic.includes('/up/sync/')) return false;
       const messageId = packet.readUInt16BE(topicEnd);

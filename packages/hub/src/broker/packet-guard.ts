@@ -57,7 +57,14 @@ export class GuardedSocket extends Duplex {
     socket.on('data', (chunk: Buffer) => {
       if (this.destroyed) return;
       holdUntilTurnEnds(this);
-      const v = this.framer.feed(chunk, this.lane ?? this.toBroker);
+      let v: Violation | null;
+      try {
+        v = this.framer.feed(chunk, this.lane ?? this.toBroker);
+      } catch (err) {
+        // Whatever part of the hub reads a packet (framer, fast lane, the hooks it calls) and throws,
+        // only this connection pays: a thrown error here would otherwise reach uncaughtException.
+        v = { kind: 'malformed', text: `unreadable packet: ${(err as Error).message}` };
+      }
       if (v) {
         onViolation(v, this);
         this.destroy();
