@@ -29,3 +29,4 @@ export * from './repository/tar.js';
 export * from './protocol/relay.js';
 export * from './config/hub-upstream.js';
 export * from './runtime/read-range.js';
+export * from './cli/agent-options.js';

@@ -1,4 +1,5 @@
 /** `sentinela-agent backup`: back up now, every source or one, into the local spool. */
+import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
 import type { SnapshotManifest } from '@sentinela/shared';
 import { loadOrCreateKey } from '../repository/keys.js';
 import { createSource } from '../sources/index.js';
@@ -13,7 +14,7 @@ import { progressPrinter } from './progress.js';
 import { formatBytes } from './status.js';
 
 export async function backupCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('backup', args, { config: { type: 'string', short: 'c' }, source: { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parseVerbArgs('backup', args, AGENT_VERB_OPTIONS.backup);
   if (values.help) {
     io.out(VERB_HELP.backup!);
     return EXIT_OK;

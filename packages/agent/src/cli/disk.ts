@@ -1,4 +1,5 @@
 /** `sentinela-agent disk init|list|eject`: the site's USB backup disks (and the secondary server's folder). */
+import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
 import { existsSync, statSync, closeSync, fsyncSync, openSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -46,7 +47,7 @@ function deviceOf(path: string): number | null {
 }
 
 async function diskInit(args: string[], io: Io): Promise<number> {
-  const { values, path: rawPath } = withPath('init', args, { config: { type: 'string', short: 'c' }, label: { type: 'string' }, peer: { type: 'boolean' } });
+  const { values, path: rawPath } = withPath('init', args, AGENT_VERB_OPTIONS['disk init']);
   if (values.help) {
     io.out(VERB_HELP.disk!);
     return EXIT_OK;
@@ -97,7 +98,7 @@ export async function initDisk(config: AgentConfig, rawPath: string, opts: { lab
 }
 
 async function diskList(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('disk list', args, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } });
+  const { values } = parseVerbArgs('disk list', args, AGENT_VERB_OPTIONS['disk list']);
   if (values.help) {
     io.out(VERB_HELP.disk!);
     return EXIT_OK;
@@ -141,7 +142,7 @@ function isMountPoint(path: string): boolean {
 }
 
 async function diskEject(args: string[], io: Io): Promise<number> {
-  const { values, path: rawPath } = withPath('eject', args, { config: { type: 'string', short: 'c' }, wait: { type: 'boolean' }, 'no-unmount': { type: 'boolean' } });
+  const { values, path: rawPath } = withPath('eject', args, AGENT_VERB_OPTIONS['disk eject']);
   if (values.help) {
     io.out(VERB_HELP.disk!);
     return EXIT_OK;

@@ -1,4 +1,5 @@
 /** `sentinela-agent doctor`: checks this server against its config and says what to fix (checks in ../doctor/checks.ts). */
+import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
 import { doctor, SENTINELA_VERSION } from '@sentinela/shared';
 import { agentChecks } from '../doctor/checks.js';
 import { EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, type Io } from './io.js';
@@ -24,7 +25,7 @@ example:
 `;
 
 export async function doctorCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('doctor', args, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } });
+  const { values } = parseVerbArgs('doctor', args, AGENT_VERB_OPTIONS.doctor);
   if (values.help) {
     io.out(DOCTOR_HELP);
     return EXIT_OK;

@@ -1,15 +1,12 @@
 /** `sentinela-agent enroll`: one-time registration with the hub. */
+import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
 import { enroll, EnrollError } from '../enroll/enroll.js';
 import { credentialsPath } from '../paths.js';
 import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, type Io } from './io.js';
 import { VERB_HELP } from './help.js';
 
 export async function enrollCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('enroll', args, {
-    config: { type: 'string', short: 'c' },
-    hub: { type: 'string' },
-    token: { type: 'string' },
-  });
+  const { values } = parseVerbArgs('enroll', args, AGENT_VERB_OPTIONS.enroll);
   if (values.help) {
     io.out(VERB_HELP.enroll!);
     return EXIT_OK;

@@ -1,6 +1,8 @@
 /** What every verb shares: output streams, exit codes, config loading, argument errors. */
 import { parseArgs } from 'node:util';
-import { AgentConfig, ConfigError, loadConfigFile } from '@sentinela/shared';
+import { AgentConfig, ConfigError, loadConfigFile, type OptionSpec } from '@sentinela/shared';
+
+export type { OptionSpec };
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -24,7 +26,6 @@ export class UsageError extends Error {
   }
 }
 
-export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 export type ParsedValues = Record<string, string | boolean | undefined>;
 
 export function parseVerbArgs(verb: string, args: string[], options: OptionSpec): { values: ParsedValues } {
@@ -48,4 +49,14 @@ export function loadAgentConfig(file: string): AgentConfig {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
   }
+}
+
+/**
+ * An ordinary failure (a database refusing, a missing file, a damaged copy) is one line a person can
+ * act on; only a fault in the agent itself (TypeError and kin) keeps its stack trace, for the bug report.
+ */
+export function failureLine(verb: string, err: unknown): string {
+  if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError) return `sentinela-agent ${verb}: ${err.stack ?? String(err)}`;
+  const message = err instanceof Error ? err.message : String(err);
+  return `sentinela-agent ${verb}: ${message.split('\n').map((l) => l.trim()).filter(Boolean).join(' — ')}`;
 }

@@ -1,4 +1,5 @@
 /** `sentinela-agent key init|export`: the site's backup key and its recovery code. */
+import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
 import { existsSync } from 'node:fs';
 import { MasterKey, loadOrCreateKey } from '../repository/keys.js';
 import { RepositoryError } from '../repository/errors.js';
@@ -16,7 +17,7 @@ export async function keyCommand(args: string[], io: Io): Promise<number> {
     return action === undefined ? 2 : EXIT_OK;
   }
   if (action !== 'init' && action !== 'export') throw new UsageError(`sentinela-agent key: unknown action "${action}"; actions: init, export`);
-  const { values } = parseVerbArgs('key', rest, { config: { type: 'string', short: 'c' } });
+  const { values } = parseVerbArgs('key', rest, AGENT_VERB_OPTIONS[`key ${action}`]);
   if (values.help) {
     io.out(VERB_HELP.key!);
     return EXIT_OK;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** sentinela-agent: dispatches to one verb per file. Exit codes: 0 ok, 1 runtime failure, 2 usage or config error. */
 import { SENTINELA_VERSION } from '@sentinela/shared';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, processIo, UsageError, type Io } from './io.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, failureLine, processIo, UsageError, type Io } from './io.js';
 import { PROGRAM_HELP } from './help.js';
 import { runCommand } from './run.js';
 import { enrollCommand } from './enroll.js';
@@ -51,7 +51,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       io.err(err.message);
       return EXIT_USAGE;
     }
-    io.err(`sentinela-agent ${verb}: ${(err as Error).stack ?? String(err)}`);
+    io.err(failureLine(verb, err));
     return EXIT_FAILURE;
   }
 }
@@ -63,7 +63,7 @@ main(process.argv.slice(2)).then(
     if (verb() === 'run') setImmediate(() => process.exit(code));
   },
   (err: unknown) => {
-    process.stderr.write(`sentinela-agent: ${String(err)}\n`);
+    process.stderr.write(`${failureLine(verb() ?? '', err)}\n`);
     process.exit(EXIT_FAILURE);
   },
 );

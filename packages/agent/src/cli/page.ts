@@ -1,4 +1,5 @@
 /** `sentinela-agent page set-pin`: sets the local page's PIN (stored as an scrypt hash, mode 0600). */
+import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
 import { readFileSync } from 'node:fs';
 import { pinFilePath, PIN_PATTERN, writePinFile } from '../page/pin.js';
 import { EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, UsageError, type Io } from './io.js';
@@ -17,7 +18,7 @@ export async function pageCommand(args: string[], io: Io): Promise<number> {
     return sub === undefined ? 2 : EXIT_OK;
   }
   if (sub !== 'set-pin') throw new UsageError(`sentinela-agent page: unknown action "${sub}"; actions: set-pin\nsee: sentinela-agent page --help`);
-  const { values } = parseVerbArgs('page set-pin', rest, { config: { type: 'string', short: 'c' }, 'pin-file': { type: 'string' } });
+  const { values } = parseVerbArgs('page set-pin', rest, AGENT_VERB_OPTIONS['page set-pin']);
   if (values.help) {
     io.out(VERB_HELP.page!);
     return EXIT_OK;

@@ -3,69 +3,20 @@
  * any repository folder) to a file, a folder or a new database, then the per-table row counts checked
  * against the manifest. Works on a bare machine with only a disk and the recovery code.
  */
-import { resolve } from 'node:path';
-import type { AgentConfig, BackupSourceConfig, SnapshotManifest } from '@sentinela/shared';
-import { MasterKey } from '../repository/keys.js';
+import { resolve, join } from 'node:path';
+import { AGENT_VERB_OPTIONS, type AgentConfig, type BackupSourceConfig, type SnapshotManifest } from '@sentinela/shared';
 import type { Repository } from '../repository/api.js';
 import { openRepository } from '../backup/repo.js';
-import { backupKeyPath, repositoryPath } from '../paths.js';
-import { scanForDisks } from '../locations/usb.js';
 import { restoreFiles, restoreMariadb, restorePostgres, restoreSqlite, restoreToFile, RestoreRefused, type RestoreReport } from '../sources/index.js';
 import type { DbConnection } from '../sources/connection.js';
+import { ClientError } from '../sources/sql-cli.js';
 import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, UsageError, type Io } from './io.js';
 import { VERB_HELP } from './help.js';
 import { progressPrinter } from './progress.js';
 import { formatBytes } from './status.js';
 import { fetchFromHub, HubFetchError } from '../offsite/fetch.js';
-import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-
-const OPTIONS = {
-  config: { type: 'string', short: 'c' },
-  snapshot: { type: 'string' },
-  source: { type: 'string' },
-  latest: { type: 'boolean' },
-  from: { type: 'string' },
-  'to-file': { type: 'string' },
-  'to-dir': { type: 'string' },
-  'to-database': { type: 'string' },
-  force: { type: 'boolean' },
-  'recovery-code': { type: 'string' },
-  host: { type: 'string' },
-  port: { type: 'string' },
-  user: { type: 'string' },
-  'password-file': { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
-
-/** The repository folder `--from` names: spool (default), peer, usb (the first disk of the site mounted), or a folder. */
-function repositoryDir(from: string, config: AgentConfig | null): string {
-  const need = (what: string): AgentConfig => {
-    if (!config) throw new UsageError(`sentinela-agent restore: --from ${what} needs --config; on a bare machine give the disk's folder: --from /media/DISK`);
-    return config;
-  };
-  if (from === 'spool') return repositoryPath(need('spool'));
-  if (from === 'peer') {
-    const path = need('peer').backup?.peer?.path;
-    if (!path) throw new UsageError('sentinela-agent restore: --from peer but the config has no backup.peer.path');
-    return path;
-  }
-  if (from === 'usb') {
-    const c = need('usb');
-    const site = c.site.id;
-    const disks = scanForDisks(c.backup?.usb?.mountRoots ?? ['/media', '/mnt', '/run/media']).filter((d) => !site || d.label.siteId === site);
-    if (disks.length === 0) throw new UsageError('sentinela-agent restore: --from usb but no backup disk of this site is mounted; plug it in, or give its folder: --from /media/DISK');
-    return disks[0]!.path;
-  }
-  return resolve(from);
-}
-
-function loadKey(values: Record<string, string | boolean | undefined>, config: AgentConfig | null, escrowed?: string): MasterKey {
-  if (typeof values['recovery-code'] === 'string') return MasterKey.fromRecoveryCode(values['recovery-code']);
-  if (escrowed) return MasterKey.load(escrowed);
-  if (!config) throw new UsageError('sentinela-agent restore: give --config (to use the site key file) or --recovery-code CODE');
-  return MasterKey.load(backupKeyPath(config));
-}
+import { escrowedKeyIn, loadKey, repositoryDir } from './repo-access.js';
 
 async function pickSnapshot(repo: Repository, values: Record<string, string | boolean | undefined>): Promise<SnapshotManifest> {
   if (typeof values.snapshot === 'string') {
@@ -84,24 +35,38 @@ async function pickSnapshot(repo: Repository, values: Record<string, string | bo
   return latest;
 }
 
-/** Connection for --to-database: the configured source of the same name, overridden by flags. */
-function connection(values: Record<string, string | boolean | undefined>, config: AgentConfig | null, manifest: SnapshotManifest, database: string): DbConnection {
+/**
+ * Connection for --to-database: the server of the configured source of the same name (or --host,
+ * --port), but never the source's user and password: the backup user may only read. The admin is
+ * --user and --password-file, or, without them, the client's default (on Debian, root over the
+ * local socket).
+ */
+export function restoreConnection(values: Record<string, string | boolean | undefined>, config: AgentConfig | null, manifest: SnapshotManifest, database: string): DbConnection {
   const sc = config?.backup?.sources.find((s: BackupSourceConfig) => s.name === manifest.source && s.kind === manifest.kind) as
-    | (BackupSourceConfig & { host?: string; port?: number; user?: string; passwordFile?: string })
+    | (BackupSourceConfig & { host?: string; port?: number })
     | undefined;
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const port = str('port') ?? sc?.port;
+  if (port !== undefined && !/^\d{1,5}$/.test(String(port))) throw new UsageError(`sentinela-agent restore: --port ${port} is not a port number`);
   return {
     host: str('host') ?? sc?.host,
     port: port === undefined ? undefined : Number(port),
-    user: str('user') ?? sc?.user,
-    passwordFile: str('password-file') ?? sc?.passwordFile,
+    user: str('user'),
+    passwordFile: str('password-file'),
     database,
   };
 }
 
+/** One line for a database client's refusal, with what to do when it is a missing right. */
+export function clientFailure(err: ClientError, conn: DbConnection): string {
+  const who = conn.user ? `user ${conn.user}` : 'the default user';
+  if (/\b(1044|1045|1142|1227)\b|permission denied|must be owner|password authentication failed/i.test(err.message))
+    return `${err.message} — ${who} may not create and load database ${conn.database}; restore needs an admin of the server: --user ADMIN --password-file FILE (the backup user only reads)`;
+  return err.message;
+}
+
 export async function restoreCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('restore', args, OPTIONS);
+  const { values } = parseVerbArgs('restore', args, AGENT_VERB_OPTIONS.restore);
   if (values.help) {
     io.out(VERB_HELP.restore!);
     return EXIT_OK;
@@ -134,11 +99,10 @@ export async function restoreCommand(args: string[], io: Io): Promise<number> {
       throw err;
     }
   } else {
-    dir = repositoryDir(from, config);
-    // An export from the hub made --with-key holds the escrowed key (README.txt there says so).
-    if (typeof values['recovery-code'] !== 'string' && !config && existsSync(join(dir, 'backup.key'))) escrowed = join(dir, 'backup.key');
+    dir = repositoryDir('restore', from, config);
+    escrowed = escrowedKeyIn(dir, values, config);
   }
-  const key = loadKey(values, config, escrowed);
+  const key = loadKey('restore', values, config, escrowed);
   const repo = await openRepository(dir, key);
   const manifest = await pickSnapshot(repo, values);
   io.err(`restoring ${manifest.id} (${manifest.kind}, ${formatBytes(manifest.content.bytes)}, taken ${manifest.finishedAt}) from ${dir}`);
@@ -149,9 +113,11 @@ export async function restoreCommand(args: string[], io: Io): Promise<number> {
   const content = repo.read(manifest.id);
   const opts = { force: values.force === true, onProgress: onBytes, expectedTables: manifest.tables };
   let report: RestoreReport;
+  let conn: DbConnection | undefined;
   try {
     if (typeof values['to-database'] === 'string') {
-      const conn = connection(values, config, manifest, values['to-database']);
+      conn = restoreConnection(values, config, manifest, values['to-database']);
+      if (conn.user && !conn.passwordFile) io.err(`note: --user ${conn.user} without --password-file: connecting without a password`);
       if (manifest.kind === 'mariadb') report = await restoreMariadb(content, conn, opts);
       else if (manifest.kind === 'postgres') report = await restorePostgres(content, conn, opts);
       else throw new UsageError(`sentinela-agent restore: a ${manifest.kind} snapshot goes to a file or folder (--to-file / --to-dir), not --to-database`);
@@ -167,6 +133,10 @@ export async function restoreCommand(args: string[], io: Io): Promise<number> {
     content.destroy();
     if (err instanceof RestoreRefused) {
       io.err(`sentinela-agent restore: refused: ${err.message}`);
+      return EXIT_FAILURE;
+    }
+    if (err instanceof ClientError && conn) {
+      io.err(`sentinela-agent restore: ${clientFailure(err, conn)}`);
       return EXIT_FAILURE;
     }
     throw err;

@@ -1,4 +1,5 @@
 /** `sentinela-agent run`: the long-running agent. */
+import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
 import { createLogger } from '@sentinela/shared';
 import { NotEnrolledError, SiteMismatchError, startAgent } from '../agent.js';
 import { CredentialsError } from '../enroll/credentials.js';
@@ -6,7 +7,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, loadAgentConfig, parseVerbArgs, requ
 import { VERB_HELP } from './help.js';
 
 export async function runCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('run', args, { config: { type: 'string', short: 'c' } });
+  const { values } = parseVerbArgs('run', args, AGENT_VERB_OPTIONS.run);
   if (values.help) {
     io.out(VERB_HELP.run!);
     return EXIT_OK;

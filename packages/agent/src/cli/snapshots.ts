@@ -1,29 +1,24 @@
-/** `sentinela-agent snapshots`: the complete snapshots of the spool (or of a disk with --repo). */
-import type { SnapshotManifest } from '@sentinela/shared';
-import { MasterKey } from '../repository/keys.js';
+/** `sentinela-agent snapshots`: the complete snapshots of the spool, a USB disk, the secondary server's mirror or any copy (--from). */
+import { AGENT_VERB_OPTIONS, type SnapshotManifest } from '@sentinela/shared';
 import { openRepository } from '../repository/repository.js';
 import { RepositoryError } from '../repository/errors.js';
-import { backupKeyPath, repositoryPath } from '../paths.js';
-import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, type Io } from './io.js';
+import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, type Io } from './io.js';
+import { chosenDir, escrowedKeyIn, loadKey } from './repo-access.js';
 import { VERB_HELP } from './help.js';
 import { formatBytes } from './status.js';
 
 export async function snapshotsCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('snapshots', args, {
-    config: { type: 'string', short: 'c' },
-    source: { type: 'string' },
-    repo: { type: 'string' },
-    json: { type: 'boolean' },
-  });
+  const { values } = parseVerbArgs('snapshots', args, AGENT_VERB_OPTIONS.snapshots);
   if (values.help) {
     io.out(VERB_HELP.snapshots!);
     return EXIT_OK;
   }
-  const config = loadAgentConfig(requireOption('snapshots', values.config, 'config'));
-  const dir = typeof values.repo === 'string' ? values.repo : repositoryPath(config);
+  // A bare machine (the secondary server, a new server) names the folder and gives the recovery code.
+  const config = typeof values.config === 'string' ? loadAgentConfig(values.config) : null;
+  const dir = chosenDir('snapshots', values, config);
   let list: SnapshotManifest[];
   try {
-    const repo = await openRepository(dir, MasterKey.load(backupKeyPath(config)));
+    const repo = await openRepository(dir, loadKey('snapshots', values, config, escrowedKeyIn(dir, values, config)));
     list = await repo.snapshots(typeof values.source === 'string' ? { source: values.source } : {});
   } catch (err) {
     if (!(err instanceof RepositoryError)) throw err;

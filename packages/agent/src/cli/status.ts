@@ -1,4 +1,5 @@
 /** `sentinela-agent status`: local view of enrolment and the outbox, no hub needed. */
+import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
 import { existsSync } from 'node:fs';
 import type { AgentConfig } from '@sentinela/shared';
 import { CredentialsError, readCredentials } from '../enroll/credentials.js';
@@ -71,7 +72,7 @@ export function collectStatus(config: AgentConfig): StatusReport {
 }
 
 export async function statusCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('status', args, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } });
+  const { values } = parseVerbArgs('status', args, AGENT_VERB_OPTIONS.status);
   if (values.help) {
     io.out(VERB_HELP.status!);
     return EXIT_OK;

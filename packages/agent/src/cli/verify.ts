@@ -1,31 +1,26 @@
 /** `sentinela-agent verify`: checks a repository's structure, and with --read-data every object. */
 import type { VerifyReport } from '../repository/api.js';
-import { MasterKey } from '../repository/keys.js';
 import { openRepository } from '../repository/repository.js';
 import { RepositoryError } from '../repository/errors.js';
-import { backupKeyPath, repositoryPath } from '../paths.js';
-import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, type Io } from './io.js';
+import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
+import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, type Io } from './io.js';
+import { chosenDir, escrowedKeyIn, loadKey } from './repo-access.js';
 import { VERB_HELP } from './help.js';
 import { progressPrinter } from './progress.js';
 import { formatBytes } from './status.js';
 
 export async function verifyCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('verify', args, {
-    config: { type: 'string', short: 'c' },
-    repo: { type: 'string' },
-    'read-data': { type: 'boolean' },
-    json: { type: 'boolean' },
-  });
+  const { values } = parseVerbArgs('verify', args, AGENT_VERB_OPTIONS.verify);
   if (values.help) {
     io.out(VERB_HELP.verify!);
     return EXIT_OK;
   }
-  const config = loadAgentConfig(requireOption('verify', values.config, 'config'));
-  const dir = typeof values.repo === 'string' ? values.repo : repositoryPath(config);
+  const config = typeof values.config === 'string' ? loadAgentConfig(values.config) : null;
+  const dir = chosenDir('verify', values, config);
   const progress = progressPrinter(io, 'verify');
   let report: VerifyReport;
   try {
-    const repo = await openRepository(dir, MasterKey.load(backupKeyPath(config)));
+    const repo = await openRepository(dir, loadKey('verify', values, config, escrowedKeyIn(dir, values, config)));
     report = await repo.verify({ readData: values['read-data'] === true, onProgress: progress.update });
   } catch (err) {
     if (!(err instanceof RepositoryError)) throw err;

@@ -115,7 +115,7 @@ ${held ? '' : `<p class="note">${t('no_offsite')}</p>`}</section>
     const site = getSite(db, req.params.id);
     const lang = langOf(req);
     if (!site) return html(reply, page(req, p, { page: 'restore', title: translator(lang)('not_found'), body: `<p>${translator(lang)('not_found')}</p>` }), 404);
-    const body = restoreBody(lang, { id: site.id, name: site.name, backups: backupsOf(parseJson(site.last_status_json)) });
+    const body = restoreBody(lang, { id: site.id, name: site.name, backups: backupsOf(parseJson(site.last_status_json)), offsite: listSnapshots(db, site.id) });
     return html(reply, page(req, p, { page: 'restore', title: translator(lang)('nav_restore'), body: `<article class="restore">${body}</article>` }));
   });
 
