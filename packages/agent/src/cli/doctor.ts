@@ -11,8 +11,9 @@ problem with what to do about it in Portuguese and English: the data folder (wri
 WARN under 10 %, FAIL under 5 %), the outbox schema, enrolment and the modes of the credentials,
 key and password files (0600), the hub (TCP; with mqtts the TLS certificate, trusted and not near
 expiry), the clock (not before 2024; against the hub's clock when it answers), every backup
-source (dump tool present and its version, the database reachable and a real login with the
-configured credentials) and the UPS daemon (when power: is configured).
+source (dump tool present and its version, the database reachable, a real login with the
+configured credentials, and the backup user's rights: every read right the dump needs, and a
+WARN when it could also change data) and the UPS daemon (when power: is configured).
 Run it as the sentinela user to check what the service sees: sudo -u sentinela sentinela-agent doctor …
 Exit 1 when anything FAILed, 0 otherwise (warnings included).
 

@@ -14,6 +14,7 @@ import { credentialsPath, outboxPath } from '../paths.js';
 import { NutClient } from '../power/nut-client.js';
 import { fetchApcupsdStatus } from '../power/apcupsd-client.js';
 import { query } from '../sources/sql-cli.js';
+import { dbRightsFinding } from './db-grants.js';
 
 type Check = doctor.Check;
 type Finding = doctor.Finding;
@@ -149,6 +150,7 @@ function backupChecks(config: AgentConfig, backup: NonNullable<AgentConfig['back
     if (s.kind === 'mariadb' || s.kind === 'postgres') {
       if (s.passwordFile) checks.push(doctor.secretFileCheck(`${id}.password`, `${s.name} password file`, s.passwordFile));
       checks.push(dbLoginCheck(id, s));
+      checks.push({ id: `${id}.rights`, run: () => dbRightsFinding(`${id}.rights`, s.kind, { ...s, port: s.port ?? (s.kind === 'mariadb' ? 3306 : 5432) }, s.name) });
     } else if (s.kind === 'sqlite' || s.kind === 'files') {
       checks.push({
         id,

@@ -63,6 +63,23 @@ const token = await hub.addSite(siteId);
 const nut = await new NutServer().start();
 t.teardown(() => nut.stop());
 
+// Backup users with the documented least-privilege grants (docs/operations.md, "Database rights").
+const tag = `${process.pid}_${Date.now().toString(36)}`;
+const myDb = `sn_doctor_${tag}`;
+const myUser = `sn_bk_${tag}`;
+const pgUser = `sn_bk_${tag}`;
+const pwFile = join(dir.path, 'backup.pw');
+writeFileSync(pwFile, 'backup-pw-1\n', { mode: 0o600 });
+const my = (sql: string) => execFileSync('mariadb', ['-h', '127.0.0.1', '-u', 'root', '-e', sql], { stdio: 'pipe' });
+const pg = (sql: string, db = 'postgres') => execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-c', sql], { stdio: 'pipe' });
+my(`CREATE DATABASE ${myDb}; CREATE TABLE ${myDb}.patients (id INT PRIMARY KEY); CREATE USER '${myUser}'@'%' IDENTIFIED BY 'backup-pw-1';
+    GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON ${myDb}.* TO '${myUser}'@'%'; GRANT SELECT ON mysql.proc TO '${myUser}'@'%';`);
+pg(`CREATE ROLE ${pgUser} LOGIN PASSWORD 'backup-pw-1'; GRANT pg_read_all_data TO ${pgUser};`);
+t.teardown(() => {
+  my(`DROP DATABASE IF EXISTS ${myDb}; DROP USER IF EXISTS '${myUser}'@'%';`);
+  pg(`DROP ROLE IF EXISTS ${pgUser}`);
+});
+
 const dataDir = join(dir.path, 'data');
 const base = {
   site: { id: siteId },
@@ -70,8 +87,8 @@ const base = {
   hub: { mqttUrl: `mqtts://localhost:${hub.mqttPort}`, caFile: good.caFile },
   backup: {
     sources: [
-      { name: 'emr', kind: 'mariadb', host: '127.0.0.1', port: 3306, user: 'root', database: 'mysql' },
-      { name: 'dhis', kind: 'postgres', host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' },
+      { name: 'emr', kind: 'mariadb', host: '127.0.0.1', port: 3306, user: myUser, passwordFile: pwFile, database: myDb },
+      { name: 'dhis', kind: 'postgres', host: '127.0.0.1', port: 5432, user: pgUser, passwordFile: pwFile, database: 'postgres' },
     ],
   },
   power: { source: { kind: 'nut', host: '127.0.0.1', port: nut.port, ups: nut.ups } },
@@ -89,7 +106,7 @@ t.test('a healthy setup: every finding OK, exit 0', async (t) => {
   t.equal(code, 0, 'exit 0');
   if (code !== 0) t.comment(text);
   t.same(report.findings.filter((f) => f.level !== 'OK'), [], 'nothing to fix');
-  for (const id of ['datadir', 'disk.data', 'outbox.schema', 'credentials', 'hub', 'clock', 'tool.mariadb-dump', 'tool.pg_dump', 'source.emr', 'source.dhis', 'ups']) {
+  for (const id of ['datadir', 'disk.data', 'outbox.schema', 'credentials', 'hub', 'clock', 'tool.mariadb-dump', 'tool.pg_dump', 'source.emr', 'source.dhis', 'source.emr.rights', 'source.dhis.rights', 'ups']) {
     t.equal(find(report, id)?.level, 'OK', `${id}: ${find(report, id)?.what}`);
   }
   t.match(find(report, 'hub')!.what, /TLS certificate .* valid until/);
@@ -98,6 +115,32 @@ t.test('a healthy setup: every finding OK, exit 0', async (t) => {
   t.match(find(report, 'tool.pg_dump')!.what, /PostgreSQL/);
   t.match(find(report, 'ups')!.what, /status OL/);
   t.match(find(report, 'source.emr')!.what, /logged in/);
+});
+
+t.test("the backup user's rights: a missing read right FAILs with the grant to run, a right to write WARNs", async (t) => {
+  my(`REVOKE SHOW VIEW, EVENT ON ${myDb}.* FROM '${myUser}'@'%'; REVOKE SELECT ON mysql.proc FROM '${myUser}'@'%';`);
+  pg(`REVOKE pg_read_all_data FROM ${pgUser}; CREATE TABLE sn_doctor_${tag} (id int); CREATE TABLE sn_doctor_${tag}_b (id int); GRANT SELECT ON sn_doctor_${tag}_b TO ${pgUser}`);
+  t.teardown(() => pg(`DROP TABLE IF EXISTS sn_doctor_${tag}, sn_doctor_${tag}_b`));
+  const lacking = await doctor(base);
+  t.equal(lacking.code, 1, 'exit 1');
+  const myF = find(lacking.report, 'source.emr.rights')!;
+  t.equal(myF.level, 'FAIL', myF.what);
+  t.match(myF.what, /lacks SHOW VIEW on .*EVENT on .*SELECT on mysql\.proc/, 'MariaDB: every missing right is named');
+  t.notMatch(myF.what, /TRIGGER/, 'and only those');
+  t.match(myF.fix, { en: /GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON/ });
+  const pgF = find(lacking.report, 'source.dhis.rights')!;
+  t.equal(pgF.level, 'FAIL', pgF.what);
+  t.match(pgF.what, new RegExp(`SELECT on \\d+ tables or sequences \\(.*sn_doctor_${tag}[,)]`), 'PostgreSQL: the unreadable table is named');
+  t.notMatch(pgF.what, new RegExp(`sn_doctor_${tag}_b`), 'not the one it may read');
+  t.match(pgF.fix, { en: /pg_read_all_data/ });
+
+  my(`GRANT SHOW VIEW, EVENT, INSERT, DELETE ON ${myDb}.* TO '${myUser}'@'%'; GRANT SELECT ON mysql.proc TO '${myUser}'@'%';`);
+  pg(`GRANT pg_read_all_data TO ${pgUser}; GRANT INSERT ON sn_doctor_${tag} TO ${pgUser}`);
+  const excess = await doctor(base);
+  t.match(find(excess.report, 'source.emr.rights'), { level: 'WARN', what: /more than a backup needs: INSERT, DELETE/ });
+  t.match(find(excess.report, 'source.dhis.rights'), { level: 'WARN', what: new RegExp(`INSERT/UPDATE/DELETE on public\\.sn_doctor_${tag}`) });
+  my(`REVOKE INSERT, DELETE ON ${myDb}.* FROM '${myUser}'@'%'`);
+  pg(`REVOKE INSERT ON sn_doctor_${tag} FROM ${pgUser}`);
 });
 
 t.test('database down: the source FAILs with a fix hint in both languages', async (t) => {
