@@ -13,6 +13,7 @@ verbs:
   snapshots  list the snapshots of the spool (or of a disk with --repo)
   verify     check a repository; --read-data reads and decrypts every object
   key        the backup key: init (create it), export (print the recovery code)
+  drill      a restore drill: the newest copy of each source, from every place, into a scratch copy, checked
   doctor     check this server against its config: tools, database, UPS, hub, disk, clock, permissions
   page       the local status page: set-pin (the PIN that unlocks its actions)
 
@@ -24,6 +25,28 @@ example:
 `;
 
 export const VERB_HELP: Record<string, string> = {
+  drill: `sentinela-agent drill --config FILE [--source NAME] [--from WHERE] [--json]
+
+A restore drill, now: the newest snapshot of each source, from every place that holds it (the
+spool, each attached USB disk of this site, the secondary server's mirror), restored into a
+scratch target that never touches production: MariaDB into a throwaway server the drill starts
+itself (mariadb-install-db + mariadbd on a temporary folder under <dataDir>/drills/scratch, unix
+socket, no network), files and SQLite into temporary folders. Each copy is checked against the
+facts its manifest recorded at backup time: per-table row counts and, for MariaDB, a checksum of
+every table's rows (the restored copy is dumped again and compared). Records RTO (time to restore
+and check) and RPO (age of the data). The scratch copies are removed afterwards; what a kill or a
+power cut left behind is removed at the next drill. Runs at the lowest CPU and I/O priority.
+The report goes to stdout and to <dataDir>/drills/last.json. Exit 1 when any copy fails.
+
+options:
+  --config FILE   agent.yaml (required)
+  --source NAME   only this source
+  --from WHERE    only this place: spool, usb, peer, or a folder
+  --json          print the report as JSON
+
+example:
+  sentinela-agent drill --config /etc/sentinela/agent.yaml
+`,
   page: `sentinela-agent page set-pin --config FILE [--pin-file FILE]
 
 Sets the PIN that unlocks the local status page's actions (back up now, initialize or eject a USB

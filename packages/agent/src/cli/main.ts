@@ -14,6 +14,7 @@ import { snapshotsCommand } from './snapshots.js';
 import { verifyCommand } from './verify.js';
 import { keyCommand } from './key.js';
 import { pageCommand } from './page.js';
+import { drillCommand } from '../drills/command.js';
 
 const VERBS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   run: runCommand,
@@ -27,6 +28,7 @@ const VERBS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   verify: verifyCommand,
   key: keyCommand,
   page: pageCommand,
+  drill: drillCommand,
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {

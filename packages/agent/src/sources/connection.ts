@@ -13,6 +13,8 @@ export interface DbConnection {
   user?: string;
   /** A file holding the password (mode 0600). */
   passwordFile?: string;
+  /** A unix socket instead of host and port (MariaDB: a drill's scratch server, which has no network). */
+  socket?: string;
   database: string;
 }
 
@@ -40,8 +42,11 @@ export function mariadbArgs(c: Omit<DbConnection, 'database'>): ToolArgs {
     args.push(`--defaults-extra-file=${file}`);
     cleanup = () => rmSync(dir, { recursive: true, force: true });
   }
-  args.push(`--host=${c.host ?? '127.0.0.1'}`);
-  if (c.port) args.push(`--port=${c.port}`);
+  if (c.socket) args.push(`--socket=${c.socket}`);
+  else {
+    args.push(`--host=${c.host ?? '127.0.0.1'}`);
+    if (c.port) args.push(`--port=${c.port}`);
+  }
   if (c.user) args.push(`--user=${c.user}`);
   return { args, env: {}, cleanup };
 }

@@ -9,6 +9,7 @@
 import type { BackupSourceConfig } from '@sentinela/shared';
 import { mariadbArgs } from './connection.js';
 import { mariadbRowCounter } from './lines.js';
+import { mariadbTableSums } from './table-sums.js';
 import { findTool, streamTool, toolVersion } from './process.js';
 import type { Dump, Source } from './source.js';
 
@@ -44,17 +45,18 @@ export class MariadbSource implements Source {
     const tool = findTool(['mariadb-dump', 'mysqldump']) ?? 'mariadb-dump';
     const conn = mariadbArgs(this.config);
     const counter = mariadbRowCounter();
+    const sums = mariadbTableSums();
     // The database name last, without --databases: the dump holds no CREATE DATABASE/USE, so it restores into any name.
     const run = streamTool({
       source: this.name,
       command: tool,
       args: [...conn.args, ...MARIADB_DUMP_FLAGS, '--', this.config.database],
       env: conn.env,
-      through: [counter.stage],
+      through: [counter.stage, sums.stage],
       cleanup: conn.cleanup,
     });
     const version = toolVersion(tool).then(parseMariadbVersion, () => 'unknown');
-    const info = Promise.all([run.done, version]).then(([, v]) => ({ tool: { name: tool, version: v }, tables: counter.tables }));
+    const info = Promise.all([run.done, version]).then(([, v]) => ({ tool: { name: tool, version: v }, tables: counter.tables, tableSums: sums.sums() }));
     info.catch(() => undefined);
     return { stream: run.stream, info };
   }

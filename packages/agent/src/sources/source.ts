@@ -17,6 +17,8 @@ export interface DumpInfo {
   tool: { name: string; version: string };
   /** Per-table row counts, where the source gives them (restore checks them). */
   tables?: Record<string, number>;
+  /** Per-table SHA-256 of the row lines (MariaDB), recorded for restore drills. */
+  tableSums?: Record<string, string>;
   /** For `files` sources: what the archive holds. */
   files?: Array<{ path: string; mode: number; size: number; mtime: string }>;
 }

@@ -41,7 +41,7 @@ export const AGENT_VERB_OPTIONS = {
   'key init': { config },
   'key export': { config },
   'page set-pin': { config, 'pin-file': { type: 'string' } },
-  drill: { config, source: { type: 'string' }, from, 'if-due': { type: 'boolean' }, json },
+  drill: { config, source: { type: 'string' }, from, json },
 } as const satisfies Record<string, OptionSpec>;
 
 export type AgentVerb = keyof typeof AGENT_VERB_OPTIONS;

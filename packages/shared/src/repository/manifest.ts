@@ -24,6 +24,8 @@ export const SnapshotManifest = z.looseObject({
   /** Object names of this snapshot's stream, in order. */
   objects: z.array(z.string().regex(/^[0-9a-f]{64}$/)),
   tables: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** Per table, SHA-256 of its row lines as the dump wrote them: a restore drill re-dumps the restored copy and compares (optional: older snapshots lack it). */
+  tableSums: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)).optional(),
   files: z.array(z.looseObject({ path: z.string(), mode: z.number().int(), size: z.number().int().nonnegative(), mtime: z.string() })).optional(),
 });
 export type SnapshotManifest = z.infer<typeof SnapshotManifest>;

@@ -1,0 +1,44 @@
+/** `sentinela-agent drill`: a restore drill now, its report on stdout and in <dataDir>/drills/last.json. */
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { AGENT_VERB_OPTIONS, SENTINELA_VERSION, writeFileAtomic } from '@sentinela/shared';
+import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, UsageError, type Io } from '../cli/io.js';
+import { VERB_HELP } from '../cli/help.js';
+import { loadKey, repositoryDir } from '../cli/repo-access.js';
+import { drillLocations, runDrill } from './drill.js';
+import { removeLeftovers, scratchRoot } from './scratch.js';
+import { mkdirSync, rmSync } from 'node:fs';
+
+export async function drillCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parseVerbArgs('drill', args, AGENT_VERB_OPTIONS.drill);
+  if (values.help) {
+    io.out(VERB_HELP.drill!);
+    return EXIT_OK;
+  }
+  const config = loadAgentConfig(requireOption('drill', values.config, 'config'));
+  if (!config.backup) throw new UsageError('sentinela-agent drill: the config has no backup: section');
+  for (const dir of removeLeftovers(config)) io.err(`removed a drill's leftover scratch copy: ${dir}`);
+  const from = typeof values.from === 'string' ? values.from : null;
+  const locations = from === null ? drillLocations(config) : drillLocations(config).filter((l) => l.name === from || l.name.startsWith(`${from}:`));
+  if (from !== null && locations.length === 0) locations.push({ name: from, dir: repositoryDir('drill', from, config) });
+  const sources = typeof values.source === 'string' ? [values.source] : undefined;
+  if (sources && !config.backup.sources.some((s) => s.name === sources[0])) throw new UsageError(`sentinela-agent drill: no source "${sources[0]}" in the config`);
+  const key = loadKey('drill', values, config);
+  const report = await runDrill(config, key, {
+    sources,
+    locations,
+    host: hostname(),
+    onResult: (r) => io.err(`${r.ok ? 'PASS' : 'FAIL'} ${r.source} from ${r.location}: ${r.snapshot ?? '-'} in ${r.rtoSeconds.toFixed(1)} s${r.ok ? '' : `: ${r.problems.join('; ')}`}`),
+  });
+  rmSync(scratchRoot(config), { recursive: true, force: true });
+  const full = { ...report, agentVersion: SENTINELA_VERSION, site: config.site.id };
+  mkdirSync(join(config.dataDir, 'drills'), { recursive: true });
+  writeFileAtomic(join(config.dataDir, 'drills', 'last.json'), JSON.stringify(full, null, 2));
+  if (values.json) io.out(JSON.stringify(full, null, 2));
+  else {
+    for (const r of report.results)
+      io.out(`${r.ok ? 'PASS' : 'FAIL'}  ${r.source.padEnd(12)} ${r.location.padEnd(16)} RTO ${r.rtoSeconds.toFixed(1)} s  RPO ${r.rpoSeconds === null ? '-' : `${Math.round(r.rpoSeconds / 60)} min`}${r.ok ? '' : `  ${r.problems.join('; ')}`}`);
+    io.out(report.ok ? 'drill: every copy restored and checked' : 'drill FAILED: see the lines above');
+  }
+  return report.ok ? EXIT_OK : EXIT_FAILURE;
+}
