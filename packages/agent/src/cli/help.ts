@@ -165,7 +165,7 @@ examples:
   sentinela-agent disk init /media/backup-a --label "disco A" --config /etc/sentinela/agent.yaml
   sentinela-agent disk eject /media/backup-a --config /etc/sentinela/agent.yaml
 `,
-  snapshots: `sentinela-agent snapshots --config FILE [--source NAME] [--repo DIR] [--json]
+  snapshots: `sentinela-agent snapshots (--config FILE | --from FOLDER --recovery-code CODE) [--from WHERE] [--source NAME] [--json]
 
 Lists the complete snapshots, oldest first: id, source, kind, time, full or delta (and its chain
 depth), the size of the dump, the bytes it added to the repository, and how many tables it counted.
@@ -173,15 +173,18 @@ Reads the local spool (backup.spool, default <dataDir>/repository) or, with --re
 disk, the secondary server's copy. Needs the backup key (backup.keyFile, default <dataDir>/backup.key).
 
 options:
-  --config FILE   agent.yaml (required)
+  --config FILE   agent.yaml (the spool, the key file, the USB mount roots)
   --source NAME   only this source's snapshots
-  --repo DIR      another repository of this site (a mounted USB disk, say)
+  --from WHERE    spool (default), usb (this site's disk mounted now), peer (backup.peer.path), or a
+                  folder: a USB disk's mount point, the secondary server's mirror (--repo DIR: the same)
+  --recovery-code CODE  the site's recovery code instead of the key file (a bare machine)
   --json          print the manifests as JSON
 
-example:
-  sentinela-agent snapshots --config /etc/sentinela/agent.yaml --source openmrs
+examples:
+  sentinela-agent snapshots --config /etc/sentinela/agent.yaml --from usb --source openmrs
+  sentinela-agent snapshots --from /mnt/secondary/sentinela --recovery-code XXXX-XXXX-…
 `,
-  verify: `sentinela-agent verify --config FILE [--repo DIR] [--read-data] [--json]
+  verify: `sentinela-agent verify (--config FILE | --from FOLDER --recovery-code CODE) [--from WHERE] [--read-data] [--json]
 
 Checks a repository: every snapshot's manifest decrypts and is valid, every base and object it needs
 is there. With --read-data it also reads every object, checks its SHA-256, decrypts it (tampering
@@ -189,13 +192,14 @@ fails authentication), and rebuilds the newest snapshot of each source end to en
 stderr. Exit code 1 when a problem is found; each is named (kind, object or snapshot, detail).
 
 options:
-  --config FILE   agent.yaml (required)
-  --repo DIR      another repository of this site (a mounted USB disk, say)
+  --config FILE   agent.yaml (the spool, the key file, the USB mount roots)
+  --from WHERE    spool (default), usb, peer, or a folder (--repo DIR: the same)
+  --recovery-code CODE  the site's recovery code instead of the key file (a bare machine)
   --read-data     read every object, not only check that it exists
   --json          print the report as JSON
 
 example:
-  sentinela-agent verify --config /etc/sentinela/agent.yaml --repo /media/backup1 --read-data
+  sentinela-agent verify --config /etc/sentinela/agent.yaml --from usb --read-data
 `,
   key: `sentinela-agent key init|export --config FILE
 
