@@ -4,9 +4,19 @@
  * The dump is streamed from FILE as a `command` source streams a tool's stdout (restore writes to
  * FILE). Prints one JSON line: { s, stored, max_rss_mb }.
  */
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { initRepository, MasterKey, openRepository, type Source, type Tokenizer } from '@sentinela/agent';
+
+/**
+ * This process's own peak RSS (VmHWM of its address space). Not `resourceUsage().maxRSS`: Linux
+ * carries the parent's peak across exec into ru_maxrss, so every step would report the bench
+ * process's own peak (344 MB in every step of an earlier run, whatever the step did).
+ */
+function peakRssMb(): number {
+  const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : Math.round(process.resourceUsage().maxRSS / 1024);
+}
 
 async function main(): Promise<void> {
   const [step, repoDir, file, tokenizer, keyFile] = process.argv.slice(2) as [string, string, string, Tokenizer, string];
@@ -29,7 +39,7 @@ async function main(): Promise<void> {
     stored = (await repo.backup(source)).stored;
   }
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  process.stdout.write(`${JSON.stringify({ s, stored, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+  process.stdout.write(`${JSON.stringify({ s, stored, max_rss_mb: peakRssMb() })}\n`);
 }
 
 main().catch((err) => {
