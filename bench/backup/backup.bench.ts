@@ -1,20 +1,24 @@
 /**
- * Backup of a clinical MariaDB dump, day 1 and day 2 (0.05 % of rows updated at random, 0.5 %
- * appended: generate.ts), against restic (Debian's package) on the same dump files, with the size
- * of `zstd --long=29 --patch-from=day1 day2` as the near-limit reference for day 2.
- * Both tools read the same dump file, so that the database's dump time is outside the comparison.
+ * Backup of every dump shape of issue 17 (shapes.ts), day 1 and day 2, against restic (Debian's
+ * package) on the same files, with the size of `zstd --long=29 --patch-from=day1 day2` as the
+ * near-limit reference for day 2. Sentinela's steps each run in their own process (measure.ts), so
+ * that each shape's peak RSS is its own. Both tools read the same files, so that the databases'
+ * dump time is outside the comparison.
+ *
+ * SENTINELA_BENCH_SHAPES=name,name limits the run to some shapes (names: shapes.ts);
+ * SENTINELA_BENCH_OBSERVATIONS=N sets the size (observations rows) instead of quick or full.
  */
-import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { CommandSource, MasterKey, initRepository } from '@sentinela/agent';
-import { ratiosOf, type BenchResult } from '../lib/report.js';
-import { dropDatabase, SIZES, type ClinicalDb } from './generate.js';
-import { clinicalDumps, duSize, sh } from './dumps.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchResult } from '../lib/report.js';
+import { SIZES } from './generate.js';
+import { duSize, sh } from './dumps.js';
+import { makeShapes, type Shape } from './shapes.js';
 
-const DB = 'sentinela_bench_backup';
+const MEASURE = join(dirname(fileURLToPath(import.meta.url)), 'measure.js');
 
 async function timed<T>(fn: () => Promise<T> | T): Promise<{ s: number; value: T }> {
   const t0 = process.hrtime.bigint();
@@ -22,74 +26,106 @@ async function timed<T>(fn: () => Promise<T> | T): Promise<{ s: number; value: T
   return { s: Number(process.hrtime.bigint() - t0) / 1e9, value };
 }
 
+interface Step {
+  s: number;
+  stored: number;
+  max_rss_mb: number;
+}
+
+function step(name: string, repo: string, file: string, tokenizer: string, keyFile: string): Step {
+  const r = spawnSync(process.execPath, [MEASURE, name, repo, file, tokenizer, keyFile], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`sentinela ${name} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Step;
+}
+
+const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+
+async function measureShape(work: string, shape: Shape, log: (line: string) => void) {
+  const dir = join(work, shape.name);
+  const repo = join(dir, 'repo');
+  const keyFile = join(dir, 'key.json');
+  execFileSync('mkdir', ['-p', dir]);
+  log(`${shape.name}: sentinela day 1, day 2, restore…`);
+  const d1 = step('day1', repo, shape.day1, shape.tokenizer, keyFile);
+  const d2 = step('day2', repo, shape.day2, shape.tokenizer, keyFile);
+  const restored = join(dir, 'restored');
+  const rs = step('restore', repo, restored, shape.tokenizer, keyFile);
+  execFileSync('cmp', [restored, shape.day2]);
+  rmSync(restored);
+
+  log(`${shape.name}: restic day 1, day 2, restore…`);
+  const resticDir = join(dir, 'restic');
+  const env = { RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: resticDir, RESTIC_CACHE_DIR: join(dir, 'restic-cache') };
+  // --stdin like a dump piped from the database tool, fed from the same file.
+  const rb = (file: string) => timed(() => sh(`restic backup --quiet --stdin --stdin-filename dump < '${file}'`, env));
+  sh('restic init', env);
+  const size0 = duSize(resticDir);
+  const p1 = await rb(shape.day1);
+  const size1 = duSize(resticDir);
+  const p2 = await rb(shape.day2);
+  const size2 = duSize(resticDir);
+  const pr = await timed(() => sh(`restic restore latest --target '${join(dir, 'restic-restore')}'`, env));
+  rmSync(join(dir, 'restic-restore'), { recursive: true, force: true });
+
+  log(`${shape.name}: zstd --long=29 --patch-from…`);
+  const patch = join(dir, 'day2.patch.zst');
+  execFileSync('zstd', ['-q', '-f', '--long=29', `--patch-from=${shape.day1}`, shape.day2, '-o', patch]);
+  const zstdPatch = statSync(patch).size;
+  rmSync(dir, { recursive: true, force: true });
+
+  const ours = {
+    dump_bytes: statSync(shape.day2).size,
+    day1_stored_bytes: d1.stored,
+    day2_stored_bytes: d2.stored,
+    zstd_patch_bytes: zstdPatch,
+    day2_over_zstd_patch: round(d2.stored / zstdPatch),
+    max_rss_mb: Math.max(d1.max_rss_mb, d2.max_rss_mb, rs.max_rss_mb),
+    day2_rss_mb: d2.max_rss_mb,
+    restore_rss_mb: rs.max_rss_mb,
+    day1_backup_s: round(d1.s),
+    day2_backup_s: round(d2.s),
+    restore_day2_s: round(rs.s),
+    day2_time_over_restic: round(d2.s / p2.s),
+    restore_time_over_restic: round(rs.s / pr.s),
+  };
+  const peer = { day1_stored_bytes: size1 - size0, day2_stored_bytes: size2 - size1, day1_backup_s: round(p1.s), day2_backup_s: round(p2.s), restore_day2_s: round(pr.s) };
+  log(`${shape.name}: ${JSON.stringify(ours)}`);
+  return { ours, peer };
+}
+
 export async function run_(opts: { full: boolean; log: (line: string) => void }): Promise<BenchResult> {
   const { full, log } = opts;
+  const only = process.env.SENTINELA_BENCH_SHAPES?.split(',').filter(Boolean);
   const work = mkdtempSync(join(tmpdir(), 'sentinela-bench-backup-'));
-  const db: ClinicalDb = { dialect: 'mariadb', conn: { host: '127.0.0.1', database: DB } };
+  const observations = Number(process.env.SENTINELA_BENCH_OBSERVATIONS) || (full ? SIZES.full : SIZES.quick);
   try {
-    const { day1, day2, dumpBytes, change } = await clinicalDumps(work, { database: DB, full, log });
-
-    // Sentinela: the same file read by the `command` source (cat), as the agent would stream a dump.
-    const repoDir = join(work, 'repo');
-    const repo = await initRepository(repoDir, { siteId: 'bench', key: MasterKey.generate() });
-    const fileSource = (file: string) => new CommandSource({ name: 'clinic', kind: 'command', command: ['cat', file], tokenizer: 'lines' });
-    log('sentinela: day 1…');
-    const o1 = await timed(() => repo.backup(fileSource(day1)));
-    log('sentinela: day 2…');
-    const o2 = await timed(() => repo.backup(fileSource(day2)));
-    log('sentinela: restore of day 2…');
-    const restored = join(work, 'restored.sql');
-    const or = await timed(() => pipeline(repo.read(o2.value.id), createWriteStream(restored)));
-    if (statSync(restored).size !== dumpBytes) throw new Error('the restored dump differs in size');
-    rmSync(restored);
-    const ours = {
-      day1_backup_s: o1.s,
-      day2_backup_s: o2.s,
-      day1_stored_bytes: o1.value.stored,
-      day2_stored_bytes: o2.value.stored,
-      restore_day2_s: or.s,
-    };
-
-    // restic, same files.
-    const resticDir = join(work, 'restic');
-    const env = { RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: resticDir, RESTIC_CACHE_DIR: join(work, 'restic-cache') };
-    // --stdin like a dump piped from the database tool, fed from the same file.
-    const rb = async (file: string) => timed(() => sh(`restic backup --quiet --stdin --stdin-filename clinic.sql < '${file}'`, env));
-    sh('restic init', env);
-    const size0 = duSize(resticDir);
-    log('restic: day 1…');
-    const p1 = await rb(day1);
-    const size1 = duSize(resticDir);
-    log('restic: day 2…');
-    const p2 = await rb(day2);
-    const size2 = duSize(resticDir);
-    log('restic: restore of day 2…');
-    const pr = await timed(() => sh(`restic restore latest --target '${join(work, 'restic-restore')}'`, env));
-    rmSync(join(work, 'restic-restore'), { recursive: true, force: true });
-    const peer = { day1_backup_s: p1.s, day2_backup_s: p2.s, day1_stored_bytes: size1 - size0, day2_stored_bytes: size2 - size1, restore_day2_s: pr.s };
-
-    log('zstd --long=29 --patch-from…');
-    const patch = join(work, 'day2.patch.zst');
-    execFileSync('zstd', ['-q', '-f', '--long=29', `--patch-from=${day1}`, day2, '-o', patch]);
-    const zstdPatch = statSync(patch).size;
-
-    const ratios = ratiosOf(ours, peer);
-    const vsZstd = Math.round((ours.day2_stored_bytes / zstdPatch) * 1000) / 1000;
+    const shapes = await makeShapes(work, { observations, log, ...(only ? { only } : {}) });
+    const figures: Record<string, number> = {};
+    const peer: Record<string, number> = {};
+    const ratios: Record<string, number> = {};
+    const notes: string[] = [];
+    for (const shape of shapes) {
+      const r = await measureShape(work, shape, log);
+      rmSync(shape.day1);
+      rmSync(shape.day2);
+      for (const [k, v] of Object.entries(r.ours)) figures[`${shape.name}.${k}`] = v;
+      for (const [k, v] of Object.entries(r.peer)) peer[`${shape.name}.${k}`] = v;
+      ratios[`${shape.name}.day2_stored_bytes`] = round(r.ours.day2_stored_bytes / r.peer.day2_stored_bytes);
+      ratios[`${shape.name}.day2_backup_s`] = r.ours.day2_time_over_restic;
+      ratios[`${shape.name}.restore_day2_s`] = r.ours.restore_time_over_restic;
+      notes.push(
+        `${shape.name} (${r.ours.dump_bytes} bytes): day 2 = ${r.ours.day2_over_zstd_patch} × the zstd patch (target ≤ 1.5), peak RSS ${r.ours.max_rss_mb} MB (≤ 256), day-2 time ${r.ours.day2_time_over_restic} × restic's, restore ${r.ours.restore_time_over_restic} × restic's (≤ 1.0)`,
+      );
+    }
     return {
       name: 'backup',
-      setup: { size: full ? 'full' : 'quick', observations: full ? SIZES.full : SIZES.quick, dump_bytes: dumpBytes, zstd_patch_bytes: zstdPatch, cores: 2 },
-      figures: { ...ours, day2_over_zstd_patch: vsZstd, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) },
+      setup: { size: full ? 'full' : 'quick', observations, shapes: shapes.map((s) => s.name).join(','), cores: 2 },
+      figures,
       peer: { name: 'restic 0.14', figures: peer },
       ratios,
-      notes: [
-        `day-2 stored bytes: ${ours.day2_stored_bytes} = ${vsZstd} × the zstd patch (${zstdPatch}); target ≤ 1.5`,
-        `backup time vs restic: day 1 ${ratios.day1_backup_s ?? '—'}, day 2 ${ratios.day2_backup_s ?? '—'}; target ≤ 1.5 (lower is better for times and bytes)`,
-        `restore of day 2 (full through one delta): ${ours.restore_day2_s.toFixed(1)} s for ${dumpBytes} bytes`,
-        `day-2 change: ${JSON.stringify(change)}`,
-      ],
+      notes,
     };
   } finally {
-    await dropDatabase(db).catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
   }
 }

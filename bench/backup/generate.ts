@@ -105,22 +105,23 @@ function rowLine(table: Table, id: number, r: () => number, counts: Record<Table
   }
 }
 
+/** Rows `from`..`to` (inclusive) of a table as TSV lines, in batches of 2000 lines joined by `\n`. */
+export function* rowBatches(table: Table, from: number, to: number, seed: number, counts: Record<Table, number>): Generator<string> {
+  const r = prng(seed * 31 + TABLES.indexOf(table));
+  let batch: string[] = [];
+  for (let id = from; id <= to; id++) {
+    batch.push(rowLine(table, id, r, counts));
+    if (batch.length === 2000) {
+      yield batch.join('\n') + '\n';
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch.join('\n') + '\n';
+}
+
 /** Rows `from`..`to` (inclusive) of a table as a stream of TSV, in batches of about 256 KB. */
 export function rowStream(table: Table, from: number, to: number, seed: number, counts: Record<Table, number>): Readable {
-  const r = prng(seed * 31 + TABLES.indexOf(table));
-  return Readable.from(
-    (function* () {
-      let batch: string[] = [];
-      for (let id = from; id <= to; id++) {
-        batch.push(rowLine(table, id, r, counts));
-        if (batch.length === 2000) {
-          yield batch.join('\n') + '\n';
-          batch = [];
-        }
-      }
-      if (batch.length) yield batch.join('\n') + '\n';
-    })(),
-  );
+  return Readable.from(rowBatches(table, from, to, seed, counts));
 }
 
 function schema(dialect: Dialect): string {

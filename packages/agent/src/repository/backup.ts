@@ -6,7 +6,7 @@
 import type { SnapshotManifest } from '@sentinela/shared';
 import { DumpError, type Source } from '../sources/source.js';
 import type { BackupOptions } from './api.js';
-import { encodeDeltaBytes } from './delta-encode.js';
+import { encodeByteDelta } from './byte-delta-encode.js';
 import { sealManifest, newSnapshotId } from './manifests.js';
 import { ObjectWriter } from './object-io.js';
 import { readContent, type ChainContext } from './reader.js';
@@ -53,7 +53,7 @@ export async function runBackup(ctx: BackupContext, source: Source, opts: Backup
   const writer = new ObjectWriter(ctx.store, ctx.keys, base ? DELTA_QUALITY : FULL_QUALITY);
   try {
     if (base) {
-      for await (const piece of encodeDeltaBytes(source.tokenizer, readContent(ctx, base), counted())) await writer.write(piece);
+      for await (const piece of encodeByteDelta(readContent(ctx, base), counted())) await writer.write(piece);
     } else {
       for await (const chunk of counted()) await writer.write(chunk);
     }
@@ -72,12 +72,11 @@ export async function runBackup(ctx: BackupContext, source: Source, opts: Backup
 
   const id = newSnapshotId(source.name, startedAt);
   const manifest: SnapshotManifest = {
-    v: 1,
+    v: 2,
     id,
     site: ctx.site,
     source: source.name,
     kind: source.kind,
-    tokenizer: source.tokenizer,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     tool: { name: info.tool.name, version: info.tool.version },

@@ -1,5 +1,6 @@
 /** Reading a snapshot back: the full base streamed through each delta of the chain. */
 import type { SnapshotManifest } from '@sentinela/shared';
+import { applyByteDelta } from './byte-delta-decode.js';
 import { applyDeltaBytes } from './delta-decode.js';
 import { RepositoryError } from './errors.js';
 import type { Subkeys } from './keys.js';
@@ -14,7 +15,7 @@ export interface ChainContext {
   onBytes?: (n: number) => void;
 }
 
-/** The snapshot's bytes: a full one straight from its objects, a delta applied to its base's bytes. */
+/** The snapshot's bytes: a full one straight from its objects, a delta applied to its base's bytes (either format). */
 export async function* readContent(ctx: ChainContext, m: SnapshotManifest, depth = 0): AsyncGenerator<Buffer> {
   if (m.base === null) {
     yield* readObjects(ctx.store, ctx.keys, m.objects, ctx.onBytes);
@@ -22,7 +23,11 @@ export async function* readContent(ctx: ChainContext, m: SnapshotManifest, depth
   }
   if (depth > 10000) throw new RepositoryError(`snapshot ${m.id}: its chain of bases loops`, 'bad-manifest');
   const base = await baseOf(ctx, m);
-  yield* applyDeltaBytes(m.tokenizer, readContent(ctx, base, depth + 1), readObjects(ctx.store, ctx.keys, m.objects, ctx.onBytes));
+  const baseBytes = readContent(ctx, base, depth + 1);
+  const ops = readObjects(ctx.store, ctx.keys, m.objects, ctx.onBytes);
+  // Format 2: byte operations; format 1: token operations over the base cut with the delta's tokenizer.
+  if (m.v === 2) yield* applyByteDelta(baseBytes, ops);
+  else yield* applyDeltaBytes(m.tokenizer!, baseBytes, ops);
 }
 
 function baseOf(ctx: ChainContext, m: SnapshotManifest): Promise<SnapshotManifest> {

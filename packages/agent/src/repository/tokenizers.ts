@@ -161,8 +161,8 @@ class FixedCutter implements Cutter {
   }
 }
 
-/** gear[i] = first 4 bytes (big-endian) of SHA-256("sentinela/v1/gear" ‖ i). */
-const GEAR = (() => {
+/** gear[i] = first 4 bytes (big-endian) of SHA-256("sentinela/v1/gear" ‖ i). The format-2 encoder's anchors use it too. */
+export const GEAR = (() => {
   const t = new Uint32Array(256);
   for (let i = 0; i < 256; i++) t[i] = createHash('sha256').update('sentinela/v1/gear').update(Buffer.of(i)).digest().readUInt32BE(0);
   return t;

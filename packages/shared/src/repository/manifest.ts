@@ -4,13 +4,16 @@
  */
 import { z } from 'zod';
 
-export const SnapshotManifest = z.looseObject({
-  v: z.literal(1),
+export const SnapshotManifest = z
+  .looseObject({
+  /** 2: a delta's stream is byte operations (docs/repository.md); 1: token operations, its tokenizer named. */
+  v: z.union([z.literal(1), z.literal(2)]),
   id: z.string().regex(/^\d{8}T\d{6}Z-[a-z0-9-]+-[a-z0-9]+$/, 'YYYYMMDDTHHMMSSZ-<source>-<random>'),
   site: z.string(),
   source: z.string(),
   kind: z.enum(['mariadb', 'postgres', 'sqlite', 'files', 'command']),
-  tokenizer: z.enum(['lines', 'pages', 'chunks']),
+  /** Format 1 only: how a delta's base is cut into tokens. */
+  tokenizer: z.enum(['lines', 'pages', 'chunks']).optional(),
   startedAt: z.iso.datetime({ offset: true }),
   finishedAt: z.iso.datetime({ offset: true }),
   tool: z.looseObject({ name: z.string(), version: z.string() }),
@@ -27,5 +30,6 @@ export const SnapshotManifest = z.looseObject({
   /** Per table, SHA-256 of its row lines as the dump wrote them: a restore drill re-dumps the restored copy and compares (optional: older snapshots lack it). */
   tableSums: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)).optional(),
   files: z.array(z.looseObject({ path: z.string(), mode: z.number().int(), size: z.number().int().nonnegative(), mtime: z.string() })).optional(),
-});
+})
+  .refine((m) => m.v !== 1 || m.tokenizer !== undefined, { message: 'a format-1 manifest names its tokenizer', path: ['tokenizer'] });
 export type SnapshotManifest = z.infer<typeof SnapshotManifest>;

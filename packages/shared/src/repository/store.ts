@@ -34,7 +34,9 @@ export function objectName(stored: Uint8Array): string {
   return createHash('sha256').update(stored).digest('hex');
 }
 
-export const FORMAT_VERSION = 1;
+/** Written by this program. 2: deltas of byte operations; version-1 repositories are read, and upgraded by the first snapshot written. */
+export const FORMAT_VERSION = 2;
+export const READABLE_VERSIONS: readonly number[] = [1, 2];
 export const OBJECT_NAME = /^[0-9a-f]{64}$/;
 export const SNAPSHOT_ID = /^\d{8}T\d{6}Z-[a-z0-9-]+-[a-z0-9]+$/;
 
@@ -114,8 +116,8 @@ export class Store {
     }
     if (meta.format !== 'sentinela-repository' || typeof meta.site !== 'string' || typeof meta.keyId !== 'string')
       throw new RepositoryError(`${path} is not a Sentinela repository description`, 'not-a-repository');
-    if (meta.version !== FORMAT_VERSION)
-      throw new RepositoryError(`${this.dir} has format version ${meta.version}; this program reads version ${FORMAT_VERSION}`, 'not-a-repository');
+    if (!READABLE_VERSIONS.includes(meta.version))
+      throw new RepositoryError(`${this.dir} has format version ${meta.version}; this program reads versions ${READABLE_VERSIONS.join(' and ')}`, 'not-a-repository');
     return meta;
   }
 
@@ -257,10 +259,21 @@ export class Store {
 
   async writeEnvelope(env: SnapshotEnvelope): Promise<void> {
     try {
+      await this.upgrade();
       await writeFileDurable(this.snapshotPath(env.id), JSON.stringify(env) + '\n');
     } catch (err) {
       throw describeFsError(err, `writing snapshot ${env.id} to ${this.dir}`);
     }
+  }
+
+  /**
+   * Raises a version-1 repository to this format before a snapshot lands in it (any snapshot may be
+   * a format-2 delta): an older program then refuses it clearly instead of misreading it.
+   */
+  private async upgrade(): Promise<void> {
+    const meta = await this.readMeta();
+    if (meta.version >= FORMAT_VERSION) return;
+    await writeFileDurable(join(this.dir, 'sentinela-repo.json'), JSON.stringify({ ...meta, version: FORMAT_VERSION }, null, 2) + '\n');
   }
 
   async removeSnapshot(id: string): Promise<void> {

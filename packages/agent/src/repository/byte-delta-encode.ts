@@ -1,0 +1,312 @@
+/**
+ * Format-2 delta encoder: byte operations against the previous version (byte-delta-format.ts),
+ * found the way rsync, xdelta and zstd's long-distance matcher find them, forward only so that
+ * backup and restore both stream.
+ *
+ * While the two versions agree it compares their bytes (memcmp) and copies. Where they differ it
+ * hashes the new version from there with a rolling gear hash and, at content-defined anchors (one
+ * position in 64 on average, decided by the last 32 bytes alone, so the same content gives the same
+ * anchors in both versions), looks the hash up in an index of the base's anchors over a bounded
+ * window ahead of the base cursor. A candidate is checked on the bytes and extended backward (down to
+ * where the difference began) and forward; a far jump needs a longer match. What lies before the
+ * match in the new version is inserted; what lies before it in the base is skipped.
+ *
+ * Memory is bounded whatever the dump size: the base window (32 MiB by default), the index of its
+ * anchors (12 MiB), and up to 4 MiB of the new version. The tokenizer plays no part: a dump's
+ * shape (rows per line, pages, archives) does not matter. Only the decoder is the format.
+ */
+import { ByteOpWriter, MAX_LITERAL } from './byte-delta-format.js';
+import { GEAR } from './tokenizers.js';
+
+export interface ByteDeltaOptions {
+  /** Base bytes ahead of the cursor searched for where the versions agree again: bounds memory and the longest deletion found. */
+  window?: number;
+}
+
+const HASHED = 32; // the gear hash depends on the last 32 bytes
+const ANCHOR_SHIFT = 26; // an anchor where the top 6 bits of the hash are zero: one position in 64
+const WAYS = 4; // base positions kept per index bucket
+const OUT_PIECE = 64 * 1024;
+const NEW_CAPACITY = 4 * 1024 * 1024;
+const LOOKAHEAD = 64 * 1024; // new bytes held beyond the scan, so that a candidate is judged on enough bytes
+const KEEP_BACK = 64 * 1024; // new bytes kept before the scan when a long insert is flushed (for backward extension)
+const RECHECK = 16; // positions skipped after a failed lookup (runs of one byte anchor everywhere)
+
+/** A bounded window over a byte stream, addressed by absolute offsets. */
+class Window {
+  readonly buf: Buffer;
+  /** Absolute offset of buf[0]. */
+  start = 0;
+  len = 0;
+  private pending: Buffer | null = null;
+  private drop = 0;
+  private done = false;
+  private readonly it: AsyncIterator<Buffer | Uint8Array | string>;
+
+  constructor(src: AsyncIterable<Buffer | Uint8Array | string>, capacity: number) {
+    this.it = src[Symbol.asyncIterator]();
+    this.buf = Buffer.allocUnsafeSlow(capacity);
+  }
+
+  get end(): number {
+    return this.start + this.len;
+  }
+  /** No byte at or after `abs` will ever come. */
+  exhausted(abs: number): boolean {
+    return this.done && this.pending === null && abs >= this.end;
+  }
+
+  /** Reads until `abs` bytes are held, the buffer is full, or the stream ends; bytes before `keepFrom` may go. */
+  async fill(abs: number, keepFrom: number): Promise<void> {
+    if (keepFrom > this.end) {
+      this.drop += keepFrom - this.end;
+      this.start = keepFrom;
+      this.len = 0;
+    }
+    while (this.end < abs) {
+      let chunk = this.pending;
+      this.pending = null;
+      if (!chunk) {
+        if (this.done) return;
+        const r = await this.it.next();
+        if (r.done) {
+          this.done = true;
+          return;
+        }
+        const v = r.value;
+        chunk = typeof v === 'string' ? Buffer.from(v) : Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.length);
+      }
+      if (this.drop) {
+        const d = Math.min(this.drop, chunk.length);
+        this.drop -= d;
+        chunk = chunk.subarray(d);
+        if (!chunk.length) continue;
+      }
+      let room = this.buf.length - this.len;
+      const dead = keepFrom - this.start;
+      if (room < chunk.length && dead > 0 && (room === 0 || dead >= this.buf.length >> 2)) {
+        this.buf.copyWithin(0, dead, this.len);
+        this.start += dead;
+        this.len -= dead;
+        room = this.buf.length - this.len;
+      }
+      const n = Math.min(room, chunk.length);
+      chunk.copy(this.buf, this.len, 0, n);
+      this.len += n;
+      if (n < chunk.length) {
+        this.pending = chunk.subarray(n);
+        if (this.len === this.buf.length) return;
+      }
+    }
+  }
+
+  byte(abs: number): number {
+    return this.buf[abs - this.start]!;
+  }
+  view(from: number, to: number): Buffer {
+    return this.buf.subarray(from - this.start, to - this.start);
+  }
+  async close(): Promise<void> {
+    await this.it.return?.(undefined);
+  }
+}
+
+/** Anchor hash → base positions (absolute offsets just past the hashed bytes); WAYS per bucket, stale ones reused. */
+class AnchorIndex {
+  private readonly keys: Uint32Array;
+  private readonly pos: Float64Array;
+  private readonly shift: number;
+
+  constructor(anchors: number) {
+    let bits = 10;
+    while ((1 << bits) * WAYS < anchors * 2) bits++;
+    this.shift = 32 - bits;
+    this.keys = new Uint32Array((1 << bits) * WAYS);
+    this.pos = new Float64Array((1 << bits) * WAYS).fill(-1);
+  }
+
+  private bucket(h: number): number {
+    return (Math.imul(h, 0x9e3779b1) >>> this.shift) * WAYS;
+  }
+
+  /** Adds an anchor; positions below `floor` (behind the base cursor) are free slots. Full buckets keep their nearer entries. */
+  add(h: number, p: number, floor: number): void {
+    const b = this.bucket(h);
+    for (let s = b; s < b + WAYS; s++) {
+      const q = this.pos[s]!;
+      if (q === p && this.keys[s] === h) return;
+      if (q < floor) {
+        this.keys[s] = h;
+        this.pos[s] = p;
+        return;
+      }
+    }
+  }
+
+  /** Positions at or after `floor` recorded for `h`, nearest first. */
+  lookup(h: number, floor: number, out: number[]): void {
+    out.length = 0;
+    const b = this.bucket(h);
+    for (let s = b; s < b + WAYS; s++) if (this.keys[s] === h && this.pos[s]! >= floor) out.push(this.pos[s]!);
+    if (out.length > 1) out.sort((x, y) => x - y);
+  }
+}
+
+/** Length of the common prefix of a and b (both at least `lim` long). */
+function commonPrefix(a: Buffer, b: Buffer, lim: number): number {
+  let from = 0;
+  for (let block = 1 << 20; block >= 64; block >>= 4) {
+    while (from < lim) {
+      const end = Math.min(from + block, lim);
+      if (a.compare(b, from, end, from, end) !== 0) break;
+      from = end;
+    }
+    if (from >= lim) return lim;
+  }
+  while (from < lim && a[from] === b[from]) from++;
+  return from;
+}
+
+/**
+ * Bytes a match must span to be taken, by how far ahead in the base it jumps. A jump drops what it
+ * skips for good (forward only), so a far one must be a deletion (what follows goes on matching),
+ * not a block that moved up (mongodump's interleaved collections): that one is cheaper inserted.
+ */
+function needed(jump: number): number {
+  return jump < 4096 ? 32 : jump < 256 * 1024 ? 128 : Math.min(jump >> 3, 48 * 1024);
+}
+
+export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncIterable<Buffer>, opts: ByteDeltaOptions = {}): AsyncGenerator<Buffer> {
+  const W = opts.window ?? 32 * 1024 * 1024;
+  const B = new Window(base, W + 1024 * 1024);
+  const N = new Window(next, NEW_CAPACITY);
+  const index = new AnchorIndex(W >> 6);
+  const w = new ByteOpWriter();
+  let bCur = 0; // base bytes consumed (copied or skipped)
+  let nEmit = 0; // new bytes emitted (copied or inserted)
+  let indexedTo = 0; // base anchors are indexed up to here
+  let unmatched = 0; // bytes inserted since the last match
+  const candidates: number[] = [];
+
+  function indexBase(): void {
+    const from = Math.max(indexedTo, bCur, B.start);
+    const end = B.end;
+    const buf = B.buf;
+    const off = B.start;
+    let h = 0;
+    let i = Math.max(B.start, bCur, from - HASHED);
+    const first = i + HASHED;
+    for (; i < end; i++) {
+      h = ((h << 1) + GEAR[buf[i - off]!]!) >>> 0;
+      if (h >>> ANCHOR_SHIFT === 0 && i + 1 >= first) index.add(h, i + 1, bCur);
+    }
+    indexedTo = end;
+  }
+
+  /** Inserts new bytes up to `to`; after a long unmatched stretch the base moves on as much (a replaced region). */
+  function insertUpTo(to: number): void {
+    if (to <= nEmit) return;
+    w.insert(Buffer.from(N.view(nEmit, to))); // a copy: the window's bytes are overwritten as it moves
+    unmatched += to - nEmit;
+    if (unmatched > W >> 1) {
+      w.skip(to - nEmit);
+      bCur += to - nEmit;
+    }
+    nEmit = to;
+  }
+
+  /** The new anchor ending at `j` with hash h: takes the first candidate that holds; true when one did. */
+  function tryMatch(h: number, j: number, newEnd: number): boolean {
+    index.lookup(h, bCur + 1, candidates);
+    for (const p of candidates) {
+      let back = 0;
+      const maxBack = Math.min(j - nEmit, p - bCur);
+      while (back < maxBack && N.byte(j - 1 - back) === B.byte(p - 1 - back)) back++;
+      const fwdLim = Math.min(B.end - p, newEnd - j, LOOKAHEAD);
+      const fwd = fwdLim > 0 ? commonPrefix(B.view(p, p + fwdLim), N.view(j, j + fwdLim), fwdLim) : 0;
+      const jump = p - back - bCur;
+      const atEnd = j + fwd === newEnd && N.exhausted(newEnd);
+      if (back + fwd < (atEnd ? 16 : needed(jump))) continue;
+      w.skip(jump);
+      bCur += jump;
+      insertUpTo(j - back);
+      unmatched = 0;
+      return true;
+    }
+    return false;
+  }
+
+  /** From a difference at (bCur, nEmit): hashes the new version until an anchor matches ahead in the base, or it ends. */
+  async function search(): Promise<void> {
+    await B.fill(bCur + W, bCur);
+    if (B.exhausted(bCur)) {
+      // Nothing left to match: the rest of the new version is inserted as it comes.
+      for (;;) {
+        insertUpTo(N.end);
+        await N.fill(nEmit + MAX_LITERAL, nEmit);
+        if (N.exhausted(nEmit)) return;
+      }
+    }
+    indexBase();
+    let j = nEmit;
+    let h = 0;
+    let hashed = 0;
+    let nextCheck = 0;
+    for (;;) {
+      await N.fill(j + 2 * LOOKAHEAD, nEmit);
+      const last = N.exhausted(N.end);
+      const newEnd = N.end;
+      const scanEnd = last ? newEnd : newEnd - LOOKAHEAD;
+      const buf = N.buf;
+      const off = N.start;
+      for (; j < scanEnd; j++) {
+        h = ((h << 1) + GEAR[buf[j - off]!]!) >>> 0;
+        if (++hashed >= HASHED && h >>> ANCHOR_SHIFT === 0 && j + 1 >= nextCheck) {
+          if (tryMatch(h, j + 1, newEnd)) return;
+          nextCheck = j + 1 + RECHECK;
+        }
+      }
+      if (last) {
+        insertUpTo(newEnd);
+        return;
+      }
+      // A long stretch with nothing in common: insert most of it, keep a little for a backward extension.
+      if (j - nEmit > MAX_LITERAL) {
+        const before = bCur;
+        insertUpTo(j - KEEP_BACK);
+        if (bCur !== before) {
+          // The base moved on: index what it reached.
+          await B.fill(bCur + W, bCur);
+          indexBase();
+        }
+      }
+    }
+  }
+
+  try {
+    for (;;) {
+      if (w.pendingBytes >= OUT_PIECE) yield Buffer.concat(w.take());
+      // The new version first: a dump tool's output is what must not wait.
+      await N.fill(nEmit + 1, nEmit);
+      if (N.exhausted(nEmit)) break;
+      await B.fill(bCur + 1, bCur);
+      if (B.end > bCur) {
+        const lim = Math.min(B.end - bCur, N.end - nEmit);
+        const same = commonPrefix(B.view(bCur, bCur + lim), N.view(nEmit, nEmit + lim), lim);
+        if (same > 0) {
+          w.copy(same);
+          bCur += same;
+          nEmit += same;
+          unmatched = 0;
+          continue;
+        }
+      }
+      await search();
+    }
+    w.end();
+    yield Buffer.concat(w.take());
+  } finally {
+    await B.close();
+    await N.close();
+  }
+}

@@ -1,0 +1,150 @@
+import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { brotliCompressSync, constants } from 'node:zlib';
+import { DELTA_QUALITY } from './backup.js';
+import { encodeByteDelta, type ByteDeltaOptions } from './byte-delta-encode.js';
+import { applyByteDelta } from './byte-delta-decode.js';
+import { ByteOpParser, type ByteOp } from './byte-delta-format.js';
+import { RepositoryError } from './errors.js';
+import { encodeDeltaBytes } from './delta-encode.js';
+
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+/** `buf` in pieces of random sizes: the delta must not depend on how data arrives. */
+async function* pieces(buf: Buffer, rnd: () => number, max = 70000): AsyncGenerator<Buffer> {
+  for (let i = 0; i < buf.length; ) {
+    const n = 1 + Math.floor(rnd() * max);
+    yield buf.subarray(i, i + n);
+    i += n;
+  }
+}
+async function concat(it: AsyncIterable<Buffer>): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for await (const b of it) out.push(b);
+  return Buffer.concat(out);
+}
+/** Encodes b against a, applies it back; returns the delta's size compressed as a snapshot stores it. */
+async function roundTrip(t: { ok(v: boolean, m: string): void }, a: Buffer, b: Buffer, seed: number, opts?: ByteDeltaOptions): Promise<number> {
+  const rnd = prng(seed);
+  const ops = await concat(encodeByteDelta(pieces(a, rnd), pieces(b, rnd), opts));
+  const out = await concat(applyByteDelta(pieces(a, rnd), pieces(ops, rnd, 3000)));
+  t.ok(out.equals(b), `restores exactly (${b.length} bytes)`);
+  return packed(ops);
+}
+const packed = (b: Buffer) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: DELTA_QUALITY } }).length;
+
+/** mysqldump's default shape: INSERT statements of many rows a line, cut by length. */
+function extendedInserts(rows: string[]): Buffer {
+  const lines: string[] = [];
+  let line: string[] = [];
+  let len = 0;
+  for (const r of rows) {
+    if (len + r.length > 16384 && line.length) (lines.push(`INSERT INTO \`obs\` VALUES ${line.join(',')};\n`), (line = []), (len = 0));
+    line.push(r);
+    len += r.length + 1;
+  }
+  if (line.length) lines.push(`INSERT INTO \`obs\` VALUES ${line.join(',')};\n`);
+  return Buffer.from(lines.join(''));
+}
+
+t.test('mysqldump with extended INSERTs: day 2 costs what changed, though every line after a grown row is cut elsewhere', async (t) => {
+  const rnd = prng(3);
+  const rows = Array.from({ length: 40000 }, (_, i) => `(${i},${Math.floor(rnd() * 5e4)},'LOINC-${Math.floor(rnd() * 9000)}',${(rnd() * 300).toFixed(2)})`);
+  const day1 = extendedInserts(rows);
+  const changed = [...rows];
+  for (let k = 0; k < 20; k++) {
+    const i = Math.floor(rnd() * rows.length); // 0.05 % updated, some longer
+    changed[i] = changed[i]!.replace(/\)$/, ` /* revisto ${k} */)`);
+  }
+  for (let i = 40000; i < 40200; i++) changed.push(`(${i},${Math.floor(rnd() * 5e4)},'LOINC-${Math.floor(rnd() * 9000)}',${(rnd() * 300).toFixed(2)})`);
+  const day2 = extendedInserts(changed);
+  const appended = packed(Buffer.from(changed.slice(40000).join(',')));
+  const size = await roundTrip(t, day1, day2, 1);
+  const rnd2 = prng(1);
+  const format1 = packed(await concat(encodeDeltaBytes('chunks', pieces(day1, rnd2), pieces(day2, rnd2))));
+  t.ok(size < appended + 2500, `delta ${size} bytes; the appended rows alone compress to ${appended}`);
+  t.ok(size * 3 < format1, `format 1 with its default tokenizer stored ${format1} bytes`);
+});
+
+t.test('a binary file with scattered byte changes and 1 MiB inserted in the middle', async (t) => {
+  const day1 = randomBytes(6 << 20);
+  const day2 = Buffer.from(day1);
+  const rnd = prng(9);
+  const n = Math.round(day1.length * 0.0005);
+  for (let k = 0; k < n; k++) {
+    const at = Math.floor(rnd() * day2.length);
+    day2[at] = day2[at]! ^ (1 + Math.floor(rnd() * 255));
+  }
+  const mid = day2.length >> 1;
+  const inserted = randomBytes(1 << 20);
+  const size = await roundTrip(t, day1, Buffer.concat([day2.subarray(0, mid), inserted, day2.subarray(mid)]), 2);
+  t.ok(size < inserted.length + n * 12, `delta ${size} bytes for 1 MiB inserted and ${n} bytes changed`);
+});
+
+t.test('deletions, moved blocks, runs of one byte, empty and identical inputs', async (t) => {
+  const a = randomBytes(3 << 20);
+  // A 1 MiB deletion, then a block moved from the end to the front.
+  const cut = Buffer.concat([a.subarray(0, 500_000), a.subarray(1_548_576)]);
+  t.ok((await roundTrip(t, a, cut, 3)) < 2000, 'a deletion is a skip');
+  const moved = Buffer.concat([a.subarray(3_000_000), a.subarray(0, 3_000_000)]);
+  await roundTrip(t, a, moved, 4);
+  const zeros = Buffer.alloc(2 << 20);
+  const zeros2 = Buffer.from(zeros);
+  zeros2.fill(1, 100_000, 100_010);
+  t.ok((await roundTrip(t, zeros, zeros2, 5)) < 200, 'runs of one byte');
+  await roundTrip(t, Buffer.alloc(0), a.subarray(0, 1000), 6);
+  await roundTrip(t, a.subarray(0, 1000), Buffer.alloc(0), 7);
+  await roundTrip(t, Buffer.alloc(0), Buffer.alloc(0), 8);
+  t.ok((await roundTrip(t, a, a, 9)) < 50, 'identical inputs cost a copy');
+  // A deletion longer than the window is still restored exactly (inserted rather than found).
+  await roundTrip(t, a, Buffer.concat([a.subarray(0, 10), a.subarray(2 << 20)]), 10, { window: 1 << 20 });
+});
+
+t.test('random edits of random sizes round-trip (fuzz)', async (t) => {
+  const rnd = prng(77);
+  for (let round = 0; round < 40; round++) {
+    const base = Buffer.from(Array.from({ length: 1 + Math.floor(rnd() * 200_000) }, () => (rnd() < 0.5 ? 65 + Math.floor(rnd() * 4) : Math.floor(rnd() * 256))));
+    const parts: Buffer[] = [];
+    for (let at = 0; at < base.length; ) {
+      const n = Math.floor(rnd() * 20_000);
+      const r = rnd();
+      if (r < 0.6) parts.push(base.subarray(at, at + n));
+      else if (r < 0.8) parts.push(randomBytes(Math.floor(rnd() * 300)));
+      else if (r < 0.9) parts.push(base.subarray(Math.floor(rnd() * base.length)).subarray(0, n));
+      at += n;
+    }
+    const next = Buffer.concat(parts);
+    const rr = prng(round);
+    const ops = await concat(encodeByteDelta(pieces(base, rr, 5000), pieces(next, rr, 5000), { window: 1 << 16 }));
+    const out = await concat(applyByteDelta(pieces(base, rr, 5000), pieces(ops, rr, 100)));
+    if (!out.equals(next)) t.fail(`round ${round} differs`);
+  }
+  t.pass('40 rounds');
+});
+
+t.test('a garbled, truncated or overreaching op stream is refused with a RepositoryError (fuzz)', async (t) => {
+  const rnd = prng(5);
+  const base = randomBytes(4096);
+  const good = await concat(encodeByteDelta(pieces(base, rnd), pieces(Buffer.concat([base.subarray(0, 2000), Buffer.from('xyz'), base.subarray(2100)]), rnd)));
+  let refused = 0;
+  for (let k = 0; k < 500; k++) {
+    const bad = Buffer.from(good);
+    const mode = k % 3;
+    const mutated = mode === 0 ? bad.subarray(0, Math.floor(rnd() * bad.length)) : mode === 1 ? (bad[Math.floor(rnd() * bad.length)] = Math.floor(rnd() * 256), bad) : randomBytes(1 + Math.floor(rnd() * 64));
+    try {
+      await concat(applyByteDelta(pieces(base, rnd), pieces(mutated, rnd, 7)));
+    } catch (err) {
+      if (!(err instanceof RepositoryError)) throw err;
+      refused++;
+    }
+  }
+  t.ok(refused > 300, `${refused} of 500 refused, none crashed`);
+  const events: ByteOp[] = [];
+  t.throws(() => new ByteOpParser().feed(Buffer.from([0x49, 0x81, 0x80, 0x80, 0x01]), events), /exceeds 1 MiB/);
+  await t.rejects(concat(applyByteDelta(pieces(base, rnd), pieces(Buffer.from([0x43, 0x90, 0x40, 0x45]), rnd))), /past the end of its base/);
+});
