@@ -67,7 +67,7 @@ example:
   status: `sentinela-agent status --config FILE [--json]
 
 Shows whether this site is enrolled, and the outbox: messages waiting for the hub, their size,
-the oldest one, samples thinned to stay under outbox.maxBytes, the last health sample and the
+the oldest one, messages dropped to stay under outbox.maxBytes, the last health sample and the
 last contact with the hub. Reads local files only; works while the agent runs and while the hub
 is unreachable.
 
