@@ -1,4 +1,5 @@
 import t from 'tap';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { decodeUp, upTopic } from '@sentinela/shared';
@@ -247,7 +248,11 @@ t.test('a summary is rewritten in place until it is sent; then the next pass sta
 t.test('long outage: the size bound holds for every mix of messages, and every drop is counted', async (t) => {
   const { logger, lines } = memoryLogger();
   const maxBytes = 32 * 1024;
-  const ob = open(t, { maxBytes, logger });
+  const dir = tempDir(t);
+  const ob = open(t, { maxBytes, logger }, dir);
+  const file = join(dir, 'outbox.db');
+  const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
+  const disk = { db: 0, wal: 0 };
   const cls = new Map<number, 'status' | 'info' | 'warning' | 'critical'>();
   const severities = ['info', 'warning', 'critical'] as const;
   let maxSeen = 0;
@@ -261,6 +266,8 @@ t.test('long outage: the size bound holds for every mix of messages, and every d
     const bytes = ob.stats().pendingBytes;
     maxSeen = Math.max(maxSeen, bytes);
     if (bytes > maxBytes) over.push(`${bytes} bytes after seq ${r.seq} (${kind})`);
+    disk.db = Math.max(disk.db, size(file));
+    disk.wal = Math.max(disk.wal, size(`${file}-wal`));
   };
   // 1. samples every minute for hours, with an event now and then;
   for (let i = 0; i < 300; i++) {
@@ -282,6 +289,11 @@ t.test('long outage: the size bound holds for every mix of messages, and every d
     step('critical', 300);
   }
   t.same(over.slice(0, 3), [], `pending bytes never above maxBytes (max seen ${maxSeen} of ${maxBytes}; over it ${over.length} times)`);
+  // The files follow the budget: the database holds rows, indexes and free pages (about 3x maxBytes
+  // at this small size, 2x at 1 MiB); the WAL is checkpointed every 16 pages here and cut back to
+  // 64 KiB, plus at most one thinning pass's pages (SQLite's default left it at about 4 MB).
+  t.ok(disk.db <= 3 * maxBytes + 32 * 1024, `outbox.db stayed at most ${disk.db} bytes`);
+  t.ok(disk.wal <= 160 * 1024, `outbox.db-wal stayed at most ${disk.wal} bytes`);
   const rows = ob.nextToSend(1_000_000, Date.now() + 86400_000);
   const sums = summaries(ob);
   t.equal(sums.length, 1, 'one thinning record for the whole outage');

@@ -82,6 +82,9 @@ const STATUS_FLOOR_SHARE = 0.25;
 /** Room made for a new summary row (its payload is about 700 bytes). */
 const SUMMARY_RESERVE = 1024;
 const MAX_ROUNDS = 3;
+/** Bounds of the WAL's checkpoint interval, in pages (1,000 is SQLite's default). */
+const WAL_MIN_PAGES = 16;
+const WAL_MAX_PAGES = 1000;
 const THIN_LOG_INTERVAL_MS = 10 * 60_000;
 const OVER_LIMIT_WARN_INTERVAL_MS = 60_000;
 const THINNED_CODE = 'outbox.thinned';
@@ -115,6 +118,7 @@ export class Outbox {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.pragma('busy_timeout = 5000');
+      this.boundWal();
       migrate(this.db, opts.path);
     } catch (err) {
       this.db.close();
@@ -159,6 +163,19 @@ export class Outbox {
         this.setMeta('thinned', '0');
       })();
     }
+  }
+
+  /**
+   * The WAL follows maxBytes: SQLite checkpoints after 1,000 pages by default and never shrinks the
+   * file, so it stayed at about 4 MB whatever the budget. A quarter of maxBytes (16 to 1,000 pages)
+   * between checkpoints, and the file cut back to that size after each, keep the disk use near
+   * the budget; at the default 256 MiB nothing changes.
+   */
+  private boundWal(): void {
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const pages = Math.min(WAL_MAX_PAGES, Math.max(WAL_MIN_PAGES, Math.floor(this.maxBytes / 4 / pageSize)));
+    this.db.pragma(`wal_autocheckpoint = ${pages}`);
+    this.db.pragma(`journal_size_limit = ${pages * pageSize}`);
   }
 
   static open(opts: OutboxOptions): Outbox {
