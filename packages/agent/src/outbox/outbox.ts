@@ -82,6 +82,8 @@ const STATUS_FLOOR_SHARE = 0.25;
 /** Room made for a new summary row (its payload is about 700 bytes). */
 const SUMMARY_RESERVE = 1024;
 const MAX_ROUNDS = 3;
+/** Birth/death numbers reserved per write (at one connection attempt a second, a write every ~3 hours). */
+const BD_SEQ_BLOCK = 10_000;
 /** Bounds of the WAL's checkpoint interval, in pages (1,000 is SQLite's default). */
 const WAL_MIN_PAGES = 16;
 const WAL_MAX_PAGES = 1000;
@@ -103,6 +105,8 @@ export class Outbox {
   private readonly listeners = new Set<(seq: number, kind: QueuedKind) => void>();
   private lastOverLimitWarn = 0;
   private lastThinLog = 0;
+  /** Birth/death numbers reserved on disk and not handed out yet (none until the first nextBdSeq). */
+  private bdSeq = { next: 0, ceiling: -1 };
   private readonly stmt;
 
   private constructor(opts: OutboxOptions) {
@@ -190,13 +194,22 @@ export class Outbox {
     this.stmt.setMeta.run(key, value);
   }
 
-  /** Increments and returns the birth/death sequence number (one per connection attempt). */
+  /**
+   * A new birth/death sequence number, one per connection attempt. Numbers come from a block
+   * reserved on disk (one write per BD_SEQ_BLOCK attempts, and one per start), not one write per
+   * attempt: during an outage the link tries every few seconds, for days. After a power cut the
+   * next start reserves above the last block, so its numbers are newer than any earlier attempt's,
+   * connected or not: a late will from before the cut can never match a new birth.
+   */
   nextBdSeq(): number {
-    return this.db.transaction(() => {
+    if (this.bdSeq.next > this.bdSeq.ceiling) {
+      // 'bdSeq' holds the highest number this outbox may have handed out (older agents: the last one used).
       const next = Number(this.getMeta('bdSeq') ?? '-1') + 1;
-      this.setMeta('bdSeq', String(next));
-      return next;
-    })();
+      const ceiling = next + BD_SEQ_BLOCK - 1;
+      this.setMeta('bdSeq', String(ceiling));
+      this.bdSeq = { next, ceiling };
+    }
+    return this.bdSeq.next++;
   }
 
   /** Called after each committed append, so the link can send live messages at once. */
