@@ -58,7 +58,8 @@ hub.credentialsFile (default <dataDir>/credentials.json). Enrolling again replac
 
 options:
   --config FILE   agent.yaml (required)
-  --hub URL       the hub's HTTP address, e.g. http://10.10.0.5:8080 (required)
+  --hub URL       the hub's HTTP address, e.g. http://10.10.0.5:8080 (required); an https://
+                  hub must have a certificate signed by the CA in hub.caFile (or a system CA)
   --token TOKEN   the enrolment token (required)
 
 example:
