@@ -361,8 +361,10 @@ export class Outbox {
     }
     if (!summary || dropped.length === 0) return null;
     this.logThinning(summary, opened);
-    const seqs = dropped.map((r) => r.seq);
-    return { dropped: dropped.length, fromSeq: Math.min(...seqs), toSeq: Math.max(...seqs), eventSeq: summary.seq };
+    // A reduce, not Math.min(...seqs): a pass can drop more rows than a call takes arguments.
+    const fromSeq = dropped.reduce((m, r) => Math.min(m, r.seq), Infinity);
+    const toSeq = dropped.reduce((m, r) => Math.max(m, r.seq), -Infinity);
+    return { dropped: dropped.length, fromSeq, toSeq, eventSeq: summary.seq };
   }
 
   private chooseDrops(bytesToFree: number, keepSeq: number): DroppedRow[] {
