@@ -16,7 +16,7 @@ export async function enrollCommand(args: string[], io: Io): Promise<number> {
   const token = requireOption('enroll', values.token, 'token');
   const file = credentialsPath(config);
   try {
-    const { credentials, mqttPort } = await enroll({ hubUrl, token, credentialsFile: file, expectedSiteId: config.site.id });
+    const { credentials, mqttPort } = await enroll({ hubUrl, token, credentialsFile: file, expectedSiteId: config.site.id, caFile: config.hub.caFile });
     io.out(`enrolled as site ${credentials.siteId}; credentials written to ${file} (readable by this user only)`);
     const configured = portOf(config.hub.mqttUrl);
     if (mqttPort !== null && configured !== null && configured !== mqttPort) {

@@ -81,7 +81,8 @@ hub.credentialsFile (default <dataDir>/credentials.json). Enrolling again replac
 
 options:
   --config FILE   agent.yaml (required)
-  --hub URL       the hub's HTTP address, e.g. http://10.10.0.5:8080 (required)
+  --hub URL       the hub's HTTP address, e.g. http://10.10.0.5:8080 (required); an https://
+                  hub must have a certificate signed by the CA in hub.caFile (or a system CA)
   --token TOKEN   the enrolment token (required)
 
 example:
@@ -90,7 +91,7 @@ example:
   status: `sentinela-agent status --config FILE [--json]
 
 Shows whether this site is enrolled, and the outbox: messages waiting for the hub, their size,
-the oldest one, samples thinned to stay under outbox.maxBytes, the last health sample and the
+the oldest one, messages dropped to stay under outbox.maxBytes, the last health sample and the
 last contact with the hub. Reads local files only; works while the agent runs and while the hub
 is unreachable.
 

@@ -121,7 +121,7 @@ export function formatStatus(r: StatusReport): string {
         : `not created yet (${r.outbox.path})`,
     ],
     ['oldest waiting', when(r.outbox.oldestTs)],
-    ['thinned', `${r.outbox.thinned} old status samples dropped to stay under the limit`],
+    ['thinned', `${r.outbox.thinned} old messages dropped to stay under the limit (counted for the hub in outbox.thinned events)`],
     ['last sample', when(r.lastStatusTs)],
     ['last connected', when(r.lastConnectedAt)],
     ['last ack', when(r.lastAckAt)],

@@ -1,6 +1,7 @@
 /** Exchanges a one-time enrolment token for the site's credentials at the hub's HTTP API. */
 import { isSiteId } from '@sentinela/shared';
 import { writeCredentials, type Credentials } from './credentials.js';
+import { hubRequest, HubRequestError, readText, type HubResponse } from './hub-http.js';
 
 export interface EnrollRequest {
   /** Base URL of the hub's HTTP API, e.g. http://10.0.0.5:8080 */
@@ -9,6 +10,8 @@ export interface EnrollRequest {
   credentialsFile: string;
   /** site.id from the config, when set: the hub's answer must match it. */
   expectedSiteId?: string | undefined;
+  /** hub.caFile from the config, for a hub served over https. */
+  caFile?: string | undefined;
   timeoutMs?: number;
 }
 
@@ -31,21 +34,21 @@ export class EnrollError extends Error {
 export async function enroll(req: EnrollRequest): Promise<EnrollResult> {
   const base = req.hubUrl.replace(/\/+$/, '');
   const url = `${base}/api/v1/enroll`;
-  let res: Response;
+  let res: HubResponse;
+  let text: string;
   try {
-    res = await fetch(url, {
+    res = await hubRequest(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ token: req.token }),
-      signal: AbortSignal.timeout(req.timeoutMs ?? 30_000),
+      caFile: req.caFile,
+      timeoutMs: req.timeoutMs ?? 30_000,
     });
+    text = await readText(res);
   } catch (err) {
-    const cause = (err as { cause?: NodeJS.ErrnoException }).cause;
-    const why =
-      cause?.code ?? ((err as Error).name === 'TimeoutError' ? `no answer within ${req.timeoutMs ?? 30_000} ms` : (err as Error).message);
-    throw new EnrollError(`cannot reach the hub at ${url}: ${why}`);
+    if (err instanceof HubRequestError) throw new EnrollError(err.message);
+    throw new EnrollError(`the hub at ${url} broke off its answer: ${(err as Error).message}`);
   }
-  const text = await res.text();
   let body: unknown = null;
   try {
     body = JSON.parse(text);
@@ -54,7 +57,7 @@ export async function enroll(req: EnrollRequest): Promise<EnrollResult> {
   }
   const b = (body ?? {}) as Record<string, unknown>;
   if (res.status !== 200) {
-    const hubSays = typeof b.error === 'string' ? b.error : text.trim().slice(0, 300) || res.statusText;
+    const hubSays = typeof b.error === 'string' ? b.error : text.trim().slice(0, 300) || (res.body.statusMessage ?? '');
     throw new EnrollError(`the hub refused the enrolment (HTTP ${res.status}): ${hubSays}`, res.status);
   }
   if (typeof b.siteId !== 'string' || !isSiteId(b.siteId) || typeof b.username !== 'string' || typeof b.password !== 'string') {

@@ -1,9 +1,10 @@
 import t from 'tap';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { downTopic } from '@sentinela/shared';
 import { Outbox } from '../outbox/outbox.js';
 import { HubLink, type LinkOptions } from './link.js';
-import { BROKER_URL, memoryLogger, purgeSession, statusBuild, tempDir, TestHub, uniqueSite, waitFor, type Teardown } from '../testing/fixtures.js';
+import { BROKER_URL, closedPort, memoryLogger, purgeSession, statusBuild, tempDir, TestHub, uniqueSite, waitFor, type Teardown } from '../testing/fixtures.js';
 
 async function setup(t: Teardown, opts: Partial<LinkOptions> = {}, prefill?: (ob: Outbox, site: string) => void) {
   const site = uniqueSite('link');
@@ -150,4 +151,34 @@ t.test('a refused password is logged with what to do', async (t) => {
   t.equal(line.level, 50, 'logged as an error');
   t.match(String(line.msg), /refused the site's password \(CONNACK 5: .*\); the site must be enrolled again: sentinela-agent enroll/);
   srv.close();
+});
+
+t.test('reconnect attempts during an outage write nothing to disk; numbers stay new across a restart', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'outbox.db');
+  const site = uniqueSite('outage');
+  const url = `mqtt://127.0.0.1:${await closedPort()}`;
+  const { logger } = memoryLogger('error');
+  const linkOpts = { url, siteId: site, username: site, password: 'x', keepaliveSeconds: 30, connectTimeoutSeconds: 5, reconnectSeconds: 0.02, inflight: 10, drainPerSecond: 10, logger };
+  const outage = async (outbox: Outbox, attempts: number) => {
+    const link = new HubLink({ ...linkOpts, outbox });
+    const seen = new Set<number>();
+    link.start();
+    await waitFor(() => (seen.add(link.currentBdSeq), seen.size >= 3), 10_000, 'first attempts');
+    // Every commit appends at least one page to the WAL (no checkpoint comes before 1,000 pages).
+    const wal = statSync(`${path}-wal`).size;
+    await waitFor(() => (seen.add(link.currentBdSeq), seen.size >= attempts), 20_000, `${attempts} attempts`);
+    const grew = statSync(`${path}-wal`).size - wal;
+    await link.close();
+    return { seen, grew };
+  };
+  let outbox = Outbox.open({ path, siteId: site });
+  const first = await outage(outbox, 40);
+  t.equal(first.grew, 0, `no write to the outbox over ${first.seen.size} connection attempts`);
+  outbox.close();
+  // A power cut: the next start must not reuse any number an attempt may have put in a will.
+  outbox = Outbox.open({ path, siteId: site });
+  t.teardown(() => outbox.close());
+  const second = await outage(outbox, 5);
+  t.ok(Math.min(...second.seen) > Math.max(...first.seen), 'after a restart every number is newer than any used before');
 });

@@ -6,9 +6,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { extractTar, type AgentConfig } from '@sentinela/shared';
 import { readCredentials } from '../enroll/credentials.js';
+import { hubRequest, HubRequestError, readText, type HubResponse } from '../enroll/hub-http.js';
 import { credentialsPath } from '../paths.js';
 
 export class HubFetchError extends Error {
@@ -17,6 +17,9 @@ export class HubFetchError extends Error {
     this.name = 'HubFetchError';
   }
 }
+
+/** A download that stalls this long fails (the hub or the WAN went away). */
+const IDLE_TIMEOUT_MS = 120_000;
 
 export interface FetchedCopy {
   dir: string;
@@ -33,15 +36,16 @@ export async function fetchFromHub(config: AgentConfig, snapshot: string, onByte
   if (!creds) throw new HubFetchError(`this server is not enrolled (no ${credentialsPath(config)}): run "sentinela-agent enroll" with a token from the hub ("sentinela-hub sites token --id ${config.site.id}"), then restore`);
   const url = `${creds.hubHttpUrl.replace(/\/+$/, '')}/api/v1/sites/${encodeURIComponent(creds.siteId)}/snapshots/${encodeURIComponent(snapshot)}/export?key=1${source ? `&source=${encodeURIComponent(source)}` : ''}`;
   const auth = Buffer.from(`${creds.siteId}:${creds.password}`).toString('base64');
-  let res: Response;
+  let res: HubResponse;
   try {
-    res = await fetch(url, { headers: { authorization: `Basic ${auth}` } });
+    res = await hubRequest(url, { headers: { authorization: `Basic ${auth}` }, caFile: config.hub.caFile, timeoutMs: IDLE_TIMEOUT_MS });
   } catch (err) {
-    throw new HubFetchError(`cannot reach the hub at ${creds.hubHttpUrl}: ${(err as Error).message}`);
+    if (err instanceof HubRequestError) throw new HubFetchError(err.message);
+    throw err;
   }
-  const type = res.headers.get('content-type') ?? '';
-  if (!res.ok) {
-    const text = await res.text();
+  const type = String(res.headers['content-type'] ?? '');
+  if (res.status < 200 || res.status > 299) {
+    const text = await readText(res);
     let detail = text;
     try {
       detail = (JSON.parse(text) as { error?: string }).error ?? text;
@@ -50,14 +54,14 @@ export async function fetchFromHub(config: AgentConfig, snapshot: string, onByte
     }
     throw new HubFetchError(`the hub refused the export of ${snapshot} for site ${creds.siteId} (HTTP ${res.status}): ${detail.slice(0, 300)}`);
   }
-  if (!type.startsWith('application/x-tar') || !res.body) {
-    await res.body?.cancel();
+  if (!type.startsWith('application/x-tar')) {
+    res.body.destroy();
     throw new HubFetchError(`the hub holds no off-site copy of ${snapshot} for site ${creds.siteId}: restore from the USB disk or the secondary server`);
   }
   const dir = join(config.dataDir, 'from-hub', `${snapshot}-${new Date().toISOString().replace(/[:.]/g, '')}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   let bytes = 0;
-  const files = await extractTar(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), dir, (n) => {
+  const files = await extractTar(res.body, dir, (n) => {
     bytes = n;
     onBytes?.(n);
   });

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { decodeUp, upTopic } from '@sentinela/shared';
@@ -143,7 +144,27 @@ t.test('stats', async (t) => {
   t.equal(ob.getMeta('lastStatusTs'), s.oldestTs);
 });
 
-t.test('thinning: under maxBytes, events kept, oldest status dropped, one event per pass', async (t) => {
+interface SummaryData {
+  dropped: number;
+  byClass: Record<'status' | 'info' | 'warning' | 'critical', number>;
+  fromSeq: number;
+  toSeq: number;
+  firstTs: string;
+  lastTs: string;
+  passes: number;
+  streamTotal: number;
+}
+
+/** The outbox.thinned events in the outbox, decoded. */
+function summaries(ob: Outbox): Array<{ seq: number; severity: string; message: string; data: SummaryData }> {
+  return ob
+    .nextToSend(1_000_000, Date.now() + 365 * 86400_000)
+    .map((r) => decodeUp(upTopic(SITE, r.kind), r.payload))
+    .flatMap((d) => (d.ok && d.message.type === 'event' && d.message.code === 'outbox.thinned' ? [d.message] : []))
+    .map((m) => ({ seq: m.seq, severity: m.severity, message: m.message, data: m.data as unknown as SummaryData }));
+}
+
+t.test('thinning: status samples get coarser, events kept, all passes in one summary', async (t) => {
   const { logger, lines } = memoryLogger();
   const maxBytes = 60_000;
   const ob = open(t, { maxBytes, logger });
@@ -163,53 +184,137 @@ t.test('thinning: under maxBytes, events kept, oldest status dropped, one event 
     maxSeen = Math.max(maxSeen, ob.stats().pendingBytes);
   }
   t.ok(maxSeen <= maxBytes, `pending bytes never above maxBytes (max seen ${maxSeen})`);
-  const left = ob.nextToSend(10_000);
-  const leftSeqs = new Set(left.map((r) => r.seq));
+  const left = new Set(ob.nextToSend(10_000).map((r) => r.seq));
   t.ok(passes.length >= 2, `several passes (${passes.length})`);
   t.ok(passes.length < 400 / 5, 'passes are not one per append');
   t.ok(
-    events.every((s) => leftSeqs.has(s)),
-    'every event is kept',
+    events.every((s) => left.has(s)),
+    'every event is kept while status samples can go',
   );
-  const thinnedEvents = left.filter((r) => r.kind === 'event' && r.payload.includes('outbox.thinned'));
-  t.equal(thinnedEvents.length, passes.length, 'one outbox.thinned event per pass');
-  t.same(
-    thinnedEvents.map((r) => r.seq),
-    passes.map((p) => p.eventSeq),
+  const [summary, ...more] = summaries(ob);
+  t.equal(more.length, 0, 'one outbox.thinned event for all passes');
+  t.ok(
+    passes.every((p) => p.eventSeq === summary!.seq),
+    'every pass counted in the same row',
   );
   const totalDropped = passes.reduce((n, p) => n + p.dropped, 0);
   t.equal(ob.stats().thinned, totalDropped, 'thinned counter');
-  t.equal(statuses.filter((s) => !leftSeqs.has(s)).length, totalDropped, 'only status rows were dropped');
+  t.equal(statuses.filter((s) => !left.has(s)).length, totalDropped, 'only status rows were dropped');
+  t.same(summary!.data.byClass, { status: totalDropped, info: 0, warning: 0, critical: 0 });
+  t.equal(summary!.data.dropped, totalDropped);
+  t.equal(summary!.data.passes, passes.length);
+  t.equal(summary!.data.streamTotal, totalDropped);
+  t.equal(summary!.severity, 'warning');
+  t.match(summary!.message, new RegExp(`dropped ${totalDropped} messages \\(${totalDropped} status samples; seq \\d+ to \\d+, recorded .* in ${passes.length} passes`));
   t.ok(
-    statuses.slice(-5).every((s) => leftSeqs.has(s)),
+    statuses.slice(-5).every((s) => left.has(s)),
     'the newest samples are all kept',
   );
-  const keptShare = (xs: number[]) => xs.filter((s) => leftSeqs.has(s)).length / xs.length;
+  const keptShare = (xs: number[]) => xs.filter((s) => left.has(s)).length / xs.length;
   t.ok(keptShare(statuses.slice(0, 200)) < keptShare(statuses.slice(200, 380)), 'older history is thinner than recent history');
-  t.ok(leftSeqs.has(statuses[0]!), 'the oldest sample is kept (history gets coarser, not cut)');
-  const first = passes[0]!;
-  t.ok(first.fromSeq < first.toSeq && first.toSeq < statuses[statuses.length - 1]!, 'first pass works on old rows');
-  const ev = decodeUp(upTopic(SITE, 'event'), thinnedEvents[0]!.payload);
-  t.ok(ev.ok);
-  if (ev.ok && ev.message.type === 'event') {
-    t.equal(ev.message.code, 'outbox.thinned');
-    t.equal(ev.message.severity, 'warning');
-    t.same(ev.message.data, { dropped: first.dropped, fromSeq: first.fromSeq, toSeq: first.toSeq });
-  }
-  t.equal(lines.filter((l) => String(l.msg).includes('reached its limit')).length, passes.length, 'one log line per pass');
+  t.ok(left.has(statuses[0]!), 'the oldest sample is kept (history gets coarser, not cut)');
+  const thinLines = lines.filter((l) => String(l.msg).startsWith('the outbox is at its limit'));
+  t.equal(thinLines.length, 1, 'one log line, not one per pass (the next comes minutes later)');
+  t.match(String(thinLines[0]!.msg), /dropped \d+ messages since .* \(\d+ status samples; seq \d+ to \d+\)/);
 });
 
-t.test('thinning never drops events, even over the limit', async (t) => {
+t.test('a summary is rewritten in place until it is sent; then the next pass starts another', async (t) => {
+  const maxBytes = 20_000;
+  const ob = open(t, { maxBytes });
+  const fill = (until: () => boolean) => {
+    for (let i = 0; i < 300 && !until(); i++) ob.append('status', statusBuild(SITE, 500));
+  };
+  fill(() => summaries(ob).length === 1);
+  const first = summaries(ob)[0]!;
+  const before = first.data.dropped;
+  fill(() => summaries(ob)[0]!.data.passes >= 3);
+  const updated = summaries(ob);
+  t.equal(updated.length, 1, 'still one summary');
+  t.equal(updated[0]!.seq, first.seq, 'same seq: updated in place');
+  t.ok(updated[0]!.data.dropped > before, 'with the new drops counted');
+  // The link sends it: from now on the hub may hold this version, so it is never rewritten.
+  ob.markSent([first.seq]);
+  const sent = updated[0]!.data;
+  fill(() => summaries(ob).length === 2);
+  const [old, next] = summaries(ob);
+  t.equal(old!.seq, first.seq);
+  t.same(old!.data, sent, 'the sent summary is left as it was sent');
+  t.ok(next!.seq > first.seq, 'a new summary row');
+  t.equal(next!.data.passes, 1);
+  t.equal(next!.data.streamTotal, sent.streamTotal + next!.data.dropped, 'streamTotal counts every drop of the stream');
+  t.equal(ob.stats().thinned, next!.data.streamTotal);
+});
+
+t.test('long outage: the size bound holds for every mix of messages, and every drop is counted', async (t) => {
   const { logger, lines } = memoryLogger();
-  const ob = open(t, { maxBytes: 5_000, logger });
-  const seqs: number[] = [];
-  for (let i = 0; i < 40; i++) seqs.push(ob.appendEvent('test.big', 'warning', 'y'.repeat(300)).seq);
-  t.same(
-    ob.nextToSend(1000).map((r) => r.seq).sort((a, b) => a - b),
-    seqs,
+  const maxBytes = 32 * 1024;
+  const dir = tempDir(t);
+  const ob = open(t, { maxBytes, logger }, dir);
+  const file = join(dir, 'outbox.db');
+  const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
+  const disk = { db: 0, wal: 0 };
+  const cls = new Map<number, 'status' | 'info' | 'warning' | 'critical'>();
+  const severities = ['info', 'warning', 'critical'] as const;
+  let maxSeen = 0;
+  const over: string[] = [];
+  const step = (kind: 'status' | (typeof severities)[number], pad = 200) => {
+    const r =
+      kind === 'status'
+        ? ob.append('status', statusBuild(SITE, 600))
+        : ob.appendEvent(`test.${kind}`, kind, `${kind} ${'e'.repeat(pad)}`, { n: cls.size });
+    cls.set(r.seq, kind);
+    const bytes = ob.stats().pendingBytes;
+    maxSeen = Math.max(maxSeen, bytes);
+    if (bytes > maxBytes) over.push(`${bytes} bytes after seq ${r.seq} (${kind})`);
+    disk.db = Math.max(disk.db, size(file));
+    disk.wal = Math.max(disk.wal, size(`${file}-wal`));
+  };
+  // 1. samples every minute for hours, with an event now and then;
+  for (let i = 0; i < 300; i++) {
+    step('status');
+    if (i % 20 === 0) step(severities[i % 3]!);
+  }
+  const afterSamples = new Set(ob.nextToSend(1_000_000, Date.now() + 86400_000).map((r) => r.seq));
+  t.ok(
+    [...cls].every(([seq, c]) => c === 'status' || afterSamples.has(seq)),
+    'while status samples can be thinned, no event is dropped',
   );
-  t.ok(ob.stats().pendingBytes > 5_000);
-  t.equal(ob.stats().thinned, 0);
-  const warns = lines.filter((l) => String(l.msg).includes('only events are left'));
-  t.equal(warns.length, 1, 'warned once (throttled), not per append');
+  // 2. events only, arriving constantly (a flapping service), every severity;
+  for (let i = 0; i < 900; i++) step(severities[i % 3]!);
+  // 3. then only critical ones, larger;
+  for (let i = 0; i < 200; i++) step('critical', 900);
+  // 4. and samples again, beside them.
+  for (let i = 0; i < 100; i++) {
+    step('status');
+    step('critical', 300);
+  }
+  t.same(over.slice(0, 3), [], `pending bytes never above maxBytes (max seen ${maxSeen} of ${maxBytes}; over it ${over.length} times)`);
+  // The files follow the budget: the database holds rows, indexes and free pages (about 3x maxBytes
+  // at this small size, 2x at 1 MiB); the WAL is checkpointed every 16 pages here and cut back to
+  // 64 KiB, plus at most one thinning pass's pages (SQLite's default left it at about 4 MB).
+  t.ok(disk.db <= 3 * maxBytes + 32 * 1024, `outbox.db stayed at most ${disk.db} bytes`);
+  t.ok(disk.wal <= 160 * 1024, `outbox.db-wal stayed at most ${disk.wal} bytes`);
+  const rows = ob.nextToSend(1_000_000, Date.now() + 86400_000);
+  const sums = summaries(ob);
+  t.equal(sums.length, 1, 'one thinning record for the whole outage');
+  const summary = sums[0]!;
+  const left = new Set(rows.map((r) => r.seq));
+  const lost: Record<string, number> = { status: 0, info: 0, warning: 0, critical: 0 };
+  for (const [seq, c] of cls) if (!left.has(seq)) lost[c]!++;
+  t.same(summary.data.byClass, lost, 'the summary counts every dropped message by kind and severity');
+  t.equal(ob.stats().thinned, Object.values(lost).reduce((a, b) => a + b, 0), 'the thinned counter too');
+  t.equal(rows.length, cls.size + 1 - ob.stats().thinned, 'nothing left without being counted');
+  t.equal(summary.severity, 'critical', 'critical events were lost: the summary says so at critical severity');
+  t.ok(lost.critical! > 0 && lost.info! > 0 && lost.warning! > 0 && lost.status! > 0, 'the outage was long enough to reach every kind');
+  const newest = [...cls.keys()].slice(-20);
+  t.ok(
+    newest.filter((s) => cls.get(s) === 'critical').every((s) => left.has(s)),
+    'the newest critical events are kept',
+  );
+  const thinLines = lines.filter((l) => String(l.msg).startsWith('the outbox is at its limit'));
+  t.equal(thinLines.length, 1, 'logged once, not per pass');
+  t.notOk(
+    lines.some((l) => String(l.msg).includes('nothing left to drop')),
+    'never stuck over the limit',
+  );
 });

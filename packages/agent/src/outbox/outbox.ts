@@ -17,8 +17,19 @@ import {
   type Severity,
 } from '@sentinela/shared';
 import { migrate } from './schema.js';
-import { priorityOf } from './priority.js';
-import { chooseThinning } from './thinning.js';
+import { EVENT_PRIORITY, priorityOf } from './priority.js';
+import { chooseDrops, type TimedRow } from './thinning.js';
+import {
+  addDrops,
+  describeDrops,
+  droppedCount,
+  openSummary,
+  parseSummary,
+  summaryContent,
+  summarySeverity,
+  type DroppedRow,
+  type ThinSummary,
+} from './summary.js';
 
 export type QueuedKind = QueuedMessage['type'];
 /** The outbox section of birth and status messages (the shared schema's type). */
@@ -29,7 +40,7 @@ export interface OutboxOptions {
   path: string;
   /** Needed to build the outbox's own events (outbox.thinned); may be null for read-only use. */
   siteId?: string | null;
-  /** Limit on pending payload bytes; status samples are thinned beyond it. */
+  /** Limit on pending payload bytes; beyond it rows are dropped (and counted) in the order of chooseDrops. */
   maxBytes?: number;
   /** A row sent this long ago without an ack is sent again. */
   resendAfterSeconds?: number;
@@ -48,10 +59,13 @@ export interface OutboxRow {
   payload: Buffer;
 }
 
+/** One pass of the size limit. */
 export interface ThinningResult {
+  /** Rows this pass dropped, and their lowest and highest seq. */
   dropped: number;
   fromSeq: number;
   toSeq: number;
+  /** The outbox.thinned event that counts them (the same row for every pass until it is sent). */
   eventSeq: number;
 }
 
@@ -63,7 +77,21 @@ export interface AppendResult {
 
 /** After thinning, pending bytes are brought down to this share of maxBytes, so passes are rare, not one per append. */
 const LOW_WATER = 0.9;
+/** Status samples keep at least this share of maxBytes while there are info or warning events to drop instead. */
+const STATUS_FLOOR_SHARE = 0.25;
+/** Room made for a new summary row (its payload is about 700 bytes). */
+const SUMMARY_RESERVE = 1024;
+const MAX_ROUNDS = 3;
+/** Birth/death numbers reserved per write (at one connection attempt a second, a write every ~3 hours). */
+const BD_SEQ_BLOCK = 10_000;
+/** Bounds of the WAL's checkpoint interval, in pages (1,000 is SQLite's default). */
+const WAL_MIN_PAGES = 16;
+const WAL_MAX_PAGES = 1000;
+const THIN_LOG_INTERVAL_MS = 10 * 60_000;
 const OVER_LIMIT_WARN_INTERVAL_MS = 60_000;
+const THINNED_CODE = 'outbox.thinned';
+/** Meta key of the open summary (JSON of ThinSummary). */
+const SUMMARY_META = 'thinSummary';
 const SQL_CHUNK = 500;
 
 export class Outbox {
@@ -76,6 +104,9 @@ export class Outbox {
   private readonly logger: Logger | undefined;
   private readonly listeners = new Set<(seq: number, kind: QueuedKind) => void>();
   private lastOverLimitWarn = 0;
+  private lastThinLog = 0;
+  /** Birth/death numbers reserved on disk and not handed out yet (none until the first nextBdSeq). */
+  private bdSeq = { next: 0, ceiling: -1 };
   private readonly stmt;
 
   private constructor(opts: OutboxOptions) {
@@ -91,6 +122,7 @@ export class Outbox {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.pragma('busy_timeout = 5000');
+      this.boundWal();
       migrate(this.db, opts.path);
     } catch (err) {
       this.db.close();
@@ -117,9 +149,11 @@ export class Outbox {
         'SELECT count(*) AS pending, coalesce(sum(bytes), 0) AS pendingBytes, min(ts) AS oldestTs FROM outbox',
       ),
       pendingBytes: this.db.prepare<[], { b: number }>('SELECT coalesce(sum(bytes), 0) AS b FROM outbox'),
-      statusRows: this.db.prepare<[number], { seq: number; bytes: number }>(
-        "SELECT seq, bytes FROM outbox WHERE kind = 'status' AND seq <> ? ORDER BY seq",
+      statusRows: this.db.prepare<[], TimedRow>("SELECT seq, bytes, ts FROM outbox WHERE kind = 'status' ORDER BY seq"),
+      eventRows: this.db.prepare<[number, number], TimedRow>(
+        "SELECT seq, bytes, ts FROM outbox WHERE priority = ? AND kind = 'event' AND seq <> ? ORDER BY seq",
       ),
+      attempts: this.db.prepare<[number], { attempts: number }>('SELECT attempts FROM outbox WHERE seq = ?'),
     };
     // The stream id is made once with the database: a reinstalled agent gets a new one, so
     // its seqs starting again at 1 are never mistaken for duplicates at the hub.
@@ -135,6 +169,19 @@ export class Outbox {
     }
   }
 
+  /**
+   * The WAL follows maxBytes: SQLite checkpoints after 1,000 pages by default and never shrinks the
+   * file, so it stayed at about 4 MB whatever the budget. A quarter of maxBytes (16 to 1,000 pages)
+   * between checkpoints, and the file cut back to that size after each, keep the disk use near
+   * the budget; at the default 256 MiB nothing changes.
+   */
+  private boundWal(): void {
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const pages = Math.min(WAL_MAX_PAGES, Math.max(WAL_MIN_PAGES, Math.floor(this.maxBytes / 4 / pageSize)));
+    this.db.pragma(`wal_autocheckpoint = ${pages}`);
+    this.db.pragma(`journal_size_limit = ${pages * pageSize}`);
+  }
+
   static open(opts: OutboxOptions): Outbox {
     return new Outbox(opts);
   }
@@ -147,13 +194,22 @@ export class Outbox {
     this.stmt.setMeta.run(key, value);
   }
 
-  /** Increments and returns the birth/death sequence number (one per connection attempt). */
+  /**
+   * A new birth/death sequence number, one per connection attempt. Numbers come from a block
+   * reserved on disk (one write per BD_SEQ_BLOCK attempts, and one per start), not one write per
+   * attempt: during an outage the link tries every few seconds, for days. After a power cut the
+   * next start reserves above the last block, so its numbers are newer than any earlier attempt's,
+   * connected or not: a late will from before the cut can never match a new birth.
+   */
   nextBdSeq(): number {
-    return this.db.transaction(() => {
+    if (this.bdSeq.next > this.bdSeq.ceiling) {
+      // 'bdSeq' holds the highest number this outbox may have handed out (older agents: the last one used).
       const next = Number(this.getMeta('bdSeq') ?? '-1') + 1;
-      this.setMeta('bdSeq', String(next));
-      return next;
-    })();
+      const ceiling = next + BD_SEQ_BLOCK - 1;
+      this.setMeta('bdSeq', String(ceiling));
+      this.bdSeq = { next, ceiling };
+    }
+    return this.bdSeq.next++;
   }
 
   /** Called after each committed append, so the link can send live messages at once. */
@@ -172,7 +228,7 @@ export class Outbox {
   ): AppendResult {
     const result = this.db.transaction((): AppendResult => {
       const r = this.insertRow(kind, build);
-      const thinned = this.enforceLimit(r.seq);
+      const thinned = this.enforceLimit();
       return { ...r, thinned };
     })();
     this.notify(result.seq, kind);
@@ -270,39 +326,103 @@ export class Outbox {
     return { seq, bytes: payload.byteLength };
   }
 
-  /** Keeps pending bytes under maxBytes by thinning old status samples; events are never dropped. */
-  private enforceLimit(newSeq: number): ThinningResult | null {
-    const total = this.stmt.pendingBytes.get()!.b;
+  /**
+   * Keeps pending bytes under maxBytes for any mix of rows: drops in the order of chooseDrops (status
+   * samples thinned, then info, warning, critical events), down to LOW_WATER so that passes are rare.
+   * Every drop is counted in the one open outbox.thinned summary, which is the only row kept back.
+   */
+  private enforceLimit(): ThinningResult | null {
+    let total = this.stmt.pendingBytes.get()!.b;
     if (total <= this.maxBytes) return null;
     const target = Math.floor(this.maxBytes * LOW_WATER);
-    const drop = chooseThinning(this.stmt.statusRows.all(newSeq), total - target);
-    let result: ThinningResult | null = null;
-    if (drop.length > 0) {
-      for (let i = 0; i < drop.length; i += SQL_CHUNK) {
-        const chunk = drop.slice(i, i + SQL_CHUNK);
+    let summary = this.openSummary();
+    const opened = summary === null;
+    const dropped: DroppedRow[] = [];
+    // One round as a rule; another only when the summary's own growth kept the total over the limit.
+    for (let round = 0; total > this.maxBytes && round < MAX_ROUNDS; round++) {
+      const rows = this.chooseDrops(total - target + (summary ? 0 : SUMMARY_RESERVE), summary?.seq ?? 0);
+      if (rows.length === 0) break;
+      const seqs = rows.map((r) => r.seq);
+      for (let i = 0; i < seqs.length; i += SQL_CHUNK) {
+        const chunk = seqs.slice(i, i + SQL_CHUNK);
         this.db.prepare(`DELETE FROM outbox WHERE seq IN (${chunk.map(() => '?').join(',')})`).run(...chunk);
       }
-      const fromSeq = drop[0]!;
-      const toSeq = drop[drop.length - 1]!;
-      this.setMeta('thinned', String(Number(this.getMeta('thinned') ?? '0') + drop.length));
-      const message =
-        `The outbox reached its limit of ${this.maxBytes} bytes while the hub was out of reach: ` +
-        `dropped ${drop.length} older status samples (seq ${fromSeq} to ${toSeq}); all events are kept`;
-      const ev = this.insertRow('event', (seq, stream, ts) =>
-        this.eventMessage(seq, stream, ts, 'outbox.thinned', 'warning', message, { dropped: drop.length, fromSeq, toSeq }),
-      );
-      result = { dropped: drop.length, fromSeq, toSeq, eventSeq: ev.seq };
-      this.logger?.warn({ dropped: drop.length, fromSeq, toSeq, maxBytes: this.maxBytes }, message);
+      this.setMeta('thinned', String(Number(this.getMeta('thinned') ?? '0') + rows.length));
+      summary = this.writeSummary(summary, rows, round === 0);
+      dropped.push(...rows);
+      total = this.stmt.pendingBytes.get()!.b;
     }
-    const after = this.stmt.pendingBytes.get()!.b;
-    if (after > this.maxBytes && Date.now() - this.lastOverLimitWarn > OVER_LIMIT_WARN_INTERVAL_MS) {
+    if (total > this.maxBytes && Date.now() - this.lastOverLimitWarn > OVER_LIMIT_WARN_INTERVAL_MS) {
       this.lastOverLimitWarn = Date.now();
       this.logger?.warn(
-        { pendingBytes: after, maxBytes: this.maxBytes },
-        `the outbox holds ${after} bytes, over its limit of ${this.maxBytes}, and only events are left; keeping them (events are never dropped)`,
+        { pendingBytes: total, maxBytes: this.maxBytes },
+        `the outbox holds ${total} bytes, over its limit of ${this.maxBytes}, with nothing left to drop but its thinning record; raise outbox.maxBytes`,
       );
     }
-    return result;
+    if (!summary || dropped.length === 0) return null;
+    this.logThinning(summary, opened);
+    // A reduce, not Math.min(...seqs): a pass can drop more rows than a call takes arguments.
+    const fromSeq = dropped.reduce((m, r) => Math.min(m, r.seq), Infinity);
+    const toSeq = dropped.reduce((m, r) => Math.max(m, r.seq), -Infinity);
+    return { dropped: dropped.length, fromSeq, toSeq, eventSeq: summary.seq };
+  }
+
+  private chooseDrops(bytesToFree: number, keepSeq: number): DroppedRow[] {
+    return chooseDrops(
+      {
+        statuses: this.stmt.statusRows.all(),
+        events: (severity) => this.stmt.eventRows.iterate(EVENT_PRIORITY[severity], keepSeq),
+      },
+      bytesToFree,
+      Math.floor(this.maxBytes * STATUS_FLOOR_SHARE),
+    );
+  }
+
+  /** The summary still being added to: its row exists and was never sent (once sent, the hub may hold that version). */
+  private openSummary(): ThinSummary | null {
+    const s = parseSummary(this.getMeta(SUMMARY_META));
+    if (!s) return null;
+    const row = this.stmt.attempts.get(s.seq);
+    return row && row.attempts === 0 ? s : null;
+  }
+
+  /** Starts the summary row, or rewrites the open one in place (same seq and ts). */
+  private writeSummary(open: ThinSummary | null, rows: readonly DroppedRow[], newPass: boolean): ThinSummary {
+    const streamTotal = Number(this.getMeta('thinned') ?? '0');
+    const build = (s: ThinSummary, seq: number, stream: string, ts: string): EventMessage => {
+      const { message, data } = summaryContent(s, this.maxBytes, streamTotal);
+      return this.eventMessage(seq, stream, ts, THINNED_CODE, summarySeverity(s), message, data);
+    };
+    let summary: ThinSummary;
+    if (open) {
+      summary = addDrops(open, rows, newPass);
+      const message = build(summary, summary.seq, this.stream, summary.openedAt);
+      const payload = encodeUp(message);
+      this.stmt.fill.run(priorityOf(message), payload.byteLength, payload, summary.seq);
+    } else {
+      let made: ThinSummary | null = null;
+      this.insertRow('event', (seq, stream, ts) => {
+        made = openSummary(seq, ts, rows);
+        return build(made, seq, stream, ts);
+      });
+      summary = made!;
+    }
+    this.setMeta(SUMMARY_META, JSON.stringify(summary));
+    return summary;
+  }
+
+  /** A line when a summary opens, then at most one per THIN_LOG_INTERVAL_MS with its running totals. */
+  private logThinning(s: ThinSummary, opened: boolean): void {
+    const now = Date.now();
+    if (!opened && now - this.lastThinLog < THIN_LOG_INTERVAL_MS) return;
+    this.lastThinLog = now;
+    const n = droppedCount(s);
+    this.logger?.warn(
+      { dropped: s.dropped, fromSeq: s.fromSeq, toSeq: s.toSeq, passes: s.passes, since: s.openedAt, maxBytes: this.maxBytes, eventSeq: s.seq },
+      `the outbox is at its limit of ${this.maxBytes} bytes while the hub is out of reach: dropped ${n} messages since ${s.openedAt} ` +
+        `(${describeDrops(s.dropped)}; seq ${s.fromSeq} to ${s.toSeq}); the hub gets the count in an outbox.thinned event; ` +
+        `next report in ${THIN_LOG_INTERVAL_MS / 60_000} minutes at most`,
+    );
   }
 
   private eventMessage(

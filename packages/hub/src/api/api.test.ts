@@ -101,7 +101,17 @@ t.test('API auth, sites and events', async (t) => {
     backlog: { pending: 1, source: 'status' },
     latestStatus: { type: 'status', seq: 1, host: { hostname: 'hf-0001-srv' } },
   });
-  t.same(one.json.gaps.map((g: any) => [g.maxSeq, g.received, g.missing]), [[4, 3, 1]]);
+  t.same(one.json.gaps.map((g: any) => [g.maxSeq, g.received, g.thinned, g.missing]), [[4, 3, 0, 1]]);
+
+  // The agent dropped seqs 5 and 6 when its outbox was full and says so in its next status: thinned, not missing.
+  const thinnedStatus = status('hf-0001', 7) as Extract<ReturnType<typeof status>, { type: 'status' }>;
+  thinnedStatus.outbox = { pending: 0, pendingBytes: 0, oldestTs: null, thinned: 2 };
+  await c.publishAsync(upTopic('hf-0001', 'status'), encodeUp(thinnedStatus), { qos: 1 });
+  await acks.next();
+  await hub.ingest.flush();
+  const after = await call(hub.httpPort, '/api/v1/sites/hf-0001', auth);
+  t.equal(after.json.missing, 1, 'only seq 3 is missing');
+  t.same(after.json.gaps.map((g: any) => [g.maxSeq, g.received, g.thinned, g.missing]), [[7, 4, 2, 1]]);
 
   t.equal((await call(hub.httpPort, '/api/v1/sites/hf-0404', auth)).status, 404);
   const events = await call(hub.httpPort, '/api/v1/sites/hf-0001/events?limit=1', auth);

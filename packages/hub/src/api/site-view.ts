@@ -57,9 +57,29 @@ function backlogOf(status: Record<string, unknown> | null, birth: Record<string,
   return candidates[0] ?? null;
 }
 
+/**
+ * Seqs of `stream` the agent dropped on purpose when its outbox was full: the cumulative
+ * `outbox.thinned` of that stream's latest status or birth (the larger). They are gaps by design,
+ * not losses.
+ */
+function thinnedOf(stream: string, status: Record<string, unknown> | null, birth: Record<string, unknown> | null): number {
+  let n = 0;
+  for (const m of [status, birth]) {
+    const thinned = (m?.outbox as Record<string, unknown> | undefined)?.thinned;
+    if (m?.stream === stream && typeof thinned === 'number' && Number.isFinite(thinned)) n = Math.max(n, thinned);
+  }
+  return n;
+}
+
 export function siteView(row: SiteRow, streams: StreamRow[], sites: HubConfig['sites'], now = Date.now()) {
   const status = parse(row.last_status_json);
   const birth = parse(row.birth_json);
+  const gaps = streams.map((s) => {
+    const thinned = thinnedOf(s.stream, status, birth);
+    // Never below 0: a report of thinned rows can arrive before the newer rows that show the gap.
+    const missing = Math.max(0, s.max_seq - s.received_count - thinned);
+    return { stream: s.stream, maxSeq: s.max_seq, received: s.received_count, thinned, missing, lastAt: s.last_at };
+  });
   return {
     id: row.id,
     name: row.name,
@@ -72,8 +92,8 @@ export function siteView(row: SiteRow, streams: StreamRow[], sites: HubConfig['s
     latestStatus: status,
     backlog: backlogOf(status, birth),
     messagesReceived: streams.reduce((n, s) => n + s.received_count, 0),
-    missing: streams.reduce((n, s) => n + (s.max_seq - s.received_count), 0),
-    gaps: streams.map((s) => ({ stream: s.stream, maxSeq: s.max_seq, received: s.received_count, missing: s.max_seq - s.received_count, lastAt: s.last_at })),
+    missing: gaps.reduce((n, g) => n + g.missing, 0),
+    gaps,
   };
 }
 export type SiteView = ReturnType<typeof siteView>;
