@@ -76,3 +76,18 @@ t.test('an outage open before a reboot is closed when mains is seen, with shutdo
   t.same(types(evs), ['500:mains-returned']);
   t.same((evs[0]![1] as Extract<PolicyEvent, { type: 'mains-returned' }>).outage, { start: 1000, end: 500 * S, lowestCharge: 15, shutdown: true });
 });
+
+t.test('issue 18 item 6: OB LB / OL LB alternating at 15 % shuts down; one spurious OB LB then steady OL LB does not', async (t) => {
+  const p = new PowerPolicy({ ...opts, debounceSeconds: 10, lowPersistSeconds: 5 });
+  const steps: Array<[number, PollResult]> = [[0, ok('OL', 100)]];
+  // 2–3 s on battery, 1 s back: never 10 s on mains, never 5 s of OB LB in a row
+  for (let s = 1; s < 60; s += 4) steps.push([s, ok('OB LB', 15, 120)], [s + 2, ok('OB LB', 15, 120)], [s + 3, ok('OL LB', 15, 120)]);
+  const evs = types(run(p, steps)).filter((e) => !e.includes('flap'));
+  t.ok(evs.includes('7:shutdown:low-battery'), `shut down on the first OB LB poll 5 s after the first one: ${evs.join(' ')}`);
+  const q = new PowerPolicy({ ...opts, debounceSeconds: 10, lowPersistSeconds: 5 });
+  const calm: Array<[number, PollResult]> = [[0, ok('OL LB CHRG', 15)], [1, ok('OB LB', 15)], [2, ok('OL LB', 15)]];
+  for (let s = 3; s < 100; s++) calm.push([s, ok('OL LB CHRG', 15 + s / 10)]);
+  t.same(types(run(q, calm)).filter((e) => e.includes('shutdown')), [], 'mains back and settled: the decision needs OB now');
+  const c = new PowerPolicy(opts);
+  t.same(types(run(c, [[0, ok('OL')], [1, ok('OB LB CAL', 10)], [10, ok('OB LB CAL', 9)]])).filter((e) => e.includes('shutdown')), [], 'OB LB while calibrating is not critical (upsmon)');
+});

@@ -7,6 +7,11 @@
  *   the outage starts at the first OB of the streak and ends at the first OL of the streak.
  * - shut down when: on battery ≥ grace; OB + low battery (LB, charge or runtime under the
  *   thresholds) held `persistSeconds`; OFF held `offPersistSeconds`; an FSD we saw being raised.
+ * - low battery mirrors upsmon 2.8's is_ups_critical(): OB together with LB (not while CAL) is
+ *   critical. upsmon latches OB until it sees OL; we go further while mains flaps: an OL reading
+ *   before mains has held `debounceSeconds` does not reset the low-battery clock ("OB LB" / "OL LB"
+ *   alternating is one low-battery spell), but the decision itself is taken on an OB reading.
+ *   `persistSeconds` is a filter like NUT's later OBLBDURATION (0: the first OB+LB poll, as upsmon 2.8).
  * - an FSD already set when we first see the UPS on mains is upsd's old latch: ignored.
  * - stale data, a dead driver or a lost upsd are never "on battery": after `deadtimeSeconds`
  *   they are critical if the last good reading was OB, else a warning (upsmon's DEADTIME).
@@ -55,6 +60,10 @@ export class PowerPolicy {
   flapsIgnored = 0;
   private candidate: { to: 'battery' | 'mains'; since: number } | null = null;
   private lowSince: number | null = null;
+  /** The first OB since mains last held `debounceSeconds`; null while mains is settled. */
+  private unsettledSince: number | null = null;
+  /** Start of the current run of OL readings. */
+  private olSince: number | null = null;
   private offSince: number | null = null;
   private lostSince: number | null = null;
   private lostReported = false;
@@ -98,6 +107,7 @@ export class PowerPolicy {
     const ob = flags.has('OB');
     const ol = flags.has('OL') && !ob;
 
+    this.trackSettled(ob, ol, now);
     this.trackMains(ob, ol, now, r, out);
     if (this.outage && this.outage.end === null && r.charge !== null) {
       this.outage.lowestCharge = Math.min(this.outage.lowestCharge ?? r.charge, r.charge);
@@ -110,9 +120,11 @@ export class PowerPolicy {
       else if (!prev) out.push({ type: 'fsd-latched' });
     }
 
-    const low = ob && (flags.has('LB') || (r.charge !== null && r.charge <= this.o.lowChargePercent) || (r.runtimeSec !== null && r.runtimeSec <= this.o.lowRuntimeSeconds));
+    // The clock runs through OL readings while mains is unsettled; the decision needs OB now.
+    const lowish = flags.has('LB') || (r.charge !== null && r.charge <= this.o.lowChargePercent) || (r.runtimeSec !== null && r.runtimeSec <= this.o.lowRuntimeSeconds);
+    const low = lowish && this.unsettledSince !== null && !flags.has('CAL');
     this.lowSince = low ? (this.lowSince ?? now) : null;
-    if (this.lowSince !== null && now - this.lowSince >= this.o.lowPersistSeconds * 1000) {
+    if (ob && this.lowSince !== null && now - this.lowSince >= this.o.lowPersistSeconds * 1000) {
       this.requestShutdown(out, 'low-battery', `battery low on battery power (${[flags.has('LB') ? 'LB' : '', r.charge !== null ? `charge ${r.charge}%` : '', r.runtimeSec !== null ? `runtime ${r.runtimeSec} s` : ''].filter(Boolean).join(', ')})`);
     }
 
@@ -126,6 +138,17 @@ export class PowerPolicy {
       this.requestShutdown(out, 'grace', `on battery for ${Math.round((now - this.onBatterySince!) / 1000)} s, past the grace of ${this.o.graceSeconds} s`);
     }
     return out;
+  }
+
+  /** Mains is settled once OL has held `debounceSeconds` with no OB in between. */
+  private trackSettled(ob: boolean, ol: boolean, now: number): void {
+    if (ob) {
+      this.olSince = null;
+      this.unsettledSince ??= now;
+    } else if (ol) {
+      this.olSince ??= now;
+      if (now - this.olSince >= this.o.debounceSeconds * 1000) this.unsettledSince = null;
+    }
   }
 
   private trackMains(ob: boolean, ol: boolean, now: number, r: UpsReading, out: PolicyEvent[]): void {
