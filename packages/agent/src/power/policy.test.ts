@@ -41,11 +41,11 @@ t.test('flaps shorter than the debounce are ignored', async (t) => {
 t.test('OB + LB shuts down after persistSeconds; LB on mains (charging) never does', async (t) => {
   const p = new PowerPolicy(opts);
   t.same(types(run(p, [[0, ok('OL LB CHRG', 10)], [100, ok('OL LB', 12)]])), []);
-  t.same(types(run(p, [[101, ok('OB LB', 9)], [103, ok('OB LB', 8)], [104, ok('OB LB', 8)]])), ['104:shutdown:low-battery']);
+  t.same(types(run(p, [[101, ok('OB LB', 9)], [103, ok('OB LB', 8)], [104, ok('OB LB', 8)]])), ['104:on-battery', '104:shutdown:low-battery']);
   const q = new PowerPolicy(opts);
   t.same(types(run(q, [[0, ok('OL')], [1, ok('OB LB')], [2, ok('OL')], [10, ok('OL')]])), ['2:flap-ignored'], 'a spurious OB LB shorter than persistSeconds passes');
   const r = new PowerPolicy(opts);
-  t.same(types(run(r, [[0, ok('OB', 50, 100)], [3, ok('OB', 50, 100)]])), ['3:shutdown:low-battery'], 'runtime under the threshold counts as low');
+  t.same(types(run(r, [[0, ok('OB', 50, 100)], [3, ok('OB', 50, 100)]])), ['3:on-battery', '3:shutdown:low-battery'], 'runtime under the threshold counts as low');
 });
 
 t.test('FSD: a new one shuts down at once; the old latch on mains after a restart is ignored', async (t) => {
@@ -54,7 +54,7 @@ t.test('FSD: a new one shuts down at once; the old latch on mains after a restar
   const q = new PowerPolicy(opts);
   t.same(types(run(q, [[0, ok('FSD OL')], [5, ok('FSD OL')], [100, ok('FSD OL')]])), ['0:fsd-latched']);
   const r = new PowerPolicy(opts);
-  t.same(types(run(r, [[0, ok('FSD OB')]])), ['0:shutdown:fsd'], 'FSD seen during an outage counts');
+  t.same(types(run(r, [[0, ok('FSD OB')]])), ['0:on-battery', '0:shutdown:fsd'], 'FSD seen during an outage counts');
 });
 
 t.test('DEADTIME: lost contact is critical only if last seen on battery; stale is not on battery', async (t) => {
@@ -67,7 +67,7 @@ t.test('DEADTIME: lost contact is critical only if last seen on battery; stale i
   t.equal(p.mains, 'mains', 'never believed on battery');
   const q = new PowerPolicy(opts);
   const evq = run(q, [[0, ok('OL')], [1, ok('OB')], [2, gone], [10, gone], [17, gone]]);
-  t.same(types(evq), ['17:contact-lost', '17:shutdown:lost-contact-on-battery'], 'a blip shorter than DEADTIME passes; longer, on battery, is critical');
+  t.same(types(evq), ['17:contact-lost', '17:on-battery', '17:shutdown:lost-contact-on-battery'], 'a blip shorter than DEADTIME passes; longer, on battery, is critical');
 });
 
 t.test('an outage open before a reboot is closed when mains is seen, with shutdown kept', async (t) => {
@@ -90,4 +90,28 @@ t.test('issue 18 item 6: OB LB / OL LB alternating at 15 % shuts down; one spuri
   t.same(types(run(q, calm)).filter((e) => e.includes('shutdown')), [], 'mains back and settled: the decision needs OB now');
   const c = new PowerPolicy(opts);
   t.same(types(run(c, [[0, ok('OL')], [1, ok('OB LB CAL', 10)], [10, ok('OB LB CAL', 9)]])).filter((e) => e.includes('shutdown')), [], 'OB LB while calibrating is not critical (upsmon)');
+});
+
+t.test('issue 18 item 7: a critical reading within the debounce records the outage before the shutdown', async (t) => {
+  const o = { ...opts, debounceSeconds: 10, lowPersistSeconds: 0 };
+  for (const [what, steps, reason] of [
+    ['OB LB', [[0, ok('OL')], [1, ok('OB DISCHRG', 40)], [2, ok('OB LB', 15)]], 'low-battery'],
+    ['low charge', [[0, ok('OL')], [1, ok('OB DISCHRG', 10)]], 'low-battery'],
+    ['low runtime', [[0, ok('OL')], [1, ok('OB DISCHRG', 80, 30)]], 'low-battery'],
+    ['FSD', [[0, ok('OL')], [1, ok('OB DISCHRG', 80)], [2, ok('FSD OB', 80)]], 'fsd'],
+    ['OB LB at start', [[1, ok('OB LB', 15)]], 'low-battery'],
+  ] as Array<[string, Array<[number, PollResult]>, string]>) {
+    const p = new PowerPolicy(o);
+    const evs = run(p, steps);
+    const last = steps[steps.length - 1]![0];
+    t.same(types(evs), [`${last}:on-battery`, `${last}:shutdown:${reason}`], `${what}: on battery, then the shutdown`);
+    t.match(evs[0]![1], { type: 'on-battery', since: 1 * S, critical: true });
+    t.match(p.outage, { start: 1 * S, end: null, shutdown: true }, `${what}: the open outage says a shutdown happened`);
+    // after the reboot, mains is seen: the outage is closed and reported
+    const q = new PowerPolicy(o, { ...p.outage! });
+    t.same(types(run(q, [[600, ok('OL CHRG', 20)]])), ['600:mains-returned']);
+  }
+  const m = new PowerPolicy(o);
+  t.same(types(run(m, [[0, ok('OL')], [5, ok('FSD OL')]])), ['5:shutdown:fsd'], 'FSD on mains: a shutdown without an outage');
+  t.equal(m.outage, null);
 });

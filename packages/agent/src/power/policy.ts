@@ -38,7 +38,8 @@ export interface Outage {
 }
 
 export type PolicyEvent =
-  | { type: 'on-battery'; since: number; reading: UpsReading }
+  /** critical: recorded at once because a critical reading came before the debounce ended. */
+  | { type: 'on-battery'; since: number; reading: UpsReading; critical: boolean }
   | { type: 'mains-returned'; outage: Outage }
   | { type: 'flap-ignored'; to: 'battery' | 'mains' }
   | { type: 'fsd-latched' }
@@ -183,11 +184,11 @@ export class PowerPolicy {
     }
   }
 
-  private enterBattery(since: number, r: UpsReading, out: PolicyEvent[]): void {
+  private enterBattery(since: number, r: UpsReading, out: PolicyEvent[], critical = false): void {
     this.mains = 'battery';
     this.onBatterySince = since;
-    this.outage ??= { start: since, end: null, lowestCharge: r.charge, shutdown: false };
-    out.push({ type: 'on-battery', since: this.outage.start, reading: r });
+    this.outage ??= { start: Math.min(since, this.unsettledSince ?? since), end: null, lowestCharge: r.charge, shutdown: false };
+    out.push({ type: 'on-battery', since: this.outage.start, reading: r, critical });
   }
 
   private closeOutage(end: number, out: PolicyEvent[]): void {
@@ -201,6 +202,12 @@ export class PowerPolicy {
   private requestShutdown(out: PolicyEvent[], reason: ShutdownReason, detail: string): void {
     if (this.shuttingDown) return; // exactly one shutdown per outage
     this.shuttingDown = reason;
+    // The debounce only holds back notifications: a critical reading within it is still an outage,
+    // recorded (and stored by the caller) before the shutdown it causes.
+    if (!this.outage && this.unsettledSince !== null && this.reading) {
+      this.candidate = null;
+      this.enterBattery(this.unsettledSince, this.reading, out, true);
+    }
     if (this.outage) this.outage.shutdown = true;
     out.push({ type: 'shutdown', reason, detail });
   }

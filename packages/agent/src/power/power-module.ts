@@ -91,10 +91,12 @@ export class PowerModule implements AgentModule {
     switch (ev.type) {
       case 'on-battery': {
         const mins = Math.round(cfg.graceSeconds / 60);
-        ctx.event('power.on_battery', 'warning', `Mains power lost: the UPS is on battery (charge ${ev.reading.charge ?? '?'}%); the server shuts down after ${cfg.graceSeconds < 120 ? `${cfg.graceSeconds} s` : `${mins} min`} unless mains returns`, {
+        const next = ev.critical ? 'the battery is already critical, so the server shuts down now' : `the server shuts down after ${cfg.graceSeconds < 120 ? `${cfg.graceSeconds} s` : `${mins} min`} unless mains returns`;
+        ctx.event('power.on_battery', ev.critical ? 'critical' : 'warning', `Mains power lost: the UPS is on battery (charge ${ev.reading.charge ?? '?'}%); ${next}`, {
           since: iso(ev.since),
           charge: ev.reading.charge,
           runtimeSec: ev.reading.runtimeSec,
+          critical: ev.critical,
         });
         break;
       }
