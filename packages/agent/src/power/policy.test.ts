@@ -115,3 +115,22 @@ t.test('issue 18 item 7: a critical reading within the debounce records the outa
   t.same(types(run(m, [[0, ok('OL')], [5, ok('FSD OL')]])), ['5:shutdown:fsd'], 'FSD on mains: a shutdown without an outage');
   t.equal(m.outage, null);
 });
+
+t.test('issue 18 item 9: WAIT is not contact; a UPS never seen is unknown, not "on mains"', async (t) => {
+  const wait = ok('WAIT');
+  const gone: PollResult = { contact: 'error', message: 'upsd answered ERR ACCESS-DENIED' };
+  const p = new PowerPolicy(opts);
+  const evs = run(p, [[0, ok('OL')], [1, gone], [17, gone], [18, wait], [30, wait], [40, ok('OL')]]);
+  t.same(types(evs), ['17:contact-lost', '40:contact-restored'], 'WAIT restores nothing');
+  t.equal(p.contact, 'ok');
+  const q = new PowerPolicy(opts);
+  const evq = run(q, [[0, wait], [16, wait]]);
+  t.same(types(evq), ['16:contact-lost']);
+  t.match(evq[0]![1], { neverSeen: true, critical: false });
+  t.equal(q.mains, 'unknown');
+  t.equal(q.reading, null, 'WAIT is no reading');
+  const r = new PowerPolicy(opts);
+  t.match(run(r, [[0, gone], [20, gone]])[0]![1], { type: 'contact-lost', neverSeen: true, critical: false });
+  const s = new PowerPolicy(opts);
+  t.match(run(s, [[0, ok('OL')], [1, gone], [20, gone]])[0]![1], { type: 'contact-lost', neverSeen: false, critical: false });
+});

@@ -43,7 +43,8 @@ export type PolicyEvent =
   | { type: 'mains-returned'; outage: Outage }
   | { type: 'flap-ignored'; to: 'battery' | 'mains' }
   | { type: 'fsd-latched' }
-  | { type: 'contact-lost'; contact: Exclude<Contact, 'ok'>; message: string; critical: boolean; since: number }
+  /** neverSeen: no good reading since the agent started, so the power state is unknown (not "on mains"). */
+  | { type: 'contact-lost'; contact: Exclude<Contact, 'ok'>; message: string; critical: boolean; neverSeen: boolean; since: number }
   | { type: 'contact-restored'; lostSince: number }
   | { type: 'shutdown'; reason: ShutdownReason; detail: string };
 
@@ -81,8 +82,10 @@ export class PowerPolicy {
     return this.mains === 'battery' && this.onBatterySince !== null ? this.onBatterySince + this.o.graceSeconds * 1000 : null;
   }
 
-  observe(result: PollResult, now: number): PolicyEvent[] {
+  observe(polled: PollResult, now: number): PolicyEvent[] {
     const out: PolicyEvent[] = [];
+    // upsd says WAIT while its driver has not delivered data yet: no reading, so no contact.
+    const result: PollResult = polled.contact === 'ok' && polled.reading.flags.includes('WAIT') ? { contact: 'stale', message: 'upsd has no data from the UPS driver yet (WAIT)' } : polled;
     this.contact = result.contact;
     if (result.contact !== 'ok') {
       this.contactMessage = result.message;
@@ -90,7 +93,7 @@ export class PowerPolicy {
       if (!this.lostReported && now - this.lostSince >= this.o.deadtimeSeconds * 1000) {
         this.lostReported = true;
         const critical = this.reading?.flags.includes('OB') === true;
-        out.push({ type: 'contact-lost', contact: result.contact, message: result.message, critical, since: this.lostSince });
+        out.push({ type: 'contact-lost', contact: result.contact, message: result.message, critical, neverSeen: this.reading === null, since: this.lostSince });
         if (critical) this.requestShutdown(out, 'lost-contact-on-battery', `contact with the UPS lost for ${this.o.deadtimeSeconds} s while it was last seen on battery`);
       }
       return out;

@@ -119,8 +119,14 @@ export class PowerModule implements AgentModule {
         ctx.event('power.fsd_latched', 'info', 'upsd still shows the forced shutdown (FSD) of an earlier shutdown while on mains: ignored (it clears when upsd restarts)', {});
         break;
       case 'contact-lost':
-        ctx.event('power.contact_lost', ev.critical ? 'critical' : 'warning', `Lost contact with the UPS (${ev.contact}): ${ev.message}; ${ev.critical ? 'it was last seen on battery, so this counts as critical' : 'it was last seen on mains, so the server keeps running'}`, {
+        const why = ev.critical
+          ? 'it was last seen on battery, so this counts as critical'
+          : ev.neverSeen
+            ? 'the agent has not read the UPS once since it started: the power state is unknown and this server is not protected (it will not shut down on a power cut)'
+            : 'it was last seen on mains, so the server keeps running';
+        ctx.event('power.contact_lost', ev.critical ? 'critical' : 'warning', `Lost contact with the UPS (${ev.contact}): ${ev.message}; ${why}`, {
           contact: ev.contact,
+          neverSeen: ev.neverSeen,
           since: iso(ev.since),
           lastFlags: this.policy!.reading?.flags ?? [],
         });
