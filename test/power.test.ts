@@ -163,10 +163,15 @@ t.test('past the grace: exactly one shutdown after the final backup; the UPS is 
   // Mains returns, the host boots again: upsd still has FSD latched.
   await n.set({ 'ups.status': 'OL CHRG', 'battery.charge': 62 }, false);
   await n.waitStatus((s) => s === 'FSD OL CHRG');
+  await sleep(2000); // the server stays off a while
   const again = await startRig(t, dir.path, 'a', n, { graceSeconds: 3 });
   await eventually('power.restored after the reboot', () => again.events('power.restored').length === 1);
-  const o = again.events('power.restored')[0]!.outage as { shutdown: boolean; end: string };
+  const o = again.events('power.restored')[0]!.outage as { shutdown: boolean; start: string; end: string; durationSec: number; serverOffSec: number };
   t.equal(o.shutdown, true, 'the outage says a shutdown happened');
+  t.ok(o.serverOffSec >= 2, `the server was off ${o.serverOffSec} s (from the halt to the agent's restart)`);
+  const span = (Date.parse(o.end) - Date.parse(o.start)) / 1000;
+  t.ok(Math.abs(o.durationSec + o.serverOffSec - span) <= 1, `time on battery ${o.durationSec} s leaves out the time off (span ${span} s)`);
+  t.match(again.events('power.restored')[0]!.msg, /shut down and off for \d+ s/);
   await eventually('the latched FSD noticed', () => again.events('power.fsd_latched').length === 1);
   await sleep(2000); // a few more polls, time for a wrong second shutdown to show
   t.same(again.calls().filter((c) => c.startsWith('poweroff')), ['poweroff a'], 'no second shutdown on the old FSD');

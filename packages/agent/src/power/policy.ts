@@ -35,6 +35,9 @@ export interface Outage {
   end: number | null;
   lowestCharge: number | null;
   shutdown: boolean;
+  /** When the shutdown command ran, and when the agent watched again after the reboot: the server was off in between. */
+  haltedAt?: number | null;
+  resumedAt?: number | null;
 }
 
 export type PolicyEvent =

@@ -1,22 +1,18 @@
 /** The power watch as an agent module: polls the UPS, runs the policy, reports, shuts down. */
 import { join } from 'node:path';
-import type { AgentPowerConfig, PowerOutage, StatusPower } from '@sentinela/shared';
+import type { AgentPowerConfig, StatusPower } from '@sentinela/shared';
 import type { AgentContext, AgentModule, StatusSections } from '../module.js';
 import { probeServices } from '../health/service-probe.js';
 import { ApcupsdSource } from './apcupsd-source.js';
 import { finalBackupFor } from './final-backup.js';
 import { NutSource } from './nut-source.js';
-import { PowerPolicy, type Outage, type PolicyEvent } from './policy.js';
+import { outageView } from './outage-view.js';
+import { PowerPolicy, type PolicyEvent } from './policy.js';
 import type { UpsControl, UpsSource } from './reading.js';
 import { runShutdownSequence } from './shutdown.js';
 import { PowerStore } from './store.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-function outageView(o: Outage | null | undefined): PowerOutage | null {
-  if (!o) return null;
-  return { start: iso(o.start)!, end: iso(o.end), durationSec: o.end === null ? null : Math.round((o.end - o.start) / 1000), lowestCharge: o.lowestCharge, shutdown: o.shutdown };
-}
 
 export class PowerModule implements AgentModule {
   readonly name = 'power';
@@ -46,6 +42,12 @@ export class PowerModule implements AgentModule {
     this.source = nut ?? new ApcupsdSource(s as { host: string; port: number; timeoutSeconds: number });
     this.control = nut;
     this.store = new PowerStore(join(this.ctx.config.dataDir, 'power.db'));
+    const open = this.store.open();
+    if (open?.haltedAt != null && open.resumedAt == null) {
+      // Back after the shutdown this outage caused: the server was off from the halt until now.
+      open.resumedAt = Date.now();
+      this.store.save(open);
+    }
     this.policy = new PowerPolicy(
       {
         graceSeconds: cfg.graceSeconds,
@@ -56,7 +58,7 @@ export class PowerModule implements AgentModule {
         lowPersistSeconds: cfg.lowBattery.persistSeconds,
         offPersistSeconds: cfg.offPersistSeconds,
       },
-      this.store.open(),
+      open,
     );
     this.ctx.logger.info({ source: this.source.label, role: cfg.role }, `power watch on: ${this.source.label} (${cfg.role})`);
     this.schedule(0);
@@ -106,7 +108,8 @@ export class PowerModule implements AgentModule {
         // After power returns, check that the clinical database (the probed services) is back.
         const services = await probeServices(ctx.config.sampling.services).catch(() => []);
         const down = services.filter((s) => !s.up).map((s) => s.name);
-        ctx.event('power.restored', down.length ? 'warning' : 'info', `Mains power is back after ${o.durationSec} s on battery${o.shutdown ? ' (the server was shut down)' : ''}${down.length ? `; not answering yet: ${down.join(', ')}` : ''}`, {
+        const off = o.serverOffSec !== undefined ? ` (the server was shut down and off for ${o.serverOffSec} s)` : o.shutdown ? ' (the server was shut down)' : '';
+        ctx.event('power.restored', down.length ? 'warning' : 'info', `Mains power is back after ${o.durationSec} s on battery${off}${down.length ? `; not answering yet: ${down.join(', ')}` : ''}`, {
           outage: o,
           services: services.map((s) => ({ name: s.name, up: s.up })),
         });
@@ -149,6 +152,7 @@ export class PowerModule implements AgentModule {
         control: this.control,
         finalBackup: finalBackupFor(this.ctx.config),
         runtimeSec: this.policy!.reading?.runtimeSec ?? null,
+        halting: (halted) => this.noteHalt(halted),
         event: (...a) => this.ctx.event(...a),
         logger: this.ctx.logger,
       },
@@ -161,6 +165,14 @@ export class PowerModule implements AgentModule {
       this.shutdown = null;
       this.schedule(this.cfg!.pollSeconds * 1000);
     }
+  }
+
+  /** The halt time goes to disk before the shutdown command, so that the outage after the reboot leaves out the time off. */
+  private noteHalt(halted: boolean): void {
+    const o = this.policy!.outage;
+    if (!o) return;
+    o.haltedAt = halted ? Date.now() : null;
+    this.store!.save(o);
   }
 
   status(): StatusSections {

@@ -17,6 +17,8 @@ export interface ShutdownDeps {
   control: UpsControl | null;
   finalBackup: FinalBackup | null;
   runtimeSec: number | null;
+  /** Called with true just before the shutdown command runs, with false when it failed (the host did not go down). */
+  halting(halted: boolean): void;
   event(code: string, severity: Severity, message: string, data?: Record<string, unknown>): void;
   logger: Logger;
 }
@@ -79,7 +81,9 @@ export async function runShutdownSequence(d: ShutdownDeps, reason: string, detai
 
   if (control && primary) await askOutletCycle(d, control);
 
+  d.halting(true);
   const r = await runCommand(config.shutdownCommand, 120_000);
+  if (!r.ok) d.halting(false);
   // A secondary logs out only once its shutdown is under way: that is what the primary waits for.
   if (control && !primary && r.ok) await control.logout().catch(() => undefined);
   if (!r.ok) {

@@ -7,10 +7,13 @@ export const PowerOutage = z.looseObject({
   start: iso,
   /** Null while the outage lasts. */
   end: iso.nullable(),
+  /** Time on battery, without the time the server was off (serverOffSec); null while the outage lasts. */
   durationSec: z.number().nonnegative().nullable(),
   /** Lowest battery charge seen (%), null when the UPS does not report it. */
   lowestCharge: z.number().min(0).max(100).nullable(),
   shutdown: z.boolean(),
+  /** Seconds the server was off (shut down, then started again): left out of durationSec. Absent from older agents. */
+  serverOffSec: z.number().nonnegative().optional(),
 });
 export type PowerOutage = z.infer<typeof PowerOutage>;
 
