@@ -81,13 +81,15 @@ async function startRig(t: Test, dir: string, name: string, nut: NutServer, powe
   };
 }
 
-async function nut(t: Test, vars?: Record<string, string | number>, opts?: { maxAge?: number }): Promise<NutServer> {
+async function nut(t: Test, vars?: Record<string, string | number>, opts?: { maxAge?: number; pollInterval?: number }): Promise<NutServer> {
   const n = await new NutServer(vars, opts).start();
   t.teardown(() => n.stop());
   return n;
 }
 
 const eventually = (what: string, cond: () => unknown, ms = 20_000) => waitFor(what, cond, ms, 100);
+const powerOf = (r: Rig) => (r.agent.modules.find((m) => m.name === 'power')!.status!() as { power: Record<string, unknown> & { state: string } }).power;
+const source = (n: NutServer, user: keyof typeof NUT_USERS, passwordFile = n.passwordFile(user)) => ({ kind: 'nut', host: '127.0.0.1', port: n.port, ups: n.ups, username: NUT_USERS[user].username, passwordFile, timeoutSeconds: 2 });
 
 t.test('the NUT client against the real upsd: lists, values, logins and each error told apart', async (t) => {
   const n = await nut(t, { 'ups.status': 'OL', 'battery.charge': 97, 'battery.runtime': 1500 }, { maxAge: 5 });
@@ -241,4 +243,75 @@ t.test('two agents on one upsd: the primary raises FSD and the secondary shuts d
   t.equal(secondary.events('power.shutdown')[0]!.reason, 'fsd', 'the secondary acted on FSD');
   t.equal(primary.events('power.shutdown')[0]!.reason, 'grace', 'the primary went on its grace');
   t.equal(primary.events('power.shutdown')[0]!.secondariesLeft, 0, 'the primary waited for the secondary to log out');
+});
+
+t.test('issue 18 item 6: OB LB / OL LB alternating at 15 % shuts down (low battery), with the outage recorded', async (t) => {
+  const dir = tempDir('pw-lbflap');
+  t.teardown(dir.remove);
+  const n = await nut(t, undefined, { pollInterval: 1 });
+  // the defaults that let it through before: debounce 10 s, low battery held 5 s
+  const r = await startRig(t, dir.path, 'a', n, { debounceSeconds: 10, lowBattery: { persistSeconds: 5 } });
+  await eventually('first reading', () => powerOf(r).state === 'mains');
+  for (let i = 0; i < 12 && r.calls().length === 0; i++) {
+    await n.set({ 'ups.status': 'OB LB', 'battery.charge': 15, 'battery.runtime': 120 });
+    await sleep(2500);
+    await n.set({ 'ups.status': 'OL LB' });
+    await sleep(1000);
+  }
+  await eventually('the shutdown command ran', () => r.calls().includes('poweroff a'));
+  t.equal(r.events('power.shutdown')[0]!.reason, 'low-battery');
+  t.match(r.events('power.on_battery'), [{ critical: true }], 'the outage was reported, once');
+  await r.agent.close();
+  const store = new PowerStore(join(r.dataDir, 'power.db'));
+  t.match(store.open(), { end: null, shutdown: true }, 'the open outage is on disk');
+  store.close();
+});
+
+t.test('issue 18 item 7: OB LB within the debounce: outage recorded, shutdown, power.restored after the reboot', async (t) => {
+  const dir = tempDir('pw-early');
+  t.teardown(dir.remove);
+  const n = await nut(t);
+  const r = await startRig(t, dir.path, 'a', n, { debounceSeconds: 10, lowBattery: { persistSeconds: 0 } });
+  await eventually('first reading', () => powerOf(r).state === 'mains');
+  await n.set({ 'ups.status': 'OB LB', 'battery.charge': 15, 'battery.runtime': 120 });
+  await eventually('the shutdown command ran', () => r.calls().includes('poweroff a'));
+  t.match(r.events('power.on_battery'), [{ critical: true, msg: /already critical, so the server shuts down now/ }]);
+  const order = r.lines.filter((l) => l.code === 'power.on_battery' || l.code === 'power.shutdown_started').map((l) => l.code);
+  t.same(order, ['power.on_battery', 'power.shutdown_started'], 'on battery first, then the shutdown');
+  await r.agent.close();
+  await n.set({ 'ups.status': 'OL CHRG', 'battery.charge': 20 });
+  const again = await startRig(t, dir.path, 'a', n, { debounceSeconds: 10 });
+  await eventually('power.restored after the reboot', () => again.events('power.restored').length === 1);
+  t.match(again.events('power.restored')[0]!.outage, { shutdown: true, lowestCharge: 15 });
+});
+
+t.test('issue 18 item 8: upsd refuses the login (wrong password, no upsmon line): reported, and the UPS is still read and acted on', async (t) => {
+  const dir = tempDir('pw-login');
+  t.teardown(dir.remove);
+  const n = await nut(t);
+  const wrong = join(dir.path, 'wrong.password');
+  writeFileSync(wrong, 'nope\n', { mode: 0o600 });
+  const bad = await startRig(t, dir.path, 'bad', n, { source: source(n, 'primary', wrong) });
+  const nomon = await startRig(t, dir.path, 'nomon', n, { role: 'secondary', source: source(n, 'nomon') });
+  for (const [name, r] of [['wrong password', bad], ['no upsmon line', nomon]] as const) {
+    await eventually(`${name}: power.login_failed`, () => r.events('power.login_failed').length === 1);
+    t.match(r.events('power.login_failed')[0]!, { level: 'warn', msg: /refused the login of user (mon|nomon) to UPS fake \(ERR ACCESS-DENIED/ }, name);
+    await eventually(`${name}: read anyway`, () => powerOf(r).state === 'mains');
+    t.match(powerOf(r), { contact: 'ok', login: 'failed', loginMessage: /ACCESS-DENIED/ });
+  }
+  await n.set({ 'ups.status': 'OB LB', 'battery.charge': 10 });
+  await eventually('both shut down on OB LB, like upsmon', () => bad.calls().filter((c) => c.startsWith('poweroff')).length === 2);
+  t.match(bad.events('power.fsd_failed'), [{ msg: /Could not set FSD/ }], 'without a login the primary cannot raise FSD, and says so');
+});
+
+t.test('issue 18 item 8: a UPS never read (unknown name) is unknown, not "last seen on mains"', async (t) => {
+  const dir = tempDir('pw-never');
+  t.teardown(dir.remove);
+  const n = await nut(t);
+  const r = await startRig(t, dir.path, 'a', n, { source: { ...source(n, 'primary'), ups: 'nope' } });
+  await eventually('power.contact_lost', () => r.events('power.contact_lost').length === 1);
+  const ev = r.events('power.contact_lost')[0]!;
+  t.match(ev, { contact: 'unknown-ups', neverSeen: true, msg: /not read the UPS once since it started: the power state is unknown/ });
+  t.notMatch(ev.msg, /last seen on mains/);
+  t.match(powerOf(r), { state: 'lost-contact', lastSeenAt: null });
 });

@@ -26,6 +26,8 @@ export class PowerModule implements AgentModule {
   private closed = false;
   private shutdown: Promise<void> | null = null;
   private shutDown = false;
+  /** Why upsd refused our login (the UPS is still read); null when logged in or no user is configured. */
+  private loginProblem: string | null = null;
 
   constructor(private readonly ctx: AgentContext) {
     this.cfg = ctx.config.power;
@@ -80,11 +82,21 @@ export class PowerModule implements AgentModule {
     const policy = this.policy!;
     const result = await this.source!.poll();
     if (this.closed) return;
+    if (result.contact === 'ok') this.noteLogin(result.loginProblem ?? null);
     const before = JSON.stringify(policy.outage);
     const events = policy.observe(result, Date.now());
     if (policy.outage && JSON.stringify(policy.outage) !== before) this.store!.save(policy.outage);
     for (const ev of events) await this.handle(ev);
     if (events.some((e) => e.type !== 'flap-ignored')) void this.ctx.sampleNow();
+  }
+
+  private noteLogin(problem: string | null): void {
+    if (problem === this.loginProblem) return;
+    const was = this.loginProblem;
+    this.loginProblem = problem;
+    if (problem) this.ctx.event('power.login_failed', 'warning', `Cannot log in to upsd: ${problem}`, { user: this.cfg!.source.kind === 'nut' ? this.cfg!.source.username : undefined });
+    else if (was) this.ctx.event('power.login_ok', 'info', 'Logged in to upsd again', {});
+    void this.ctx.sampleNow();
   }
 
   private async handle(ev: PolicyEvent): Promise<void> {
@@ -196,6 +208,8 @@ export class PowerModule implements AgentModule {
         source: this.source!.label,
         contact: p.contact,
         ...(p.contactMessage ? { contactMessage: p.contactMessage } : {}),
+        ...(cfg.source.kind === 'nut' && p.lastSeenAt !== null ? { login: !cfg.source.username ? 'none' : this.loginProblem ? 'failed' : 'ok' } : {}),
+        ...(this.loginProblem ? { loginMessage: this.loginProblem } : {}),
         state,
         flags: r?.flags ?? [],
         charge: r?.charge ?? null,

@@ -27,6 +27,9 @@ export const StatusPower = z.looseObject({
   /** How the last poll went: stale and lost contact are never "on battery". */
   contact: z.enum(['ok', 'stale', 'driver-down', 'unreachable', 'unknown-ups', 'error', 'unknown']),
   contactMessage: z.string().optional(),
+  /** NUT only: our login to upsd (none: no user configured). failed: the UPS is read, but FSD, outlet commands and the primary's count of this server do not work. Absent from older agents. */
+  login: z.enum(['ok', 'failed', 'none']).optional(),
+  loginMessage: z.string().optional(),
   /** The policy's view: what the agent believes and is doing. */
   state: z.enum(['mains', 'battery', 'low-battery', 'lost-contact', 'shutting-down', 'shut-down', 'unknown']),
   /** ups.status as tokens (OL, OB, LB, FSD, RB, CHRG, unknown ones kept). */
