@@ -208,6 +208,8 @@ t.test('flapping OL/OB shorter than the debounce: no shutdown', async (t) => {
   }
   await eventually('flaps ignored', () => r.lines.filter((l) => l.msg?.includes('shorter than the debounce')).length >= 2);
   t.same(r.events('power.on_battery'), []);
+  t.match(r.events('power.flapping'), [{ level: 'warn', count: 1, msg: /Mains power is unstable: 1 change between mains and battery shorter than the 6 s debounce/ }], 'issue 18 item 9: reported to the hub, once (rate-limited)');
+  t.ok((powerOf(r).flaps as number) >= 2, `the status counts them: ${powerOf(r).flaps}`);
   t.same(r.calls(), [], 'no shutdown');
 });
 

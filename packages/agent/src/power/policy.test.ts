@@ -2,7 +2,7 @@ import t from 'tap';
 import { PowerPolicy, type PolicyEvent } from './policy.js';
 import type { PollResult } from './reading.js';
 
-const opts = { graceSeconds: 60, debounceSeconds: 5, deadtimeSeconds: 15, lowChargePercent: 20, lowRuntimeSeconds: 120, lowPersistSeconds: 3, offPersistSeconds: 30 };
+const opts = { graceSeconds: 60, debounceSeconds: 5, deadtimeSeconds: 15, lowChargePercent: 20, lowRuntimeSeconds: 120, lowPersistSeconds: 3, offPersistSeconds: 30, flapReportSeconds: 600 };
 const ok = (status: string, charge = 90, runtime = 1800): PollResult => ({ contact: 'ok', reading: { flags: status.split(' '), charge, runtimeSec: runtime, loadPct: 10, inputVoltage: 230 } });
 const S = 1000;
 
@@ -34,8 +34,19 @@ t.test('flaps shorter than the debounce are ignored', async (t) => {
   const steps: Array<[number, PollResult]> = [[0, ok('OL')]];
   for (let s = 2; s < 200; s += 4) steps.push([s, ok('OB')], [s + 2, ok('OL')]);
   const evs = run(p, steps).filter(([, e]) => e.type !== 'flap-ignored');
-  t.same(types(evs), []);
+  t.same(types(evs), ['4:flapping'], 'nothing but one flapping report (the next one is due after flapReportSeconds)');
   t.ok(p.flapsIgnored > 40);
+});
+
+t.test('issue 18 item 9: flaps are reported, rate-limited, every one counted', async (t) => {
+  const p = new PowerPolicy({ ...opts, flapReportSeconds: 60 });
+  const steps: Array<[number, PollResult]> = [[0, ok('OL')]];
+  for (let s = 2; s < 200; s += 4) steps.push([s, ok('OB')], [s + 2, ok('OL')]);
+  steps.push([300, ok('OL')]);
+  const reports = run(p, steps).filter(([, e]) => e.type === 'flapping') as Array<[number, Extract<PolicyEvent, { type: 'flapping' }>]>;
+  t.same(reports.map(([s]) => s), [4, 64, 124, 184, 300], 'the first at once, then at most one a minute; the rest once the minute is up');
+  t.equal(reports.reduce((n, [, e]) => n + e.count, 0), p.flapsIgnored, 'every flap is in a report');
+  t.equal(reports[reports.length - 1]![1].total, p.flapsIgnored);
 });
 
 t.test('OB + LB shuts down after persistSeconds; LB on mains (charging) never does', async (t) => {
@@ -43,7 +54,7 @@ t.test('OB + LB shuts down after persistSeconds; LB on mains (charging) never do
   t.same(types(run(p, [[0, ok('OL LB CHRG', 10)], [100, ok('OL LB', 12)]])), []);
   t.same(types(run(p, [[101, ok('OB LB', 9)], [103, ok('OB LB', 8)], [104, ok('OB LB', 8)]])), ['104:on-battery', '104:shutdown:low-battery']);
   const q = new PowerPolicy(opts);
-  t.same(types(run(q, [[0, ok('OL')], [1, ok('OB LB')], [2, ok('OL')], [10, ok('OL')]])), ['2:flap-ignored'], 'a spurious OB LB shorter than persistSeconds passes');
+  t.same(types(run(q, [[0, ok('OL')], [1, ok('OB LB')], [2, ok('OL')], [10, ok('OL')]])), ['2:flap-ignored', '2:flapping'], 'a spurious OB LB shorter than persistSeconds passes');
   const r = new PowerPolicy(opts);
   t.same(types(run(r, [[0, ok('OB', 50, 100)], [3, ok('OB', 50, 100)]])), ['3:on-battery', '3:shutdown:low-battery'], 'runtime under the threshold counts as low');
 });

@@ -26,6 +26,8 @@ export interface PolicyOptions {
   lowRuntimeSeconds: number;
   lowPersistSeconds: number;
   offPersistSeconds: number;
+  /** Flaps go to the hub at most this often, counted (the first one at once). */
+  flapReportSeconds: number;
 }
 
 export type ShutdownReason = 'grace' | 'low-battery' | 'fsd' | 'ups-off' | 'lost-contact-on-battery';
@@ -45,6 +47,8 @@ export type PolicyEvent =
   | { type: 'on-battery'; since: number; reading: UpsReading; critical: boolean }
   | { type: 'mains-returned'; outage: Outage }
   | { type: 'flap-ignored'; to: 'battery' | 'mains' }
+  /** Rate-limited report: `count` flaps since the last report (`total` since start). */
+  | { type: 'flapping'; count: number; total: number; since: number }
   | { type: 'fsd-latched' }
   /** neverSeen: no good reading since the agent started, so the power state is unknown (not "on mains"). */
   | { type: 'contact-lost'; contact: Exclude<Contact, 'ok'>; message: string; critical: boolean; neverSeen: boolean; since: number }
@@ -63,6 +67,9 @@ export class PowerPolicy {
   outage: Outage | null = null;
   shuttingDown: ShutdownReason | null = null;
   flapsIgnored = 0;
+  private flapsUnreported = 0;
+  private firstUnreportedFlap = 0;
+  private flapReportedAt: number | null = null;
   private candidate: { to: 'battery' | 'mains'; since: number } | null = null;
   private lowSince: number | null = null;
   /** The first OB since mains last held `debounceSeconds`; null while mains is settled. */
@@ -116,6 +123,7 @@ export class PowerPolicy {
 
     this.trackSettled(ob, ol, now);
     this.trackMains(ob, ol, now, r, out);
+    this.reportFlaps(now, out);
     if (this.outage && this.outage.end === null && r.charge !== null) {
       this.outage.lowestCharge = Math.min(this.outage.lowestCharge ?? r.charge, r.charge);
     }
@@ -173,6 +181,7 @@ export class PowerPolicy {
     if (raw === this.mains) {
       if (this.candidate) {
         this.flapsIgnored++;
+        if (this.flapsUnreported++ === 0) this.firstUnreportedFlap = now;
         out.push({ type: 'flap-ignored', to: this.candidate.to });
       }
       this.candidate = null;
@@ -188,6 +197,14 @@ export class PowerPolicy {
       this.onBatterySince = null;
       this.closeOutage(since, out);
     }
+  }
+
+  private reportFlaps(now: number, out: PolicyEvent[]): void {
+    if (this.flapsUnreported === 0) return;
+    if (this.flapReportedAt !== null && now - this.flapReportedAt < this.o.flapReportSeconds * 1000) return;
+    out.push({ type: 'flapping', count: this.flapsUnreported, total: this.flapsIgnored, since: this.firstUnreportedFlap });
+    this.flapsUnreported = 0;
+    this.flapReportedAt = now;
   }
 
   private enterBattery(since: number, r: UpsReading, out: PolicyEvent[], critical = false): void {

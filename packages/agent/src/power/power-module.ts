@@ -59,6 +59,7 @@ export class PowerModule implements AgentModule {
         lowRuntimeSeconds: cfg.lowBattery.runtimeSeconds,
         lowPersistSeconds: cfg.lowBattery.persistSeconds,
         offPersistSeconds: cfg.offPersistSeconds,
+        flapReportSeconds: cfg.flapReportSeconds,
       },
       open,
     );
@@ -129,6 +130,13 @@ export class PowerModule implements AgentModule {
       }
       case 'flap-ignored':
         ctx.logger.debug({ to: ev.to }, 'power: a change shorter than the debounce was ignored');
+        break;
+      case 'flapping':
+        ctx.event('power.flapping', 'warning', `Mains power is unstable: ${ev.count} change${ev.count === 1 ? '' : 's'} between mains and battery shorter than the ${cfg.debounceSeconds} s debounce since ${iso(ev.since)} (${ev.total} since the agent started); check the mains supply and the UPS's input sensitivity`, {
+          count: ev.count,
+          total: ev.total,
+          since: iso(ev.since),
+        });
         break;
       case 'fsd-latched':
         ctx.event('power.fsd_latched', 'info', 'upsd still shows the forced shutdown (FSD) of an earlier shutdown while on mains: ignored (it clears when upsd restarts)', {});
@@ -219,6 +227,7 @@ export class PowerModule implements AgentModule {
         lastSeenAt: iso(p.lastSeenAt),
         onBatterySince: iso(p.onBatterySince),
         shutdownDueAt: iso(p.shutdownDueAt),
+        flaps: p.flapsIgnored,
         outage: outageView(p.outage),
         lastOutage: outageView(last),
       },

@@ -43,6 +43,8 @@ export const AgentPowerConfig = z.strictObject({
   graceSeconds: seconds(86400).default(1800),
   /** A change between mains and battery must hold this long to count (flaps are ignored). */
   debounceSeconds: seconds(3600).default(10),
+  /** Flaps (changes shorter than the debounce) are reported to the hub at most this often, with their count. */
+  flapReportSeconds: seconds(86400).default(3600),
   /** Contact lost this long: critical (shut down) if last seen on battery, a warning if on mains (upsmon's DEADTIME). */
   deadtimeSeconds: seconds(3600).default(15),
   lowBattery: z

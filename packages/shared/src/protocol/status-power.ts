@@ -42,6 +42,8 @@ export const StatusPower = z.looseObject({
   onBatterySince: iso.nullable(),
   /** When the grace runs out if mains does not return. */
   shutdownDueAt: iso.nullable(),
+  /** Changes between mains and battery shorter than the debounce, since the agent started. Absent from older agents. */
+  flaps: z.number().int().nonnegative().optional(),
   outage: PowerOutage.nullable(),
   lastOutage: PowerOutage.nullable(),
 });
