@@ -148,16 +148,19 @@ t.test('past the grace: exactly one shutdown after the final backup; the UPS is 
   const dir = tempDir('pw-grace');
   t.teardown(dir.remove);
   const n = await nut(t);
-  const r = await startRig(t, dir.path, 'a', n, { graceSeconds: 3, outletCommands: ['shutdown.return', 'load.off'] }, (f) => new RecordingBackup(2, 300, f));
+  const r = await startRig(t, dir.path, 'a', n, { graceSeconds: 3, outletCommands: ['shutdown.return', 'load.off.delay'] }, (f) => new RecordingBackup(2, 300, f));
   await n.set({ 'ups.status': 'OB DISCHRG', 'battery.charge': 60, 'battery.runtime': 1200 });
   await eventually('the shutdown command ran', () => r.calls().some((c) => c.startsWith('poweroff')));
   await eventually('power.shutdown', () => r.events('power.shutdown').length === 1);
   t.same(r.calls(), ['backup start', 'backup done', 'poweroff a'], 'final backup first, then the shutdown command');
   t.equal(r.events('power.shutdown')[0]!.reason, 'grace');
   t.equal(r.events('power.final_backup').length, 1);
-  t.match(r.events('power.outlets_refused')[0]!.msg, /does not support the instant command shutdown\.return/);
-  t.equal(r.events('power.outlets')[0]!.command, 'load.off');
-  await eventually('upsd logged the instant command', () => n.upsdLines.some((l) => /Instant command: mon@.* did load\.off on fake/.test(l)));
+  // dummy-ups offers only the immediate load.off (refused by the config): both delayed commands are refused by the UPS
+  await eventually('the outlet commands tried', () => r.events('power.outlets_unsupported').length === 1);
+  t.match(r.events('power.outlets_refused').map((e) => e.msg), [/\(shutdown\.return\): the UPS \(its driver\) does not support/, /\(load\.off\.delay\): the UPS \(its driver\) does not support/]);
+  t.match(r.events('power.outlets_unsupported')[0]!, { cause: 'refused', msg: /The UPS refused every outlet command/ });
+  const at = (pred: (l: Line) => boolean) => r.lines.findIndex(pred);
+  t.ok(at((l) => l.msg?.includes('the halt is under way') === true) < at((l) => l.code === 'power.outlets_refused'), 'issue 18 item 9: the outlet commands go once the halt is scheduled');
   t.equal(await n.status(), 'FSD OB DISCHRG', 'as primary it raised FSD');
   await r.agent.close();
   t.same(r.calls().filter((c) => c.startsWith('poweroff')), ['poweroff a'], 'exactly one shutdown');
@@ -236,7 +239,7 @@ t.test('two agents on one upsd: the primary raises FSD and the secondary shuts d
   const dir = tempDir('pw-two');
   t.teardown(dir.remove);
   const n = await nut(t);
-  const primary = await startRig(t, dir.path, 'primary', n, { role: 'primary', graceSeconds: 3, outletCommands: ['load.off'] });
+  const primary = await startRig(t, dir.path, 'primary', n, { role: 'primary', graceSeconds: 3 });
   const secondary = await startRig(t, dir.path, 'secondary', n, { role: 'secondary' });
   await eventually('both logged in', async () => (await nutAsk(n.port, ['GET NUMLOGINS fake']))[0] === 'NUMLOGINS fake 2');
   await n.set({ 'ups.status': 'OB DISCHRG', 'battery.charge': 70 });
