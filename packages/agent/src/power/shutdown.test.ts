@@ -74,3 +74,10 @@ t.test('outlets_unsupported tells an unreachable upsd from refused commands', as
   t.notMatch(gone.code('power.outlets_unsupported')[0]!.message, /accepted none|refused/);
   t.match(gone.code('power.outlets_refused')[0]!.message, /upsd did not answer: cannot connect/);
 });
+
+t.test('issue 18 item 9: a warning when the wait for the secondaries times out', async (t) => {
+  const late = await run(ups(() => null, 3), {});
+  t.match(late.code('power.secondaries_timeout'), [{ severity: 'warning', message: /^2 other servers are still logged in to upsd after the 0 s wait \(secondaryWaitSeconds\): shutting down anyway/, data: { secondariesLeft: 2 } }]);
+  const gone = await run(ups(() => null, 1), {});
+  t.same(gone.code('power.secondaries_timeout'), [], 'none left: no warning');
+});

@@ -73,6 +73,9 @@ export async function runShutdownSequence(d: ShutdownDeps, reason: string, detai
 
   let secondariesLeft: number | null = null;
   if (control && primary) secondariesLeft = await waitForSecondaries(control, config.secondaryWaitSeconds, d.logger);
+  if (secondariesLeft) {
+    d.event('power.secondaries_timeout', 'warning', `${secondariesLeft} other server${secondariesLeft === 1 ? ' is' : 's are'} still logged in to upsd after the ${config.secondaryWaitSeconds} s wait (secondaryWaitSeconds): shutting down anyway, the UPS may cut ${secondariesLeft === 1 ? 'it' : 'them'} before ${secondariesLeft === 1 ? 'it has' : 'they have'} halted`, { secondariesLeft, waitedSec: config.secondaryWaitSeconds });
+  }
 
   d.event('power.shutdown', 'critical', `Server shutting down now (${reason}); final backup ${finalBackup}`, {
     reason,
