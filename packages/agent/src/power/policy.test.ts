@@ -2,7 +2,7 @@ import t from 'tap';
 import { PowerPolicy, type PolicyEvent } from './policy.js';
 import type { PollResult } from './reading.js';
 
-const opts = { graceSeconds: 60, debounceSeconds: 5, deadtimeSeconds: 15, lowChargePercent: 20, lowRuntimeSeconds: 120, lowPersistSeconds: 3, offPersistSeconds: 30, flapReportSeconds: 600 };
+const opts = { graceSeconds: 60, debounceSeconds: 5, deadtimeSeconds: 15, lowChargePercent: 20, lowRuntimeSeconds: 120, lowPersistSeconds: 3, offPersistSeconds: 30, flapReportSeconds: 600, daemon: 'nut' as const };
 const ok = (status: string, charge = 90, runtime = 1800): PollResult => ({ contact: 'ok', reading: { flags: status.split(' '), charge, runtimeSec: runtime, loadPct: 10, inputVoltage: 230 } });
 const S = 1000;
 
@@ -144,4 +144,11 @@ t.test('issue 18 item 9: WAIT is not contact; a UPS never seen is unknown, not "
   t.match(run(r, [[0, gone], [20, gone]])[0]![1], { type: 'contact-lost', neverSeen: true, critical: false });
   const s = new PowerPolicy(opts);
   t.match(run(s, [[0, ok('OL')], [1, gone], [20, gone]])[0]![1], { type: 'contact-lost', neverSeen: false, critical: false });
+});
+
+t.test('issue 18 item 9: apcupsd SHUTTING DOWN is apcupsd shutting the host down, not a primary\'s FSD', async (t) => {
+  const detail = (daemon: 'nut' | 'apcupsd') => (run(new PowerPolicy({ ...opts, daemon }), [[0, ok('OL')], [5, ok('OB FSD')]]).find(([, e]) => e.type === 'shutdown')![1] as Extract<PolicyEvent, { type: 'shutdown' }>).detail;
+  t.match(detail('apcupsd'), /apcupsd itself is shutting this host down/);
+  t.notMatch(detail('apcupsd'), /primary or an operator/);
+  t.match(detail('nut'), /the primary or an operator asked every host to go/);
 });

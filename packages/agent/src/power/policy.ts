@@ -28,6 +28,8 @@ export interface PolicyOptions {
   offPersistSeconds: number;
   /** Flaps go to the hub at most this often, counted (the first one at once). */
   flapReportSeconds: number;
+  /** apcupsd's SHUTTING DOWN (read as FSD) is apcupsd shutting the host down itself, not a primary's FSD. */
+  daemon: 'nut' | 'apcupsd';
 }
 
 export type ShutdownReason = 'grace' | 'low-battery' | 'fsd' | 'ups-off' | 'lost-contact-on-battery';
@@ -131,7 +133,7 @@ export class PowerPolicy {
     // FSD: act only on one we saw raised (or one set during an outage); an old latch on mains is ignored.
     if (flags.has('FSD')) {
       const raised = prev ? !prev.flags.includes('FSD') : ob;
-      if (raised) this.requestShutdown(out, 'fsd', 'the UPS is in forced shutdown (FSD): the primary or an operator asked every host to go');
+      if (raised) this.requestShutdown(out, 'fsd', this.o.daemon === 'apcupsd' ? 'apcupsd reports SHUTTING DOWN: apcupsd itself is shutting this host down (its BATTERYLEVEL, MINUTES or TIMEOUT limit was reached, or it was told to)' : 'the UPS is in forced shutdown (FSD): the primary or an operator asked every host to go');
       else if (!prev) out.push({ type: 'fsd-latched' });
     }
 

@@ -60,6 +60,7 @@ export class PowerModule implements AgentModule {
         lowPersistSeconds: cfg.lowBattery.persistSeconds,
         offPersistSeconds: cfg.offPersistSeconds,
         flapReportSeconds: cfg.flapReportSeconds,
+        daemon: cfg.source.kind,
       },
       open,
     );
@@ -139,7 +140,7 @@ export class PowerModule implements AgentModule {
         });
         break;
       case 'fsd-latched':
-        ctx.event('power.fsd_latched', 'info', 'upsd still shows the forced shutdown (FSD) of an earlier shutdown while on mains: ignored (it clears when upsd restarts)', {});
+        ctx.event('power.fsd_latched', 'info', cfg.source.kind === 'nut' ? 'upsd still shows the forced shutdown (FSD) of an earlier shutdown while on mains: ignored (it clears when upsd restarts)' : 'apcupsd still reports SHUTTING DOWN from an earlier shutdown while on mains: ignored (it clears when apcupsd restarts)', {});
         break;
       case 'contact-lost':
         const why = ev.critical
