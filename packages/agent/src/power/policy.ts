@@ -171,8 +171,8 @@ export class PowerPolicy {
   private trackMains(ob: boolean, ol: boolean, now: number, r: UpsReading, out: PolicyEvent[]): void {
     const raw: Mains = ob ? 'battery' : ol ? 'mains' : 'unknown';
     if (raw === 'unknown') return; // OFF, bypass…: keep what we believed
-    if (this.mains === 'unknown') {
-      // The first reading after start: mains is believed at once; battery still has to hold.
+    if (this.mains === 'unknown' && !this.candidate) {
+      // The first reading after start: mains is believed at once (unless OB came first); battery still has to hold.
       if (raw === 'mains') {
         this.mains = 'mains';
         this.closeOutage(now, out);
