@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentConfig } from '@sentinela/shared';
-import { NutClient, NutError, PowerStore, provideFinalBackup, startAgent, writeCredentials, type FinalBackup, type RunningAgent } from '@sentinela/agent';
+import { collectStatus, formatStatus, NutClient, NutError, PowerStore, provideFinalBackup, startAgent, writeCredentials, type FinalBackup, type RunningAgent } from '@sentinela/agent';
 import { capturedLogger } from '@sentinela/tools/harness/log.js';
 import { freePort, nutAsk, NutServer, NUT_USERS } from '@sentinela/tools/harness/nut.js';
 import { tempDir } from '@sentinela/tools/harness/tmp.js';
@@ -131,6 +131,10 @@ t.test('on battery for less than the grace and back: no shutdown, one outage rec
   await eventually('power.on_battery', () => r.events('power.on_battery').length === 1);
   await n.set({ 'battery.charge': 74 });
   await eventually('the lower charge seen', () => (r.agent.modules.find((m) => m.name === 'power')!.status!() as { power: { charge: number } }).power.charge === 74);
+  // issue 18 item 9: `status` (another process, no local page) shows the power line and --json has the section
+  const report = collectStatus(r.config);
+  t.match(report.power, { watch: 'on', state: 'battery', savedAt: /^\d{4}-/ });
+  t.match(formatStatus(report), /^power\s+ON BATTERY, charge (81|74) %, runtime 30 min, shutdown due \S+ \(nut fake@127\.0\.0\.1:\d+, as of /m);
   await n.set({ 'ups.status': 'OL CHRG' });
   await eventually('power.restored', () => r.events('power.restored').length === 1);
   const outage = r.events('power.restored')[0]!.outage as { durationSec: number; lowestCharge: number; shutdown: boolean };

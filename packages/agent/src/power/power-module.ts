@@ -10,6 +10,7 @@ import { outageView } from './outage-view.js';
 import { PowerPolicy, type PolicyEvent } from './policy.js';
 import type { UpsControl, UpsSource } from './reading.js';
 import { runShutdownSequence } from './shutdown.js';
+import { PowerSnapshotWriter, POWER_OFF } from './snapshot.js';
 import { PowerStore } from './store.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -28,6 +29,7 @@ export class PowerModule implements AgentModule {
   private shutDown = false;
   /** Why upsd refused our login (the UPS is still read); null when logged in or no user is configured. */
   private loginProblem: string | null = null;
+  private snapshot: PowerSnapshotWriter | null = null;
 
   constructor(private readonly ctx: AgentContext) {
     this.cfg = ctx.config.power;
@@ -44,6 +46,7 @@ export class PowerModule implements AgentModule {
     this.source = nut ?? new ApcupsdSource(s as { host: string; port: number; timeoutSeconds: number });
     this.control = nut;
     this.store = new PowerStore(join(this.ctx.config.dataDir, 'power.db'));
+    this.snapshot = new PowerSnapshotWriter(this.ctx.config.dataDir);
     const open = this.store.open();
     if (open?.haltedAt != null && open.resumedAt == null) {
       // Back after the shutdown this outage caused: the server was off from the halt until now.
@@ -89,6 +92,7 @@ export class PowerModule implements AgentModule {
     const events = policy.observe(result, Date.now());
     if (policy.outage && JSON.stringify(policy.outage) !== before) this.store!.save(policy.outage);
     for (const ev of events) await this.handle(ev);
+    this.saveSnapshot();
     if (events.some((e) => e.type !== 'flap-ignored')) void this.ctx.sampleNow();
   }
 
@@ -180,11 +184,21 @@ export class PowerModule implements AgentModule {
       reason,
       detail,
     );
+    this.saveSnapshot();
     if (!report.commandOk) {
       // The host did not go down: keep watching so that we report what happens next.
       this.shutDown = false;
       this.shutdown = null;
       this.schedule(this.cfg!.pollSeconds * 1000);
+    }
+  }
+
+  /** For `sentinela-agent status`; a full disk must not stop the power watch. */
+  private saveSnapshot(): void {
+    try {
+      this.snapshot!.save(this.status().power as StatusPower);
+    } catch (err) {
+      this.ctx.logger.warn({ err: (err as Error).message }, `power: cannot save the status for sentinela-agent status: ${(err as Error).message}`);
     }
   }
 
@@ -198,10 +212,7 @@ export class PowerModule implements AgentModule {
 
   status(): StatusSections {
     const cfg = this.cfg;
-    if (!cfg || !this.policy) {
-      const off: StatusPower = { watch: 'off', reason: 'no power section in agent.yaml (no UPS daemon on this host)', contact: 'unknown', state: 'unknown', flags: [], charge: null, runtimeSec: null, loadPct: null, inputVoltage: null, lastSeenAt: null, onBatterySince: null, shutdownDueAt: null, outage: null, lastOutage: null };
-      return { power: off };
-    }
+    if (!cfg || !this.policy) return { power: POWER_OFF };
     const p = this.policy;
     const r = p.reading;
     const state: StatusPower['state'] = this.shutdown
