@@ -1,6 +1,6 @@
 /**
  * A real NUT upsd with the dummy-ups driver in a temp folder, on a free loopback port, for tests:
- * the UPS's variables live in a .dev file the driver re-reads every 2 s (`set()` rewrites it).
+ * the UPS's variables live in a .dev file the driver re-reads every 2 s, or `pollInterval` (`set()` rewrites it).
  * Runs /lib/nut's binaries directly (Debian's /usr/sbin/upsd wrapper wants /etc/nut/nut.conf).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -21,6 +21,8 @@ export const NUT_USERS = {
   secondary: { username: 'sec', password: 'secret2' },
   /** Logged in, but no instant commands and no FSD. */
   viewer: { username: 'viewer', password: 'secret3' },
+  /** In upsd.users with instant commands but no upsmon line: LOGIN is refused (ERR ACCESS-DENIED). */
+  nomon: { username: 'nomon', password: 'secret4' },
 };
 
 export async function freePort(): Promise<number> {
@@ -65,21 +67,22 @@ export class NutServer {
   private readonly removeDir: () => void;
   private vars: UpsVars;
 
-  constructor(initial: UpsVars = { 'ups.status': 'OL', 'battery.charge': 100, 'battery.runtime': 1800 }, opts: { maxAge?: number } = {}) {
+  constructor(initial: UpsVars = { 'ups.status': 'OL', 'battery.charge': 100, 'battery.runtime': 1800 }, opts: { maxAge?: number; pollInterval?: number } = {}) {
     const t = tempDir('nut');
     this.dir = t.path;
     this.removeDir = t.remove;
     this.vars = { ...initial };
     mkdirSync(join(this.dir, 'state'), { mode: 0o777 });
     chmodSync(join(this.dir, 'state'), 0o777);
-    writeFileSync(join(this.dir, 'ups.conf'), `[${this.ups}]\n  driver = dummy-ups\n  port = ${join(this.dir, 'fake.dev')}\n  desc = "test UPS"\n`);
+    writeFileSync(join(this.dir, 'ups.conf'), `[${this.ups}]\n  driver = dummy-ups\n  port = ${join(this.dir, 'fake.dev')}\n  desc = "test UPS"\n${opts.pollInterval ? `  pollinterval = ${opts.pollInterval}\n` : ''}`);
     writeFileSync(join(this.dir, 'nut.conf'), 'MODE=standalone\n');
     const u = NUT_USERS;
     writeFileSync(
       join(this.dir, 'upsd.users'),
       `[${u.primary.username}]\n  password = ${u.primary.password}\n  upsmon primary\n  instcmds = ALL\n  actions = SET FSD\n` +
         `[${u.secondary.username}]\n  password = ${u.secondary.password}\n  upsmon secondary\n` +
-        `[${u.viewer.username}]\n  password = ${u.viewer.password}\n  upsmon secondary\n`,
+        `[${u.viewer.username}]\n  password = ${u.viewer.password}\n  upsmon secondary\n` +
+        `[${u.nomon.username}]\n  password = ${u.nomon.password}\n  instcmds = ALL\n`,
       { mode: 0o640 },
     );
     this.maxAge = opts.maxAge;

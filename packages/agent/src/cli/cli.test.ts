@@ -133,6 +133,8 @@ t.test('status before enrolment, then run + SIGTERM, then status --json', async 
   t.equal(b.outbox.exists, false);
   const text = await cli(['status', '--config', file]);
   t.match(text.stdout, /enrolled\s+NO: run sentinela-agent enroll/);
+  t.match(text.stdout, /^power\s+not watched: no power section in agent\.yaml/m, 'issue 18 item 9: plain status prints a power line');
+  t.match(JSON.parse(before.stdout), { power: { watch: 'off' } }, 'and --json always has power data');
 
   writeFileSync(
     join(dir, 'credentials.json'),

@@ -92,8 +92,9 @@ example:
 
 Shows whether this site is enrolled, and the outbox: messages waiting for the hub, their size,
 the oldest one, messages dropped to stay under outbox.maxBytes, the last health sample and the
-last contact with the hub. Reads local files only; works while the agent runs and while the hub
-is unreachable.
+last contact with the hub, and the power line: mains, battery, low battery or no contact with the
+UPS, charge, runtime and login or flap problems, as the running agent last saved it (its time is
+shown). Reads local files only; works while the agent runs and while the hub is unreachable.
 
 options:
   --config FILE   agent.yaml (required)

@@ -1,13 +1,14 @@
 /** `sentinela-agent status`: local view of enrolment and the outbox, no hub needed. */
 import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
 import { existsSync } from 'node:fs';
-import type { AgentConfig } from '@sentinela/shared';
+import type { AgentConfig, StatusPower } from '@sentinela/shared';
 import { CredentialsError, readCredentials } from '../enroll/credentials.js';
 import { Outbox } from '../outbox/outbox.js';
 import { credentialsPath, outboxPath } from '../paths.js';
 import { EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, type Io } from './io.js';
 import { VERB_HELP } from './help.js';
 import { loadLive, statusDocument } from '../page/document.js';
+import { loadPowerSnapshot, type PowerSnapshot } from '../power/snapshot.js';
 
 export interface StatusReport {
   site: string | null;
@@ -30,6 +31,8 @@ export interface StatusReport {
   lastStatusTs: string | null;
   lastConnectedAt: string | null;
   lastAckAt: string | null;
+  /** The power watch as the agent last saved it (savedAt); off without a power section; null before the agent saved any. */
+  power: PowerSnapshot | StatusPower | null;
 }
 
 export function collectStatus(config: AgentConfig): StatusReport {
@@ -55,6 +58,7 @@ export function collectStatus(config: AgentConfig): StatusReport {
     lastStatusTs: null,
     lastConnectedAt: null,
     lastAckAt: null,
+    power: loadPowerSnapshot(config),
   };
   if (existsSync(path)) {
     const outbox = Outbox.open({ path, fileMustExist: true });
@@ -126,7 +130,33 @@ export function formatStatus(r: StatusReport): string {
     ['last connected', when(r.lastConnectedAt)],
     ['last ack', when(r.lastAckAt)],
     ['stream', r.outbox.stream ?? '-'],
+    ['power', powerLine(r.power)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   return rows.map(([k, v]) => k.padEnd(width) + v).join('\n');
+}
+
+const STATE_TEXT: Record<StatusPower['state'], string> = {
+  mains: 'on mains',
+  battery: 'ON BATTERY',
+  'low-battery': 'LOW BATTERY',
+  'lost-contact': 'NO CONTACT with the UPS',
+  'shutting-down': 'SHUTTING DOWN',
+  'shut-down': 'shut down',
+  unknown: 'not read yet',
+};
+
+/** One line: the state, the readings, what is wrong, and how old the view is. */
+export function powerLine(p: PowerSnapshot | StatusPower | null, now = Date.now()): string {
+  if (!p) return 'no power status saved yet (is the agent running?)';
+  if (p.watch === 'off') return `not watched: ${p.reason ?? 'no power section in agent.yaml'}`;
+  const parts = [p.lastSeenAt === null && p.state === 'lost-contact' ? 'UNKNOWN: the UPS has never been read' : STATE_TEXT[p.state]];
+  if (p.charge !== null) parts.push(`charge ${Math.round(p.charge)} %`);
+  if (p.runtimeSec !== null) parts.push(`runtime ${Math.floor(p.runtimeSec / 60)} min`);
+  if (p.contact !== 'ok' && p.contactMessage) parts.push(`${p.contact}: ${p.contactMessage}`);
+  if (p.shutdownDueAt) parts.push(`shutdown due ${p.shutdownDueAt}`);
+  if (p.login === 'failed') parts.push('upsd refuses the login (FSD and outlet commands do not work; run sentinela-agent doctor)');
+  if (p.flaps) parts.push(`${p.flaps} mains flap${p.flaps === 1 ? '' : 's'}`);
+  const saved = typeof p.savedAt === 'string' ? `, as of ${when(p.savedAt, now)}` : '';
+  return `${parts.join(', ')} (${p.source ?? '?'}${saved})`;
 }

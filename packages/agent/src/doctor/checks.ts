@@ -4,14 +4,14 @@
  * space, the clock, secret files' modes, the data folder and the outbox schema. The runner and the
  * shared probes are in @sentinela/shared (runtime/doctor.ts).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { doctor, type AgentConfig } from '@sentinela/shared';
 import { readCredentials } from '../enroll/credentials.js';
 import { SCHEMA_VERSION } from '../outbox/schema.js';
 import { credentialsPath, outboxPath } from '../paths.js';
-import { NutClient } from '../power/nut-client.js';
+import { NutClient, NutError } from '../power/nut-client.js';
 import { fetchApcupsdStatus } from '../power/apcupsd-client.js';
 import { query } from '../sources/sql-cli.js';
 import { dbRightsFinding } from './db-grants.js';
@@ -220,33 +220,122 @@ function powerChecks(power: NonNullable<AgentConfig['power']>): Check[] {
   const src = power.source;
   const checks: Check[] = [];
   if (src.kind === 'nut' && src.passwordFile) checks.push(doctor.secretFileCheck('ups.password', 'upsd password file', src.passwordFile));
+  const where = `${src.host}:${src.port}`;
+  const daemon = src.kind === 'nut' ? 'upsd (NUT)' : 'apcupsd';
+  const down = downFix(src);
   checks.push({
     id: 'ups',
     async run() {
-      const where = `${src.host}:${src.port}`;
-      const daemon = src.kind === 'nut' ? 'upsd (NUT)' : 'apcupsd';
-      const fix = {
-        pt: `O serviço da UPS (${daemon}) não responde em ${where}: systemctl status ${src.kind === 'nut' ? 'nut-server' : 'apcupsd'}; verifique o cabo USB da UPS e power.source.`,
-        en: `The UPS daemon (${daemon}) does not answer at ${where}: systemctl status ${src.kind === 'nut' ? 'nut-server' : 'apcupsd'}; check the UPS USB cable and power.source.`,
-      };
       const tcp = await doctor.tcpProbe(src.host, src.port, TIMEOUT_MS);
-      if (!tcp.ok) return fail('ups', `${daemon} at ${where} unreachable: ${tcp.error}`, fix);
+      if (!tcp.ok) return fail('ups', `${daemon} at ${where} unreachable: ${tcp.error}`, down);
       try {
-        if (src.kind === 'nut') {
-          const client = await NutClient.connect(src.host, src.port, TIMEOUT_MS);
-          try {
-            const status = await client.getVar(src.ups, 'ups.status');
-            return ok('ups', `${daemon} at ${where}: UPS ${src.ups} status ${status}`);
-          } finally {
-            client.close();
-          }
-        }
+        if (src.kind === 'nut') return await withNut(src, async (c) => ok('ups', `${daemon} at ${where}: UPS ${src.ups} status ${await c.getVar(src.ups, 'ups.status')}`));
         const status = await fetchApcupsdStatus(src.host, src.port, TIMEOUT_MS);
         return ok('ups', `${daemon} at ${where}: status ${status.STATUS ?? '?'}`);
       } catch (err) {
-        return fail('ups', `${daemon} at ${where} answers but the UPS cannot be read: ${(err as Error).message}`, fix);
+        return fail('ups', `${daemon} at ${where} answers but the UPS cannot be read: ${(err as Error).message}`, down);
       }
     },
   });
+  if (src.kind === 'nut') checks.push(nutLoginCheck(power, src), nutOutletCheck(power, src));
   return checks;
+}
+
+function downFix(src: NonNullable<AgentConfig['power']>['source']): { pt: string; en: string } {
+  const where = `${src.host}:${src.port}`;
+  const [daemon, unit] = src.kind === 'nut' ? ['upsd (NUT)', 'nut-server'] : ['apcupsd', 'apcupsd'];
+  return {
+    pt: `O serviço da UPS (${daemon}) não responde em ${where}: systemctl status ${unit}; verifique o cabo USB da UPS e power.source.`,
+    en: `The UPS daemon (${daemon}) does not answer at ${where}: systemctl status ${unit}; check the UPS USB cable and power.source.`,
+  };
+}
+
+type NutSourceConfig = Extract<NonNullable<AgentConfig['power']>['source'], { kind: 'nut' }>;
+
+/** upsd down is the ups finding's FAIL: the checks that need it say so instead of failing twice. */
+async function unreachable(id: string, src: NutSourceConfig): Promise<Finding | null> {
+  const tcp = await doctor.tcpProbe(src.host, src.port, TIMEOUT_MS);
+  return tcp.ok ? null : ok(id, `not checked: upsd at ${src.host}:${src.port} does not answer (see the ups finding)`);
+}
+
+async function withNut<T>(src: NutSourceConfig, fn: (c: NutClient) => Promise<T>): Promise<T> {
+  const client = await NutClient.connect(src.host, src.port, TIMEOUT_MS);
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
+/** Logs in as the agent does (USERNAME, PASSWORD, LOGIN); a primary also asks for its primary rights, which carry FSD. */
+function nutLoginCheck(power: NonNullable<AgentConfig['power']>, src: NutSourceConfig): Check {
+  const primary = power.role === 'primary';
+  const rights = primary ? 'upsmon primary' : 'upsmon secondary';
+  return {
+    id: 'ups.login',
+    async run() {
+      const skip = await unreachable('ups.login', src);
+      if (skip) return skip;
+      if (!src.username) {
+        return warn('ups.login', `no power.source.username: the agent reads UPS ${src.ups} without logging in, so ${primary ? 'it cannot raise FSD for the secondaries, count them or cut the outlets' : 'the primary cannot count this server before it powers off'}`, {
+          pt: `Crie um utilizador em upsd.users com "${rights}" e indique-o em power.source.username e power.source.passwordFile.`,
+          en: `Add a user with "${rights}" in upsd.users and set it in power.source.username and power.source.passwordFile.`,
+        });
+      }
+      const fix = {
+        pt: `Confirme a palavra-passe em ${src.passwordFile ?? 'power.source.passwordFile'} e que o utilizador ${src.username} tem "${rights}" em upsd.users${primary ? ' (é o que dá o direito de FSD)' : ''}; depois: systemctl reload nut-server.`,
+        en: `Check the password in ${src.passwordFile ?? 'power.source.passwordFile'} and that user ${src.username} has "${rights}" in upsd.users${primary ? ' (that is what grants FSD)' : ''}; then: systemctl reload nut-server.`,
+      };
+      try {
+        return await withNut(src, async (c) => {
+          const password = src.passwordFile ? readFileSync(src.passwordFile, 'utf8').trim() : '';
+          await c.authenticate(src.username!, password);
+          try {
+            await c.login(src.ups);
+          } catch (err) {
+            if (err instanceof NutError && err.code === 'ACCESS-DENIED') {
+              return fail('ups.login', `upsd refused the login of ${src.username} to UPS ${src.ups} (ERR ACCESS-DENIED): wrong password, or no "upsmon" line for the user; the agent would read the UPS but could not ${primary ? 'raise FSD or cut the outlets' : 'be counted by the primary'}`, fix);
+            }
+            throw err;
+          }
+          if (primary) {
+            try {
+              await c.primary(src.ups);
+            } catch (err) {
+              if (err instanceof NutError && err.code === 'ACCESS-DENIED') {
+                return fail('ups.login', `${src.username} may log in but is not "upsmon primary" in upsd.users: as power.role primary the agent could not raise FSD to tell the secondaries to shut down`, fix);
+              }
+              throw err;
+            }
+          }
+          return ok('ups.login', `logged in to UPS ${src.ups} as ${src.username}${primary ? ' with primary rights (FSD)' : ''}`);
+        });
+      } catch (err) {
+        return fail('ups.login', `cannot log in to UPS ${src.ups} as ${src.username}: ${(err as Error).message}`, fix);
+      }
+    },
+  };
+}
+
+/** A primary's outlet commands must be offered by the UPS (LIST CMD), or it may stay off after the shutdown. */
+function nutOutletCheck(power: NonNullable<AgentConfig['power']>, src: NutSourceConfig): Check {
+  return {
+    id: 'ups.outlets',
+    async run() {
+      if (power.role !== 'primary' || power.outletCommands.length === 0) return ok('ups.outlets', 'no outlet commands to send (secondary, or power.outletCommands is empty)');
+      const skip = await unreachable('ups.outlets', src);
+      if (skip) return skip;
+      try {
+        const offered = await withNut(src, (c) => c.listCmd(src.ups));
+        const usable = power.outletCommands.filter((c) => offered.includes(c));
+        if (usable.length) return ok('ups.outlets', `UPS ${src.ups} offers ${usable.join(', ')} of power.outletCommands`);
+        return warn('ups.outlets', `UPS ${src.ups} offers none of power.outletCommands (${power.outletCommands.join(', ')}); it offers ${offered.length ? offered.join(', ') : 'no instant commands'}: after a shutdown the server may stay off when mains returns`, {
+          pt: 'Ponha em power.outletCommands um comando com atraso que a UPS ofereça (upscmd -l), p. ex. shutdown.return ou load.off.delay, e ligue "Restore on AC power loss" na BIOS.',
+          en: 'Put a delayed command the UPS offers (upscmd -l) in power.outletCommands, e.g. shutdown.return or load.off.delay, and enable "Restore on AC power loss" in the BIOS.',
+        });
+      } catch (err) {
+        return fail('ups.outlets', `cannot list the instant commands of UPS ${src.ups}: ${(err as Error).message}`, downFix(src));
+      }
+    },
+  };
 }

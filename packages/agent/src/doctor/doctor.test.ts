@@ -16,7 +16,7 @@ const harness = (name: string) => import(new URL(`../../../../tools/dist/harness
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const { tempDir, uniqueSiteId } = (await harness('tmp')) as any;
 const { HubHandle } = (await harness('fleet')) as any;
-const { NutServer, freePort } = (await harness('nut')) as any;
+const { NutServer, freePort, NUT_USERS } = (await harness('nut')) as any;
 
 interface Report {
   findings: Array<{ id: string; level: 'OK' | 'WARN' | 'FAIL'; what: string; fix?: { pt: string; en: string } }>;
@@ -91,7 +91,8 @@ const base = {
       { name: 'dhis', kind: 'postgres', host: '127.0.0.1', port: 5432, user: pgUser, passwordFile: pwFile, database: 'postgres' },
     ],
   },
-  power: { source: { kind: 'nut', host: '127.0.0.1', port: nut.port, ups: nut.ups } },
+  // dummy-ups offers no delayed outlet command (only load.off), so none is configured here
+  power: { source: { kind: 'nut', host: '127.0.0.1', port: nut.port, ups: nut.ups, username: NUT_USERS.primary.username, passwordFile: nut.passwordFile('primary') }, outletCommands: [] },
 };
 // Enrol for real, so that the credentials check and the clock against the hub have something to read.
 {
@@ -106,7 +107,7 @@ t.test('a healthy setup: every finding OK, exit 0', async (t) => {
   t.equal(code, 0, 'exit 0');
   if (code !== 0) t.comment(text);
   t.same(report.findings.filter((f) => f.level !== 'OK'), [], 'nothing to fix');
-  for (const id of ['datadir', 'disk.data', 'outbox.schema', 'credentials', 'hub', 'clock', 'tool.mariadb-dump', 'tool.pg_dump', 'source.emr', 'source.dhis', 'source.emr.rights', 'source.dhis.rights', 'ups']) {
+  for (const id of ['datadir', 'disk.data', 'outbox.schema', 'credentials', 'hub', 'clock', 'tool.mariadb-dump', 'tool.pg_dump', 'source.emr', 'source.dhis', 'source.emr.rights', 'source.dhis.rights', 'ups', 'ups.login', 'ups.outlets']) {
     t.equal(find(report, id)?.level, 'OK', `${id}: ${find(report, id)?.what}`);
   }
   t.match(find(report, 'hub')!.what, /TLS certificate .* valid until/);
@@ -114,6 +115,7 @@ t.test('a healthy setup: every finding OK, exit 0', async (t) => {
   t.match(find(report, 'tool.mariadb-dump')!.what, /Ver|Distrib/);
   t.match(find(report, 'tool.pg_dump')!.what, /PostgreSQL/);
   t.match(find(report, 'ups')!.what, /status OL/);
+  t.match(find(report, 'ups.login')!.what, /logged in to UPS fake as mon with primary rights \(FSD\)/);
   t.match(find(report, 'source.emr')!.what, /logged in/);
 });
 
@@ -166,6 +168,27 @@ t.test('UPS daemon absent: ups FAILs', async (t) => {
   t.match(find(report, 'ups'), { level: 'FAIL', what: /upsd \(NUT\) at 127\.0\.0\.1:\d+ unreachable/ });
   t.match(find(report, 'ups')!.fix, { pt: /O serviço da UPS .* não responde .*systemctl status nut-server/, en: /The UPS daemon .* does not answer .*systemctl status nut-server/ });
   t.same(report.findings.filter((f) => f.level !== 'OK').map((f) => f.id), ['ups'], 'and nothing else is wrong');
+});
+
+t.test('issue 18 item 8: upsd refuses the login (wrong password, no upsmon line, no primary rights): ups.login FAILs and says why', async (t) => {
+  const src = base.power.source;
+  const wrong = join(dir.path, 'wrong.password');
+  writeFileSync(wrong, 'not-the-password\n', { mode: 0o600 });
+  const cases: Array<[string, object, RegExp]> = [
+    ['wrong password', { ...src, passwordFile: wrong }, /upsd refused the login of mon to UPS fake \(ERR ACCESS-DENIED\): wrong password, or no "upsmon" line/],
+    ['no upsmon line', { ...src, username: NUT_USERS.nomon.username, passwordFile: nut.passwordFile('nomon') }, /upsd refused the login of nomon/],
+    ['a secondary user as primary', { ...src, username: NUT_USERS.viewer.username, passwordFile: nut.passwordFile('viewer') }, /viewer may log in but is not "upsmon primary" .* could not raise FSD/],
+  ];
+  for (const [what, source, why] of cases) {
+    const { code, report } = await doctor({ ...base, power: { ...base.power, source } });
+    t.equal(code, 1, `${what}: exit 1`);
+    t.match(find(report, 'ups.login'), { level: 'FAIL', what: why, fix: { pt: /upsd\.users/, en: /upsd\.users/ } }, what);
+    t.equal(find(report, 'ups')?.level, 'OK', `${what}: the UPS itself is read`);
+  }
+  const sec = await doctor({ ...base, power: { ...base.power, role: 'secondary', source: { ...src, username: NUT_USERS.viewer.username, passwordFile: nut.passwordFile('viewer') } } });
+  t.equal(find(sec.report, 'ups.login')?.level, 'OK', 'a secondary needs no primary rights');
+  const outlets = await doctor({ ...base, power: { ...base.power, outletCommands: ['shutdown.return', 'load.off.delay'] } });
+  t.match(find(outlets.report, 'ups.outlets'), { level: 'WARN', what: /offers none of power\.outletCommands \(shutdown\.return, load\.off\.delay\); it offers load\.off/ }, 'LIST CMD is checked');
 });
 
 t.test('hub unreachable: FAIL with the network to check (the outbox keeps the messages meanwhile)', async (t) => {

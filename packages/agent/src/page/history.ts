@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentConfig } from '@sentinela/shared';
 import { PowerStore } from '../power/store.js';
+import { outageView } from '../power/outage-view.js';
 import { NetworkStore } from '../network/store.js';
 import { BackupState, backupStatePath } from '../backup/state.js';
 
@@ -44,7 +45,7 @@ function withStore<S extends { close(): void }, R>(file: string, open: (f: strin
 export function readHistory(config: AgentConfig, limit = 10): History {
   const outages: OutageView[] = [
     ...withStore(join(config.dataDir, 'power.db'), (f) => new PowerStore(f), (s) => s.recent(limit), []).map(
-      (o): OutageView => ({ kind: 'power', start: iso(o.start)!, end: iso(o.end), durationSec: secs(o.start, o.end), shutdown: o.shutdown }),
+      (o): OutageView => ({ kind: 'power', start: iso(o.start)!, end: iso(o.end), durationSec: outageView(o)!.durationSec, shutdown: o.shutdown }),
     ),
     ...withStore(join(config.dataDir, 'network.db'), (f) => new NetworkStore(f), (s) => [s.openOutage(), s.lastClosed()], []).flatMap((o) =>
       o ? [{ kind: 'wan' as const, start: iso(o.start)!, end: iso(o.end), durationSec: secs(o.start, o.end) }] : [],

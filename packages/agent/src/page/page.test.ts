@@ -79,6 +79,12 @@ t.test('each problem: its colour and its sentence in both languages', async (t) 
   t.match(battery.todo!.pt, /a UPS está na bateria/);
   t.match(battery.todo!.en, /the UPS is on battery/);
   t.equal(card(input({ power: power('low-battery') }), 'power').level, 'red');
+  const login = card(input({ power: { ...power(), login: 'failed', loginMessage: 'ERR ACCESS-DENIED' } }), 'power');
+  t.equal(login.level, 'amber', 'issue 18 item 8: a refused upsd login is a problem even on mains');
+  t.match(login.todo, { pt: /recusa o login do agente/, en: /refuses the agent's login/ });
+  const never = card(input({ power: { ...power('lost-contact'), contact: 'error', lastSeenAt: null } }), 'power');
+  t.equal(never.level, 'red', 'never read: unknown and unprotected');
+  t.match(never.todo, { pt: /nunca conseguiu ler a UPS/, en: /never read the UPS/ });
   const wan = card(input({ network: network('wan-down') }), 'network');
   t.equal(wan.level, 'amber');
   t.match(wan.todo!.pt, /^Sem ligação ao hub desde \d\d:\d\d: verifique o router/);

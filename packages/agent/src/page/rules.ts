@@ -184,13 +184,20 @@ export function powerCard(i: GlanceInput): Card {
       findings.push({ level: 'red', todo: t('Bateria quase vazia: o servidor vai desligar-se. Guarde o seu trabalho.', 'Battery almost empty: the server is shutting down. Save your work.') });
       break;
     case 'lost-contact':
-      findings.push({ level: 'amber', todo: t('Sem contacto com a UPS: verifique o cabo entre a UPS e o servidor.', 'No contact with the UPS: check the cable between the UPS and the server.') });
+      findings.push(
+        p.lastSeenAt === null
+          ? { level: 'red', todo: t('O agente nunca conseguiu ler a UPS: o estado da energia é desconhecido e o servidor não está protegido. Corra sentinela-agent doctor (power.source, utilizador do upsd).', 'The agent has never read the UPS: the power state is unknown and the server is not protected. Run sentinela-agent doctor (power.source, the upsd user).') }
+          : { level: 'amber', todo: t('Sem contacto com a UPS: verifique o cabo entre a UPS e o servidor.', 'No contact with the UPS: check the cable between the UPS and the server.') },
+      );
       break;
     case 'unknown':
       findings.push({ level: 'grey', todo: null });
       break;
     case 'mains':
       break;
+  }
+  if (p.login === 'failed') {
+    findings.push({ level: 'amber', todo: t('O upsd recusa o login do agente (palavra-passe ou direitos "upsmon" em upsd.users): a UPS é lida, mas o aviso aos outros servidores (FSD) e o corte das tomadas não funcionam. Corra sentinela-agent doctor.', 'upsd refuses the agent\'s login (password or "upsmon" rights in upsd.users): the UPS is read, but telling the other servers (FSD) and cutting the outlets do not work. Run sentinela-agent doctor.') });
   }
   return card('power', title, facts, findings);
 }

@@ -153,6 +153,16 @@ export class NutClient {
     await this.request(`LOGIN ${quote(ups)}`);
   }
 
+  /** Asks for primary rights ("upsmon primary", which carries FSD) without using them; upsd before 2.8 calls it MASTER. */
+  async primary(ups: string): Promise<void> {
+    try {
+      await this.request(`PRIMARY ${quote(ups)}`);
+    } catch (err) {
+      if (!(err instanceof NutError && err.code === 'UNKNOWN-COMMAND')) throw err;
+      await this.request(`MASTER ${quote(ups)}`);
+    }
+  }
+
   async instcmd(ups: string, cmd: string): Promise<void> {
     await this.request(`INSTCMD ${quote(ups)} ${quote(cmd)}`);
   }

@@ -24,9 +24,25 @@ export function classifyNutError(err: unknown): Exclude<PollResult, { contact: '
   return { contact: err instanceof NutConnectionError ? 'unreachable' : 'error', message };
 }
 
+/** Errors that are about the UPS or its driver, not about our login. */
+const NOT_LOGIN = new Set(['UNKNOWN-UPS', 'DATA-STALE', 'DRIVER-NOT-CONNECTED']);
+/** A refused login is tried again (on a new connection: upsd takes USERNAME once per connection) this often. */
+const LOGIN_RETRY_MS = 60_000;
+
+export function loginProblemText(err: unknown, opts: Pick<NutSourceOptions, 'username' | 'passwordFile' | 'ups'>): string {
+  const lost = 'the agent still reads the UPS, but without a login the primary cannot count this server before it powers off, and FSD and outlet commands are refused';
+  if (!(err instanceof NutError)) return `cannot read the upsd password file ${opts.passwordFile}: ${(err as Error).message}; ${lost}`;
+  const why = err.code === 'ACCESS-DENIED'
+    ? `a wrong password in ${opts.passwordFile ?? '(no passwordFile)'}, or no "upsmon primary" / "upsmon secondary" line for the user in upsd.users`
+    : `upsd answered ERR ${err.code}`;
+  return `upsd refused the login of user ${opts.username} to UPS ${opts.ups} (ERR ${err.code}: ${why}); ${lost}`;
+}
+
 export class NutSource implements UpsSource, UpsControl {
   readonly label: string;
   private client: NutClient | null = null;
+  private loginProblem: string | null = null;
+  private loginTriedAt = 0;
 
   constructor(private readonly opts: NutSourceOptions) {
     this.label = `nut ${opts.ups}@${opts.host}:${opts.port}`;
@@ -34,8 +50,10 @@ export class NutSource implements UpsSource, UpsControl {
 
   async poll(): Promise<PollResult> {
     try {
+      if (this.loginProblem && Date.now() - this.loginTriedAt >= LOGIN_RETRY_MS) this.drop();
       const client = await this.connection();
-      return { contact: 'ok', reading: readingFromNut(await client.listVar(this.opts.ups)) };
+      const reading = readingFromNut(await client.listVar(this.opts.ups));
+      return { contact: 'ok', reading, ...(this.loginProblem ? { loginProblem: this.loginProblem } : {}) };
     } catch (err) {
       if (err instanceof NutConnectionError) this.drop();
       return classifyNutError(err);
@@ -73,15 +91,21 @@ export class NutSource implements UpsSource, UpsControl {
     if (this.client && !this.client.closed) return this.client;
     const { host, port, ups, username, passwordFile, timeoutSeconds } = this.opts;
     const client = await NutClient.connect(host, port, timeoutSeconds * 1000);
-    try {
-      if (username) {
+    this.loginProblem = null;
+    if (username) {
+      this.loginTriedAt = Date.now();
+      try {
         const password = passwordFile ? readFileSync(passwordFile, 'utf8').trim() : '';
         await client.authenticate(username, password);
         await client.login(ups);
+      } catch (err) {
+        // Like upsmon: a refused login does not stop the reading (upsd serves variables without one).
+        if (err instanceof NutConnectionError || (err instanceof NutError && NOT_LOGIN.has(err.code))) {
+          client.close();
+          throw err;
+        }
+        this.loginProblem = loginProblemText(err, this.opts);
       }
-    } catch (err) {
-      client.close();
-      throw err;
     }
     this.client = client;
     return client;

@@ -12,7 +12,8 @@ export interface UpsReading {
 /** Anything but ok means "we do not know": never the same as on battery. */
 export type Contact = 'ok' | 'stale' | 'driver-down' | 'unreachable' | 'unknown-ups' | 'error';
 
-export type PollResult = { contact: 'ok'; reading: UpsReading } | { contact: Exclude<Contact, 'ok'>; message: string };
+/** loginProblem: the UPS was read, but upsd refused our login (what that loses is in the text). */
+export type PollResult = { contact: 'ok'; reading: UpsReading; loginProblem?: string } | { contact: Exclude<Contact, 'ok'>; message: string };
 
 export interface UpsSource {
   /** e.g. "nut ups@127.0.0.1:3493". */

@@ -1,10 +1,13 @@
 /**
  * The safe-shutdown sequence, in this order:
  * FSD (primary: tells the secondaries to go) → final backup if it fits → pre-shutdown commands →
- * sync → wait for the secondaries to log out (primary) → the event in the outbox → ask the UPS to
- * cut and later restore its outlets (primary) → the shutdown command → log out (secondary).
- * The outlet request is sent from the running system, not late in the halt where it often never
- * reaches the UPS (nut#209); the UPS's own delay (ups.delay.shutdown) must cover the halt.
+ * sync → wait for the secondaries to log out (primary) → the event in the outbox → the shutdown
+ * command → once it has scheduled the halt, ask the UPS to cut its outlets after its delay and
+ * restore them (primary) → log out (secondary).
+ * The outlet request is a delayed command (config refuses immediate ones such as load.off), sent
+ * from the running system once the halt is scheduled — not late in the halt, where it often never
+ * reaches the UPS (nut#209), and not when the shutdown command failed; the UPS's own delay
+ * (ups.delay.shutdown) must cover the halt.
  */
 import type { AgentPowerConfig, Logger, Severity } from '@sentinela/shared';
 import { runCommand } from './commands.js';
@@ -17,6 +20,8 @@ export interface ShutdownDeps {
   control: UpsControl | null;
   finalBackup: FinalBackup | null;
   runtimeSec: number | null;
+  /** Called with true just before the shutdown command runs, with false when it failed (the host did not go down). */
+  halting(halted: boolean): void;
   event(code: string, severity: Severity, message: string, data?: Record<string, unknown>): void;
   logger: Logger;
 }
@@ -68,6 +73,9 @@ export async function runShutdownSequence(d: ShutdownDeps, reason: string, detai
 
   let secondariesLeft: number | null = null;
   if (control && primary) secondariesLeft = await waitForSecondaries(control, config.secondaryWaitSeconds, d.logger);
+  if (secondariesLeft) {
+    d.event('power.secondaries_timeout', 'warning', `${secondariesLeft} other server${secondariesLeft === 1 ? ' is' : 's are'} still logged in to upsd after the ${config.secondaryWaitSeconds} s wait (secondaryWaitSeconds): shutting down anyway, the UPS may cut ${secondariesLeft === 1 ? 'it' : 'them'} before ${secondariesLeft === 1 ? 'it has' : 'they have'} halted`, { secondariesLeft, waitedSec: config.secondaryWaitSeconds });
+  }
 
   d.event('power.shutdown', 'critical', `Server shutting down now (${reason}); final backup ${finalBackup}`, {
     reason,
@@ -77,9 +85,12 @@ export async function runShutdownSequence(d: ShutdownDeps, reason: string, detai
     command: config.shutdownCommand,
   });
 
-  if (control && primary) await askOutletCycle(d, control);
-
+  d.halting(true);
   const r = await runCommand(config.shutdownCommand, 120_000);
+  if (!r.ok) d.halting(false);
+  else d.logger.info({ command: config.shutdownCommand }, 'power: the shutdown command succeeded, the halt is under way');
+
+  if (control && primary && r.ok) await askOutletCycle(d, control);
   // A secondary logs out only once its shutdown is under way: that is what the primary waits for.
   if (control && !primary && r.ok) await control.logout().catch(() => undefined);
   if (!r.ok) {
@@ -104,20 +115,33 @@ async function waitForSecondaries(control: UpsControl, seconds: number, logger: 
   }
 }
 
+/** What each delayed command makes the UPS do, for the event. */
+function outletEffect(cmd: string): string {
+  if (cmd === 'shutdown.return') return 'to cut its outlets after its shutdown delay (ups.delay.shutdown) and switch them back on when mains returns, so the server starts again by itself';
+  if (cmd === 'load.off.delay') return 'to cut its outlets after its delay (ups.delay.shutdown); whether they come back on by themselves when mains returns depends on the UPS';
+  return `to run ${cmd}`;
+}
+
 /** Tries the configured instant commands in order until the UPS accepts one; each refusal is reported plainly. */
 async function askOutletCycle(d: ShutdownDeps, control: UpsControl): Promise<void> {
+  let refused = 0;
   for (const cmd of d.config.outletCommands) {
     try {
       await control.instcmd(cmd);
-      d.event('power.outlets', 'info', `Asked the UPS (${cmd}) to cut its outlets and restore them when mains returns, so the server starts again by itself`, { command: cmd });
+      d.event('power.outlets', 'info', `Asked the UPS (${cmd}) ${outletEffect(cmd)}`, { command: cmd });
       return;
     } catch (err) {
       const code = err instanceof NutError ? err.code : null;
-      const why = code === 'CMD-NOT-SUPPORTED' ? `the UPS (its driver) does not support the instant command ${cmd}` : code === 'ACCESS-DENIED' ? `the upsd user may not run ${cmd} (add instcmds = ${cmd} in upsd.users)` : (err as Error).message;
-      d.event('power.outlets_refused', 'warning', `Could not ask the UPS to cycle its outlets: ${why}`, { command: cmd, error: code ?? (err as Error).message });
+      if (code) refused++;
+      const why = code === 'CMD-NOT-SUPPORTED' ? `the UPS (its driver) does not support the instant command ${cmd}` : code === 'ACCESS-DENIED' || code === 'USERNAME-REQUIRED' ? `the upsd user may not run ${cmd} (add instcmds = ${cmd} in upsd.users)` : code ? `upsd answered ERR ${code}` : `upsd did not answer: ${(err as Error).message}`;
+      d.event('power.outlets_refused', 'warning', `Could not ask the UPS to cut and restore its outlets (${cmd}): ${why}`, { command: cmd, error: code ?? (err as Error).message });
     }
   }
-  if (d.config.outletCommands.length) {
-    d.event('power.outlets_unsupported', 'warning', 'The UPS accepted none of the outlet commands: after this shutdown the server may stay off when mains returns (check the BIOS "restore on AC power loss" setting)', { tried: d.config.outletCommands });
+  if (!d.config.outletCommands.length) return;
+  const after = 'after this shutdown the server may stay off when mains returns (check the BIOS "restore on AC power loss" setting)';
+  if (refused) {
+    d.event('power.outlets_unsupported', 'warning', `The UPS refused every outlet command (${d.config.outletCommands.join(', ')}): ${after}`, { tried: d.config.outletCommands, cause: 'refused' });
+  } else {
+    d.event('power.outlets_unsupported', 'warning', `The outlet commands (${d.config.outletCommands.join(', ')}) could not be sent: upsd did not answer, so the UPS was never asked; ${after}`, { tried: d.config.outletCommands, cause: 'unreachable' });
   }
 }

@@ -13,9 +13,11 @@ interface Row {
   end_ms: number | null;
   lowest_charge: number | null;
   shutdown: number;
+  halt_ms: number | null;
+  resume_ms: number | null;
 }
 
-const toOutage = (r: Row): Outage => ({ start: r.start_ms, end: r.end_ms, lowestCharge: r.lowest_charge, shutdown: r.shutdown === 1 });
+const toOutage = (r: Row): Outage => ({ start: r.start_ms, end: r.end_ms, lowestCharge: r.lowest_charge, shutdown: r.shutdown === 1, haltedAt: r.halt_ms, resumedAt: r.resume_ms });
 
 export class PowerStore {
   private readonly db: Database.Database;
@@ -31,16 +33,20 @@ export class PowerStore {
       end_ms INTEGER,
       lowest_charge REAL,
       shutdown INTEGER NOT NULL DEFAULT 0)`);
+    // Added later: a power.db written by an older agent gets them empty.
+    const cols = new Set((this.db.pragma('table_info(outages)') as Array<{ name: string }>).map((c) => c.name));
+    for (const c of ['halt_ms', 'resume_ms']) if (!cols.has(c)) this.db.exec(`ALTER TABLE outages ADD COLUMN ${c} INTEGER`);
   }
 
   /** Inserts or updates the outage that started at `o.start`. */
   save(o: Outage): void {
     this.db
       .prepare(
-        `INSERT INTO outages (start_ms, end_ms, lowest_charge, shutdown) VALUES (?, ?, ?, ?)
-         ON CONFLICT (start_ms) DO UPDATE SET end_ms = excluded.end_ms, lowest_charge = excluded.lowest_charge, shutdown = excluded.shutdown`,
+        `INSERT INTO outages (start_ms, end_ms, lowest_charge, shutdown, halt_ms, resume_ms) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (start_ms) DO UPDATE SET end_ms = excluded.end_ms, lowest_charge = excluded.lowest_charge, shutdown = excluded.shutdown,
+           halt_ms = excluded.halt_ms, resume_ms = excluded.resume_ms`,
       )
-      .run(o.start, o.end, o.lowestCharge, o.shutdown ? 1 : 0);
+      .run(o.start, o.end, o.lowestCharge, o.shutdown ? 1 : 0, o.haltedAt ?? null, o.resumedAt ?? null);
   }
 
   open(): Outage | null {

@@ -34,6 +34,16 @@ const Command = z.strictObject({
   timeoutSeconds: z.number().min(1).max(3600).default(120),
 });
 
+/** NUT instant commands that cut the outlets at once: sent before the halt, they would cut the server mid-halt. */
+const IMMEDIATE_OUTLET_COMMANDS = new Set(['load.off', 'load.cycle', 'shutdown.reboot']);
+
+const OutletCommand = z
+  .string()
+  .min(1)
+  .refine((c) => !IMMEDIATE_OUTLET_COMMANDS.has(c), {
+    error: (i) => `${String(i.input)} cuts the UPS outlets at once, before this server has halted; use a delayed command: shutdown.return (outlets back on when mains returns) or load.off.delay (both wait ups.delay.shutdown)`,
+  });
+
 export const AgentPowerConfig = z.strictObject({
   source: PowerSourceConfig,
   /** primary: raises FSD for the other hosts on this UPS and cuts the outlets; secondary: goes first when it sees FSD. */
@@ -43,6 +53,8 @@ export const AgentPowerConfig = z.strictObject({
   graceSeconds: seconds(86400).default(1800),
   /** A change between mains and battery must hold this long to count (flaps are ignored). */
   debounceSeconds: seconds(3600).default(10),
+  /** Flaps (changes shorter than the debounce) are reported to the hub at most this often, with their count. */
+  flapReportSeconds: seconds(86400).default(3600),
   /** Contact lost this long: critical (shut down) if last seen on battery, a warning if on mains (upsmon's DEADTIME). */
   deadtimeSeconds: seconds(3600).default(15),
   lowBattery: z
@@ -72,7 +84,7 @@ export const AgentPowerConfig = z.strictObject({
   shutdownCommand: z.array(z.string().min(1)).min(1).default(['systemctl', 'poweroff']),
   /** Primary: after raising FSD, wait at most this long for the secondaries to log out of upsd (NUT's HOSTSYNC). */
   secondaryWaitSeconds: seconds(3600).default(60),
-  /** Primary: instant commands (tried in order until one is accepted) that make the UPS cut and later restore its outlets. */
-  outletCommands: z.array(z.string().min(1)).default(['shutdown.return']),
+  /** Primary: delayed instant commands (tried in order until one is accepted, once the halt is under way) that make the UPS cut its outlets after ups.delay.shutdown and restore them when mains returns. Immediate ones (load.off…) are refused. */
+  outletCommands: z.array(OutletCommand).default(['shutdown.return']),
 });
 export type AgentPowerConfig = z.infer<typeof AgentPowerConfig>;
