@@ -200,6 +200,16 @@ t.test('TLS listener', { skip: HAS_OPENSSL ? false : 'openssl is not installed' 
   t.same((await acks.next()).acked, [[1, 1]], 'acked over TLS');
   await t.rejects(connectSite(t, hub.mqttPort, 'hf-0001', pw), 'plain MQTT is not served on the TLS port');
   await logs.waitFor(/TLS handshake from .* failed/);
+  // A peer that resets mid-handshake (a scanner, a dropped link): its address is still named.
+  const reset = net.connect(hub.mqttPort, '127.0.0.1');
+  reset.on('error', () => undefined);
+  await new Promise((r) => reset.once('connect', r));
+  reset.write(Buffer.from([0x16, 3, 1, 0, 200, 1, 0, 0]));
+  await sleep(50);
+  reset.resetAndDestroy();
+  const line = await logs.waitFor(/TLS handshake from .* failed: .*ECONNRESET/);
+  t.equal(line.msg, 'TLS handshake from 127.0.0.1 failed: read ECONNRESET', 'the peer named, not "undefined"');
+  t.notOk(logs.find((l) => /from undefined/.test(l.msg)), 'no line says "from undefined"');
 });
 
 t.test('fast lane: a site that only publishes keeps its connection past its keep-alive', async (t) => {

@@ -112,9 +112,13 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const server = tlsOptions ? tls.createServer(tlsOptions, onSocket) : net.createServer(onSocket);
   server.on('error', (err) => log.error({ err }, `MQTT listener error: ${err.message}`));
   if (tlsOptions) {
-    server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) =>
-      log.warn({ remote: socket.remoteAddress, err: err.message }, `TLS handshake from ${socket.remoteAddress} failed: ${err.message}`),
-    );
+    // A peer that resets during the handshake leaves no address on the TLS socket by the time the
+    // error is reported: the raw socket's is read at accept time (Node caches it), and looked up then.
+    server.on('connection', (raw: net.Socket) => void raw.remoteAddress);
+    server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
+      const remote = socket.remoteAddress ?? (socket as unknown as { _parent?: net.Socket })._parent?.remoteAddress ?? 'an unknown address';
+      log.warn({ remote, err: err.message }, `TLS handshake from ${remote} failed: ${err.message}`);
+    });
   } else {
     log.warn('MQTT listener is plain TCP (mqtt.allowPlaintext): use only on loopback for demos and tests');
   }
