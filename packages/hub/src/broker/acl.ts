@@ -7,7 +7,8 @@
  * lib/client.js): for a client PUBLISH the error reaches the client's 'error' handler, which
  * emits 'clientError' and destroys the connection (MQTT 3.1.1 has no negative PUBACK); for a
  * will the error only means "do not publish it". So:
- *  - a topic that is not the site's own (spoofing) → error → the connection is closed;
+ *  - a topic that is not the site's own (spoofing), or a filter (+ or #, which MQTT forbids in a
+ *    PUBLISH) → error → the connection is closed;
  *  - the site's own topic with a payload that does not decode → callback(null): PUBACK is sent
  *    and the connection stays up, but Ingest never sees it; when the JSON names a stream and
  *    seq, an ack with `rejected` tells the agent to drop it from its outbox. The packet is then
@@ -18,7 +19,7 @@ import type { Logger } from '@sentinela/shared';
 import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
 import { checkUp } from '../ingest/check.js';
 import type { SyncReceiver } from '../backups/receiver.js';
-import { topicBelongsToSite } from '@sentinela/shared';
+import { hasWildcard, topicBelongsToSite } from '@sentinela/shared';
 import type { Ingest } from '../ingest/ingest.js';
 import type { HubMetrics } from '../metrics.js';
 import { remoteOf } from './auth.js';
@@ -43,7 +44,7 @@ export function makeAuthorizePublish(ingest: Ingest, maxPayloadBytes: number, lo
     const will = client.closed; // aedes calls this for the will after it has marked the client closed
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     // Backup sync (backups/receiver.ts): the site's own up/sync/… topics; done after the piece is on disk, so aedes reads this client's next packet only then.
-    if (sync && !will && packet.topic.includes('/up/sync/') && topicBelongsToSite(packet.topic, siteId, 'up')) {
+    if (sync && !will && packet.topic.includes('/up/sync/') && !hasWildcard(packet.topic) && topicBelongsToSite(packet.topic, siteId, 'up')) {
       packet.retain = false;
       void sync.handle(siteId, packet.topic, payload).finally(() => done(null));
       return;

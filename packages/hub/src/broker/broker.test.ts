@@ -87,6 +87,46 @@ t.test('ACL: publishing and subscribing under another site', async (t) => {
   t.ok(b.connected, 'the other site is unaffected');
 });
 
+t.test('a PUBLISH to a filter (+ or #) is refused and closes its connection, on the fast lane and through aedes (issue 18 item 3)', async (t) => {
+  const { hub, db, logs } = await startTestHub(t);
+  const pw = enrolSite(db, 'hf-0001');
+  const pw2 = enrolSite(db, 'hf-0002');
+  const other = await connectSite(t, hub.mqttPort, 'hf-0002', pw2);
+  const otherAcks = await collect(other, downTopic('hf-0002', 'ack'));
+  const str = (s: string) => {
+    const b = Buffer.from(s);
+    return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
+  };
+  const withLength = (first: number, body: Buffer) => Buffer.concat([Buffer.from([first, ...varint(body.length)]), body]);
+  const connectPkt = withLength(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 30]), str('hf-0001'), str('hf-0001'), str(pw)]));
+  const payload = encodeUp(status('hf-0001', 1));
+  const own = 'sentinela/v1/site/hf-0001/up';
+  let seq = 0;
+  // QoS 1 takes the fast lane, QoS 0 goes through aedes.
+  for (const qos of [1, 0]) {
+    for (const topic of [`${own}/+`, `${own}/#`, `${own}/sync/+`, `${own}/status#`, `sentinela/v1/site/+/up/status`]) {
+      const sock = net.connect(hub.mqttPort, '127.0.0.1');
+      t.teardown(() => sock.destroy());
+      await new Promise((r) => sock.once('connect', r));
+      const received: Buffer[] = [];
+      sock.on('data', (d) => received.push(d));
+      sock.on('error', () => undefined);
+      const closed = new Promise<void>((r) => sock.once('close', () => r()));
+      sock.write(connectPkt);
+      for (let i = 0; i < 200 && Buffer.concat(received).length < 4; i++) await sleep(5);
+      const body = qos === 1 ? Buffer.concat([str(topic), Buffer.from([0, ++seq]), payload]) : Buffer.concat([str(topic), payload]);
+      sock.write(withLength(qos === 1 ? 0x32 : 0x30, body));
+      await closed;
+      t.same([...Buffer.concat(received)], [0x20, 2, 0, 0], `QoS ${qos} to ${topic}: closed after the CONNACK, no PUBACK`);
+    }
+  }
+  const line = await logs.waitFor(/published to the filter/);
+  t.match(line.msg, /site hf-0001 published to the filter "sentinela\/v1\/site\/hf-0001\/up\/\+" \(a topic name may not hold \+ or #\); refused; connection closed/);
+  t.equal(db.prepare("SELECT COUNT(*) FROM messages WHERE site_id = 'hf-0001'").pluck().get(), 0, 'nothing stored');
+  await other.publishAsync(upTopic('hf-0002', 'status'), encodeUp(status('hf-0002', 1)), { qos: 1 });
+  t.same((await otherAcks.next()).acked, [[1, 1]], 'another site is still served');
+});
+
 t.test('malformed and schema-invalid payloads refused, the site stays connected', async (t) => {
   const { hub, db, logs } = await startTestHub(t);
   const pw = enrolSite(db, 'hf-0001');

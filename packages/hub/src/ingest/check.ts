@@ -2,7 +2,7 @@
  * The one validation path for an up message, whichever transport brought it: the topic must be
  * the publisher's own, the payload must decode. Both broker adapters call this, then Ingest.
  */
-import { decodeUpHead, parseTopic, topicBelongsToSite, type DecodeErrorCode, type QueuedHead, type UpMessage } from '@sentinela/shared';
+import { decodeUpHead, hasWildcard, parseTopic, topicBelongsToSite, type DecodeErrorCode, type QueuedHead, type UpMessage } from '@sentinela/shared';
 
 export type UpCheck =
   /**
@@ -11,7 +11,7 @@ export type UpCheck =
    */
   | { ok: true; siteId: string; message: UpMessage | QueuedHead; raw: Buffer | string }
   /** Not this publisher's topic: a spoofing attempt or a misconfigured agent. */
-  | { ok: false; kind: 'acl'; reason: 'wrong-site' | 'bad-topic'; text: string }
+  | { ok: false; kind: 'acl'; reason: 'wrong-site' | 'bad-topic' | 'wildcard-topic'; text: string }
   /**
    * The publisher's own topic but a payload the hub will never accept. When the JSON names a
    * stream and seq, the hub acks them as rejected so the agent's outbox drops the message.
@@ -21,6 +21,7 @@ export type UpCheck =
 const STREAM_RE = /^[A-Za-z0-9_-]{8,64}$/;
 
 export function checkUp(publisher: string, topic: string, payload: Buffer, maxBytes: number): UpCheck {
+  if (hasWildcard(topic)) return wildcardRefusal(publisher, topic);
   const parsed = parseTopic(topic);
   // A concrete v1 up topic of the publisher's own is all a message may use (sync topics are handled before).
   const own = parsed !== null && parsed.direction === 'up' && parsed.siteId === publisher;
@@ -34,6 +35,11 @@ export function checkUp(publisher: string, topic: string, payload: Buffer, maxBy
   if (decoded.ok) return { ok: true, siteId: publisher, message: decoded.message, raw: decoded.text === null ? payload : storedForm(payload, decoded.text) };
   const { code, message } = decoded.error;
   return { ok: false, kind: 'invalid', siteId: publisher, reason: code, text: message, ...streamSeqOf(code, payload) };
+}
+
+/** A PUBLISH to a filter breaks MQTT itself (not only the hub's layout): refused like a topic that is not the site's own. */
+export function wildcardRefusal(publisher: string, topic: string): UpCheck & { kind: 'acl' } {
+  return { ok: false, kind: 'acl', reason: 'wildcard-topic', text: `site ${publisher} published to the filter ${JSON.stringify(topic)} (a topic name may not hold + or #); refused` };
 }
 
 /**

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { decodeDown, decodeUp, encodeUp, expandRanges, toRanges } from './codec.js';
-import { parseTopic, topicBelongsToSite, upTopic, downTopic } from './topics.js';
+import { hasWildcard, parseTopic, topicBelongsToSite, upTopic, downTopic } from './topics.js';
 import type { EventMessage } from './messages.js';
 
 const event = (over: Partial<EventMessage> = {}): EventMessage => ({
@@ -72,4 +72,6 @@ t.test('topics: parse and per-site ownership', async (t) => {
   t.notOk(topicBelongsToSite('sentinela/v1/site/+/down/#', 'hf-1', 'down'));
   t.notOk(topicBelongsToSite('sentinela/v1/site/hf-1/down/#', 'hf-1', 'up'));
   t.notOk(topicBelongsToSite('#', 'hf-1', 'down'));
+  for (const filter of ['#', 'a/+', 'sentinela/v1/site/hf-1/up/status#', 'x+y']) t.ok(hasWildcard(filter), `${filter} is a filter`);
+  t.notOk(hasWildcard('sentinela/v1/site/hf-1/up/status'));
 });
