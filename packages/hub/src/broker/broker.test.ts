@@ -156,6 +156,29 @@ t.test('malformed and schema-invalid payloads refused, the site stays connected'
   t.same((await acks.next()).acked, [[6, 6]], 'and the same site');
 });
 
+t.test('a payload nesting deeper than the protocol allows is refused with its depth, and its seq rejected (issue 18 item 2)', async (t) => {
+  const { hub, db, logs } = await startTestHub(t);
+  const pw = enrolSite(db, 'hf-0001');
+  const c = await connectSite(t, hub.mqttPort, 'hf-0001', pw);
+  const acks = await collect(c, downTopic('hf-0001', 'ack'));
+  const nest = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+  // The issue's payload: schema-valid, dated 2099, 60,000 levels in a field the schema does not name (120 KB).
+  const deepStatus = Buffer.from(JSON.stringify(status('hf-0001', 7, STREAM, '2099-01-01T00:00:00.000Z')).replace(/}$/, `,"x":${nest(60_000)}}`));
+  const deepEvent = Buffer.from(JSON.stringify({ ...event('hf-0001', 8), data: { a: JSON.parse(nest(70)) } }));
+  for (const [topic, payload, seq] of [[upTopic('hf-0001', 'status'), deepStatus, 7], [upTopic('hf-0001', 'event'), deepEvent, 8]] as const) {
+    await c.publishAsync(topic, payload, { qos: 1 });
+    const ack = await acks.next();
+    t.same(ack.acked, [], 'nothing acked');
+    t.equal(ack.rejected[0]?.seq, seq, 'the seq is acked as rejected, so the agent drops it');
+    t.match(ack.rejected[0]?.reason, /^too-deep: payload refused: JSON nests \d+ levels deep; the limit is 64$/);
+  }
+  const line = await logs.waitFor(/nests 60001 levels/);
+  t.match(line.msg, /site hf-0001 on sentinela\/v1\/site\/hf-0001\/up\/status: payload refused: JSON nests 60001 levels deep; the limit is 64/, 'site, topic and depth named');
+  t.equal(db.prepare('SELECT COUNT(*) FROM messages').pluck().get(), 0, 'nothing stored');
+  t.equal(db.prepare("SELECT last_status_json FROM sites WHERE id = 'hf-0001'").pluck().get(), null, 'no latest status');
+  t.ok(c.connected, 'the site stays connected: its next message is taken');
+});
+
 t.test('oversized publish closed by the packet guard', async (t) => {
   const { hub, db, logs } = await startTestHub(t);
   const pw = enrolSite(db, 'hf-0001');
