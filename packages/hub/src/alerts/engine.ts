@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import type { HubConfig, Logger } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
 import type { SiteRow } from '../store/sites.js';
-import { backupsOf, fullestDisk, parseJson, powerOf } from '../console/sections.js';
+import { backupsOf, fullestDisk, powerOf } from '../console/sections.js';
+import { readStoredJson } from '../store/stored-json.js';
 import { evaluateCerts, evaluateSite, type Wanted } from './rules.js';
 import { clearAlert, currentMaintenance, openAlerts, raiseAlert, raisedSince, updateAlert, type AlertRow } from './store.js';
 import type { Webhook } from './webhook.js';
@@ -66,7 +67,7 @@ export class AlertEngine {
       for (const id of ids) {
         const site = this.siteQuery.get(id) as Pick<SiteRow, 'id' | 'last_seen_at' | 'last_status_at' | 'last_status_json'> | undefined;
         if (!site) continue;
-        const status = parseJson(site.last_status_json);
+        const status = readStoredJson(site.last_status_json);
         const wanted = evaluateSite(
           {
             lastSeenAt: site.last_seen_at,
