@@ -15,6 +15,7 @@ import { readStoredJson } from '../store/stored-json.js';
 import { evaluateCerts, evaluateSite, type Wanted } from './rules.js';
 import { clearAlert, currentMaintenance, openAlerts, raiseAlert, raisedSince, updateAlert, type AlertRow } from './store.js';
 import type { Webhook } from './webhook.js';
+import type { Cooldown } from '../limits/refusals.js';
 
 export interface AlertEngineOptions {
   db: Db;
@@ -22,6 +23,8 @@ export interface AlertEngineOptions {
   logger: Logger;
   webhook: Webhook;
   clearHoldMs?: number;
+  /** A site's cool-down for refused messages, while it lasts (limits/refusals.ts). */
+  cooldownOf?: (siteId: string) => Cooldown | null;
 }
 
 export interface Changes {
@@ -77,6 +80,7 @@ export class AlertEngine {
             fullest: fullestDisk(status),
             connectsInWindow: this.births.get(id, since) as number,
             raisedInWindow: raisedSince(this.o.db, id, since),
+            cooldown: this.o.cooldownOf?.(id) ?? null,
           },
           cfg,
           now,

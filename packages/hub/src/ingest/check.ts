@@ -2,6 +2,7 @@
  * The one validation path for an up message, whichever transport brought it: the topic must be
  * the publisher's own, the payload must decode. Both broker adapters call this, then Ingest.
  */
+import { clip } from '../limits/log-limit.js';
 import { decodeUpHead, hasWildcard, parseTopic, topicBelongsToSite, type DecodeErrorCode, type QueuedHead, type UpMessage } from '@sentinela/shared';
 
 export type UpCheck =
@@ -29,7 +30,7 @@ export function checkUp(publisher: string, topic: string, payload: Buffer, maxBy
     if (parsed && parsed.siteId !== publisher) {
       return { ok: false, kind: 'acl', reason: 'wrong-site', text: `site ${publisher} tried to publish to site ${parsed.siteId}'s topic ${topic}; refused` };
     }
-    return { ok: false, kind: 'acl', reason: 'bad-topic', text: `site ${publisher} tried to publish to ${JSON.stringify(topic)}, which is not one of its up/ topics; refused` };
+    return { ok: false, kind: 'acl', reason: 'bad-topic', text: `site ${publisher} tried to publish to ${JSON.stringify(clip(topic))}, which is not one of its up/ topics; refused` };
   }
   const decoded = decodeUpHead(topic, payload, maxBytes);
   if (decoded.ok) return { ok: true, siteId: publisher, message: decoded.message, raw: decoded.text === null ? payload : storedForm(payload, decoded.text) };
@@ -39,7 +40,7 @@ export function checkUp(publisher: string, topic: string, payload: Buffer, maxBy
 
 /** A PUBLISH to a filter breaks MQTT itself (not only the hub's layout): refused like a topic that is not the site's own. */
 export function wildcardRefusal(publisher: string, topic: string): UpCheck & { kind: 'acl' } {
-  return { ok: false, kind: 'acl', reason: 'wildcard-topic', text: `site ${publisher} published to the filter ${JSON.stringify(topic)} (a topic name may not hold + or #); refused` };
+  return { ok: false, kind: 'acl', reason: 'wildcard-topic', text: `site ${publisher} published to the filter ${JSON.stringify(clip(topic))} (a topic name may not hold + or #); refused` };
 }
 
 /**
