@@ -155,6 +155,23 @@ t.test('rows an older hub stored nesting 60,000 deep do not break any answer; th
   t.notOk(logs.find((l) => /call stack|malformed JSON/i.test(JSON.stringify(l))), 'no stack overflow nor malformed JSON anywhere in the log');
 });
 
+t.test('a seq past 2^40 is refused, so the gap count stays true (issue 18 item 3)', async (t) => {
+  const { hub, db } = await startTestHub(t);
+  const token = createApiToken(db, 'test');
+  createSite(db, { id: 'hf-0001' });
+  const { token: enr } = issueEnrollToken(db, 'hf-0001', 1);
+  const { json: creds } = await enroll(hub.httpPort, enr);
+  const c = await connectSite(t, hub.mqttPort, 'hf-0001', creds.password);
+  const acks = await collect(c, downTopic('hf-0001', 'ack'));
+  await c.publishAsync(upTopic('hf-0001', 'status'), encodeUp(status('hf-0001', 1)), { qos: 1 });
+  t.same((await acks.next()).acked, [[1, 1]]);
+  await c.publishAsync(upTopic('hf-0001', 'status'), Buffer.from(JSON.stringify(status('hf-0001', 2 ** 53 - 1))), { qos: 1 });
+  const site = async () => (await call(hub.httpPort, '/api/v1/sites/hf-0001', { headers: { authorization: `Bearer ${token}` } })).json;
+  for (let i = 0; i < 50 && (await hub.metrics.registry.getSingleMetricAsString('sentinela_hub_messages_refused_total')).indexOf('invalid') < 0; i++) await new Promise((r) => setTimeout(r, 20));
+  await hub.ingest.flush();
+  t.match(await site(), { messagesReceived: 1, missing: 0 }, 'not missing: 9007199254740990');
+});
+
 t.test('healthz, metrics and the console', async (t) => {
   const { hub, db } = await startTestHub(t);
   createSite(db, { id: 'hf-0001', name: 'CS <Chamanculo>' });

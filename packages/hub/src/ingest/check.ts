@@ -3,7 +3,7 @@
  * the publisher's own, the payload must decode. Both broker adapters call this, then Ingest.
  */
 import { clip } from '../limits/log-limit.js';
-import { decodeUpHead, hasWildcard, parseTopic, topicBelongsToSite, type DecodeErrorCode, type QueuedHead, type UpMessage } from '@sentinela/shared';
+import { decodeUpHead, hasWildcard, MAX_SEQ, parseTopic, topicBelongsToSite, type DecodeErrorCode, type QueuedHead, type UpMessage } from '@sentinela/shared';
 
 export type UpCheck =
   /**
@@ -58,7 +58,7 @@ function streamSeqOf(code: DecodeErrorCode, payload: Buffer): { stream?: string;
   if (code === 'not-json' || code === 'bad-topic') return {};
   try {
     const json = JSON.parse(payload.toString('utf8')) as { stream?: unknown; seq?: unknown } | null;
-    if (json && typeof json === 'object' && typeof json.stream === 'string' && STREAM_RE.test(json.stream) && Number.isSafeInteger(json.seq) && (json.seq as number) > 0) {
+    if (json && typeof json === 'object' && typeof json.stream === 'string' && STREAM_RE.test(json.stream) && Number.isSafeInteger(json.seq) && (json.seq as number) > 0 && (json.seq as number) <= MAX_SEQ) {
       return { stream: json.stream, seq: json.seq as number };
     }
   } catch {
