@@ -155,6 +155,36 @@ t.test('rows an older hub stored nesting 60,000 deep do not break any answer; th
   t.notOk(logs.find((l) => /call stack|malformed JSON/i.test(JSON.stringify(l))), 'no stack overflow nor malformed JSON anywhere in the log');
 });
 
+t.test('the issue 18 attack over MQTT: every answer stays 200 for everyone and the real agent stays the latest', async (t) => {
+  const { hub, db } = await startTestHub(t);
+  const token = createApiToken(db, 'test');
+  const auth = { headers: { authorization: `Bearer ${token}` } };
+  for (const id of ['hf-0001', 'hf-0002']) createSite(db, { id });
+  const sites: Record<string, Awaited<ReturnType<typeof connectSite>>> = {};
+  for (const id of ['hf-0001', 'hf-0002']) {
+    const { json: creds } = await enroll(hub.httpPort, issueEnrollToken(db, id, 1).token);
+    sites[id] = await connectSite(t, hub.mqttPort, id, creds.password);
+  }
+  const acks = await collect(sites['hf-0001']!, downTopic('hf-0001', 'ack'));
+  const nest = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+  // The attack: a schema-valid status on a new stream, dated 2099, 60,000 levels deep; and the same without the nesting.
+  const forged = status('hf-0001', 1, 'forged-stream-01', '2099-01-01T00:00:00.000Z');
+  await sites['hf-0001']!.publishAsync(upTopic('hf-0001', 'status'), Buffer.from(JSON.stringify(forged).replace(/}$/, `,"x":${nest(60_000)}}`)), { qos: 1 });
+  t.match((await acks.next()).rejected, [{ seq: 1, reason: /too-deep/ }]);
+  await sites['hf-0001']!.publishAsync(upTopic('hf-0001', 'status'), encodeUp({ ...forged, seq: 2 }), { qos: 1 });
+  t.same((await acks.next()).acked, [[2, 2]], 'the dated-2099 status is stored');
+  // The real agent, and another site, go on.
+  await sites['hf-0001']!.publishAsync(upTopic('hf-0001', 'status'), encodeUp(status('hf-0001', 41)), { qos: 1 });
+  await acks.next();
+  await sites['hf-0002']!.publishAsync(upTopic('hf-0002', 'status'), encodeUp(status('hf-0002', 1)), { qos: 1 });
+  await hub.ingest.flush();
+  for (const path of ['/api/v1/sites', '/api/v1/sites/hf-0001', '/api/v1/sites/hf-0001/events', '/api/v1/sites/hf-0001/history', '/api/v1/sites/hf-0002', '/api/v1/fleet']) {
+    t.equal((await call(hub.httpPort, path, auth)).status, 200, `${path} answers`);
+  }
+  const one = (await call(hub.httpPort, '/api/v1/sites/hf-0001', auth)).json;
+  t.match(one.latestStatus, { stream: 'stream-test-0001', seq: 41 }, "the real agent's status is the latest");
+});
+
 t.test('a seq past 2^40 is refused, so the gap count stays true (issue 18 item 3)', async (t) => {
   const { hub, db } = await startTestHub(t);
   const token = createApiToken(db, 'test');
