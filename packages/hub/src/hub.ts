@@ -7,6 +7,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
 import { startExternalIngest, type ExternalIngest } from './broker/external.js';
 import { Ingest } from './ingest/ingest.js';
 import { HubMetrics } from './metrics.js';
+import { Refusals } from './limits/refusals.js';
 import { buildApi } from './api/server.js';
 import { siteState, SITE_STATES, type SiteState } from './api/site-view.js';
 import { openDb, type Db } from './store/db.js';
@@ -41,12 +42,14 @@ async function within(p: Promise<unknown>, ms: number): Promise<void> {
 export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> {
   const db = openDb(config.dataDir, { synchronous: config.store.synchronous });
   const metrics = new HubMetrics();
+  const refusals = new Refusals(logger.child({ component: 'mqtt' }), metrics, config.mqtt.noisySites);
   let transport: EmbeddedBroker | ExternalIngest | null = null;
   const ingest = new Ingest({
     db,
     logger,
     metrics,
     commitIntervalMs: config.store.commitIntervalMs,
+    notice: (key, fields, text) => refusals.notice(key, fields, text),
     publishAck: (siteId: string, ack: AckMessage) =>
       transport ? transport.publishAck(siteId, ack) : Promise.reject(new Error('no MQTT transport')),
   });
@@ -59,12 +62,12 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   let consoleSvc: ConsoleService | null = null;
   try {
     if (config.externalBroker) {
-      transport = startExternalIngest({ config, db, ingest, logger, metrics });
+      transport = startExternalIngest({ config, db, ingest, logger, metrics, refusals });
     } else {
       // Nobody can be connected to a broker that was not running: every agent reconnects with a birth.
       const reset = markAllDisconnected(db) - relays.restoreLinks();
       if (reset > 0) logger.info({ sites: reset }, `${reset} sites marked disconnected until their agents reconnect`);
-      transport = embedded = await startEmbeddedBroker({ config, db, ingest, logger, metrics, sync: backups.receiver, gate: relays.gate });
+      transport = embedded = await startEmbeddedBroker({ config, db, ingest, logger, metrics, refusals, sync: backups.receiver, gate: relays.gate });
       const broker = embedded;
       backups.receiver.publish = relays.receiver.publish = (topic, payload) => broker.publishDown(topic, payload);
     }
@@ -78,7 +81,9 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
         return counts;
       },
     );
-    consoleSvc = startConsole(db, config, logger);
+    consoleSvc = startConsole(db, config, logger, { cooldownOf: (site) => refusals.cooldownOf(site) });
+    const svc = consoleSvc;
+    refusals.onCooldown = (site) => svc.touched([site], true);
     api = buildApi({
       console: consoleSvc,
       config,
@@ -93,6 +98,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     upstream = startUpstream(config, db, backups, logger);
   } catch (err) {
     consoleSvc?.close();
+    refusals.close();
     await api?.close().catch(() => undefined);
     await transport?.close().catch(() => undefined);
     await relays.close();
@@ -133,6 +139,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
         // …and commit those last.
         await within(ingest.close(), 2000);
         await within(relays.close(), 2000);
+        refusals.close();
         db.close();
         logger.info('hub stopped');
       })();

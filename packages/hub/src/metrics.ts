@@ -15,6 +15,16 @@ export class HubMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly siteCooldowns = new Counter({
+    name: 'sentinela_hub_site_cooldowns_total',
+    help: 'Times a site sent too many refused messages and was disconnected for a cool-down (mqtt.noisySites)',
+    registers: [this.registry],
+  });
+  readonly futureDated = new Counter({
+    name: 'sentinela_hub_messages_future_dated_total',
+    help: 'Messages dated after their arrival at the hub (a site clock ahead); stored with the arrival time as their time',
+    registers: [this.registry],
+  });
   readonly duplicates = new Counter({
     name: 'sentinela_hub_messages_duplicate_total',
     help: 'Queued messages received again after they were stored (acked again, not stored twice)',

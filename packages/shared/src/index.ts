@@ -1,6 +1,7 @@
 export * from './protocol/topics.js';
 export * from './protocol/messages.js';
 export * from './protocol/codec.js';
+export * from './protocol/json-depth.js';
 export * from './issues.js';
 export * from './config/common.js';
 export * from './config/agent.js';

@@ -10,10 +10,12 @@ import { readFileSync } from 'node:fs';
 import type { HubConfig, Logger } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
 import type { SiteRow } from '../store/sites.js';
-import { backupsOf, fullestDisk, parseJson, powerOf } from '../console/sections.js';
+import { backupsOf, fullestDisk, powerOf } from '../console/sections.js';
+import { readStoredJson } from '../store/stored-json.js';
 import { evaluateCerts, evaluateSite, type Wanted } from './rules.js';
 import { clearAlert, currentMaintenance, openAlerts, raiseAlert, raisedSince, updateAlert, type AlertRow } from './store.js';
 import type { Webhook } from './webhook.js';
+import type { Cooldown } from '../limits/refusals.js';
 
 export interface AlertEngineOptions {
   db: Db;
@@ -21,6 +23,8 @@ export interface AlertEngineOptions {
   logger: Logger;
   webhook: Webhook;
   clearHoldMs?: number;
+  /** A site's cool-down for refused messages, while it lasts (limits/refusals.ts). */
+  cooldownOf?: (siteId: string) => Cooldown | null;
 }
 
 export interface Changes {
@@ -66,7 +70,7 @@ export class AlertEngine {
       for (const id of ids) {
         const site = this.siteQuery.get(id) as Pick<SiteRow, 'id' | 'last_seen_at' | 'last_status_at' | 'last_status_json'> | undefined;
         if (!site) continue;
-        const status = parseJson(site.last_status_json);
+        const status = readStoredJson(site.last_status_json);
         const wanted = evaluateSite(
           {
             lastSeenAt: site.last_seen_at,
@@ -76,6 +80,7 @@ export class AlertEngine {
             fullest: fullestDisk(status),
             connectsInWindow: this.births.get(id, since) as number,
             raisedInWindow: raisedSince(this.o.db, id, since),
+            cooldown: this.o.cooldownOf?.(id) ?? null,
           },
           cfg,
           now,

@@ -4,8 +4,9 @@
  */
 import type { HubConfig } from '@sentinela/shared';
 import type { BackupSummary, PowerSummary } from '../console/sections.js';
+import type { Cooldown } from '../limits/refusals.js';
 
-export const RULES = ['silent', 'backup-rpo', 'on-battery', 'low-disk', 'no-usb', 'verify-failed', 'cert-expiry', 'flapping'] as const;
+export const RULES = ['silent', 'backup-rpo', 'on-battery', 'low-disk', 'no-usb', 'verify-failed', 'cert-expiry', 'flapping', 'noisy'] as const;
 export type Rule = (typeof RULES)[number];
 export type Severity = 'info' | 'warning' | 'critical';
 
@@ -27,12 +28,23 @@ export interface SiteFacts {
   connectsInWindow: number;
   /** Alerts of other rules raised within the flap window. */
   raisedInWindow: number;
+  /** The hub's cool-down of the site for too many refused messages (limits/refusals.ts), while it lasts. */
+  cooldown?: Cooldown | null;
 }
 
 const hours = (ms: number) => Math.round(ms / 360_000) / 10;
 
 export function evaluateSite(f: SiteFacts, cfg: HubConfig['alerts'], now: number): Wanted[] {
   const out: Wanted[] = [];
+  if (f.cooldown) {
+    const c = f.cooldown;
+    out.push({
+      rule: 'noisy',
+      severity: 'warning',
+      message: `disconnected by the hub until ${c.until}: ${c.refusals} refused messages in a short time (last: ${c.reason}); cool-down ${c.strike} in a row`,
+      data: { until: c.until, refusals: c.refusals, reason: c.reason, strike: c.strike },
+    });
+  }
   const flapping = f.connectsInWindow > cfg.flapConnects || f.raisedInWindow >= cfg.flapConnects;
   if (flapping) {
     out.push({
@@ -48,7 +60,7 @@ export function evaluateSite(f: SiteFacts, cfg: HubConfig['alerts'], now: number
       out.push({ rule: 'silent', severity: silentMs > 86_400_000 ? 'critical' : 'warning', message: `no message for ${hours(silentMs)} h (since ${f.lastSeenAt})`, data: { since: f.lastSeenAt } });
     }
   }
-  if (!f.statusFresh) return flapping ? out.filter((w) => w.rule === 'flapping' || w.rule === 'silent') : out;
+  if (!f.statusFresh) return flapping ? out.filter((w) => w.rule === 'flapping' || w.rule === 'silent' || w.rule === 'noisy') : out;
   if (f.power?.onBattery) {
     const low = f.power.state === 'low-battery' || f.power.state === 'shutting-down';
     out.push({
@@ -98,7 +110,7 @@ export function evaluateSite(f: SiteFacts, cfg: HubConfig['alerts'], now: number
     }
   }
   // While a site flaps, hold the rest: one alert, not fifty (open ones stay until they clear).
-  return flapping ? out.filter((w) => w.rule === 'flapping' || w.rule === 'silent') : out;
+  return flapping ? out.filter((w) => w.rule === 'flapping' || w.rule === 'silent' || w.rule === 'noisy') : out;
 }
 
 /** Certificates of the hub itself (MQTT and HTTPS listeners). */

@@ -121,6 +121,97 @@ t.test('API auth, sites and events', async (t) => {
   t.equal((await call(hub.httpPort, '/api/v1/sites/hf-0001/events?limit=0', auth)).status, 400, 'limit is schema-checked');
 });
 
+t.test('rows an older hub stored nesting 60,000 deep do not break any answer; they are skipped or flagged (issue 18 item 2)', async (t) => {
+  const { hub, db, logs } = await startTestHub(t);
+  const token = createApiToken(db, 'test');
+  const auth = { headers: { authorization: `Bearer ${token}` } };
+  createSite(db, { id: 'hf-0001' });
+  createSite(db, { id: 'hf-0002' });
+  const nest = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+  const deep = (m: object) => JSON.stringify(m).replace(/}$/, `,"x":${nest(60_000)}}`);
+  // What a hub before the depth limit stored: straight into ingest, as its check let it through.
+  const good = status('hf-0001', 1, 'stream-good-0001', new Date(Date.now() - 60_000).toISOString());
+  hub.ingest.accept('hf-0001', good, JSON.stringify(good));
+  const bad = status('hf-0001', 1, 'stream-evil-0001');
+  hub.ingest.accept('hf-0001', bad, deep(bad));
+  const badEvent = event('hf-0001', 2, 'stream-evil-0001');
+  hub.ingest.accept('hf-0001', badEvent, deep(badEvent));
+  hub.ingest.accept('hf-0001', event('hf-0001', 3, 'stream-evil-0001'));
+  const b = birth('hf-0001', 1);
+  hub.ingest.accept('hf-0001', b, deep(b));
+  hub.ingest.accept('hf-0002', status('hf-0002', 1));
+  await hub.ingest.flush();
+  t.match(db.prepare("SELECT last_status_stream FROM sites WHERE id = 'hf-0001'").pluck().get(), 'stream-evil-0001', 'the deep row is the stored latest status');
+
+  const list = await call(hub.httpPort, '/api/v1/sites', auth);
+  t.equal(list.status, 200, '/api/v1/sites answers');
+  t.match(list.json.sites[1], { id: 'hf-0002', latestStatus: { seq: 1 }, latestStatusUnreadable: null }, 'the other site is shown whole');
+  const one = await call(hub.httpPort, '/api/v1/sites/hf-0001', auth);
+  t.equal(one.status, 200, '/api/v1/sites/hf-0001 answers');
+  t.equal(one.json.latestStatus, null);
+  t.equal(one.json.latestStatusUnreadable, "stored before the protocol's nesting limit: JSON nests 60001 levels deep; the limit is 64");
+  const events = await call(hub.httpPort, '/api/v1/sites/hf-0001/events', auth);
+  t.equal(events.status, 200, '/events answers');
+  t.same(events.json.events.map((e: any) => [e.seq, e.code ?? null, e.unreadable ?? null]).sort(), [
+    [2, null, "stored before the protocol's nesting limit: JSON nests 60001 levels deep; the limit is 64"],
+    [3, 'service.down', null],
+  ], 'the deep event keeps its place, flagged; the others are whole');
+  const history = await call(hub.httpPort, '/api/v1/sites/hf-0001/history', auth);
+  t.equal(history.status, 200, '/history answers');
+  t.equal(history.json.t.length, 1, 'the readable status is charted, the deep one skipped');
+  t.equal((await call(hub.httpPort, '/api/v1/sites/hf-0001/outages', auth)).status, 200, '/outages answers');
+  t.equal((await call(hub.httpPort, '/api/v1/fleet', auth)).status, 200, '/fleet answers');
+  t.equal((await call(hub.httpPort, '/api/v1/sites/hf-0001/snapshots', auth)).status, 200, 'the snapshot catalogue answers');
+  t.notOk(logs.find((l) => /call stack|malformed JSON/i.test(JSON.stringify(l))), 'no stack overflow nor malformed JSON anywhere in the log');
+});
+
+t.test('the issue 18 attack over MQTT: every answer stays 200 for everyone and the real agent stays the latest', async (t) => {
+  const { hub, db } = await startTestHub(t);
+  const token = createApiToken(db, 'test');
+  const auth = { headers: { authorization: `Bearer ${token}` } };
+  for (const id of ['hf-0001', 'hf-0002']) createSite(db, { id });
+  const sites: Record<string, Awaited<ReturnType<typeof connectSite>>> = {};
+  for (const id of ['hf-0001', 'hf-0002']) {
+    const { json: creds } = await enroll(hub.httpPort, issueEnrollToken(db, id, 1).token);
+    sites[id] = await connectSite(t, hub.mqttPort, id, creds.password);
+  }
+  const acks = await collect(sites['hf-0001']!, downTopic('hf-0001', 'ack'));
+  const nest = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+  // The attack: a schema-valid status on a new stream, dated 2099, 60,000 levels deep; and the same without the nesting.
+  const forged = status('hf-0001', 1, 'forged-stream-01', '2099-01-01T00:00:00.000Z');
+  await sites['hf-0001']!.publishAsync(upTopic('hf-0001', 'status'), Buffer.from(JSON.stringify(forged).replace(/}$/, `,"x":${nest(60_000)}}`)), { qos: 1 });
+  t.match((await acks.next()).rejected, [{ seq: 1, reason: /too-deep/ }]);
+  await sites['hf-0001']!.publishAsync(upTopic('hf-0001', 'status'), encodeUp({ ...forged, seq: 2 }), { qos: 1 });
+  t.same((await acks.next()).acked, [[2, 2]], 'the dated-2099 status is stored');
+  // The real agent, and another site, go on.
+  await sites['hf-0001']!.publishAsync(upTopic('hf-0001', 'status'), encodeUp(status('hf-0001', 41)), { qos: 1 });
+  await acks.next();
+  await sites['hf-0002']!.publishAsync(upTopic('hf-0002', 'status'), encodeUp(status('hf-0002', 1)), { qos: 1 });
+  await hub.ingest.flush();
+  for (const path of ['/api/v1/sites', '/api/v1/sites/hf-0001', '/api/v1/sites/hf-0001/events', '/api/v1/sites/hf-0001/history', '/api/v1/sites/hf-0002', '/api/v1/fleet']) {
+    t.equal((await call(hub.httpPort, path, auth)).status, 200, `${path} answers`);
+  }
+  const one = (await call(hub.httpPort, '/api/v1/sites/hf-0001', auth)).json;
+  t.match(one.latestStatus, { stream: 'stream-test-0001', seq: 41 }, "the real agent's status is the latest");
+});
+
+t.test('a seq past 2^40 is refused, so the gap count stays true (issue 18 item 3)', async (t) => {
+  const { hub, db } = await startTestHub(t);
+  const token = createApiToken(db, 'test');
+  createSite(db, { id: 'hf-0001' });
+  const { token: enr } = issueEnrollToken(db, 'hf-0001', 1);
+  const { json: creds } = await enroll(hub.httpPort, enr);
+  const c = await connectSite(t, hub.mqttPort, 'hf-0001', creds.password);
+  const acks = await collect(c, downTopic('hf-0001', 'ack'));
+  await c.publishAsync(upTopic('hf-0001', 'status'), encodeUp(status('hf-0001', 1)), { qos: 1 });
+  t.same((await acks.next()).acked, [[1, 1]]);
+  await c.publishAsync(upTopic('hf-0001', 'status'), Buffer.from(JSON.stringify(status('hf-0001', 2 ** 53 - 1))), { qos: 1 });
+  const site = async () => (await call(hub.httpPort, '/api/v1/sites/hf-0001', { headers: { authorization: `Bearer ${token}` } })).json;
+  for (let i = 0; i < 50 && (await hub.metrics.registry.getSingleMetricAsString('sentinela_hub_messages_refused_total')).indexOf('invalid') < 0; i++) await new Promise((r) => setTimeout(r, 20));
+  await hub.ingest.flush();
+  t.match(await site(), { messagesReceived: 1, missing: 0 }, 'not missing: 9007199254740990');
+});
+
 t.test('healthz, metrics and the console', async (t) => {
   const { hub, db } = await startTestHub(t);
   createSite(db, { id: 'hf-0001', name: 'CS <Chamanculo>' });

@@ -20,6 +20,7 @@ export const siteSchema = {
     enrolledAt: nstr,
     agentVersion: nstr,
     latestStatus: { type: ['object', 'null'], additionalProperties: true },
+    latestStatusUnreadable: nstr,
     backlog: {
       type: ['object', 'null'],
       properties: {

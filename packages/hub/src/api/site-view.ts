@@ -1,6 +1,7 @@
 /** What the API and the console say about a site, computed from its row. */
 import type { HubConfig } from '@sentinela/shared';
-import type { SiteRow, StreamRow } from '../store/sites.js';
+import type { EventRow, SiteRow, StreamRow } from '../store/sites.js';
+import { readStoredJson, storedJsonProblem } from '../store/stored-json.js';
 
 export const SITE_STATES = ['online', 'stale', 'offline', 'never-seen'] as const;
 export type SiteState = (typeof SITE_STATES)[number];
@@ -18,14 +19,6 @@ export function siteState(row: Pick<SiteRow, 'last_seen_at' | 'connected'>, site
   return 'online';
 }
 
-function parse(json: string | null): Record<string, unknown> | null {
-  if (!json) return null;
-  try {
-    return JSON.parse(json) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
-}
 
 export interface Backlog {
   pending: number;
@@ -72,8 +65,8 @@ function thinnedOf(stream: string, status: Record<string, unknown> | null, birth
 }
 
 export function siteView(row: SiteRow, streams: StreamRow[], sites: HubConfig['sites'], now = Date.now()) {
-  const status = parse(row.last_status_json);
-  const birth = parse(row.birth_json);
+  const status = readStoredJson(row.last_status_json);
+  const birth = readStoredJson(row.birth_json);
   const gaps = streams.map((s) => {
     const thinned = thinnedOf(s.stream, status, birth);
     // Never below 0: a report of thinned rows can arrive before the newer rows that show the gap.
@@ -90,6 +83,8 @@ export function siteView(row: SiteRow, streams: StreamRow[], sites: HubConfig['s
     enrolledAt: row.enrolled_at,
     agentVersion: row.agent_version,
     latestStatus: status,
+    /** Why the stored latest status is not shown (a row an older hub stored), else null. */
+    latestStatusUnreadable: status === null && row.last_status_json !== null ? storedJsonProblem(row.last_status_json) : null,
     backlog: backlogOf(status, birth),
     messagesReceived: streams.reduce((n, s) => n + s.received_count, 0),
     missing: gaps.reduce((n, g) => n + g.missing, 0),
@@ -97,3 +92,10 @@ export function siteView(row: SiteRow, streams: StreamRow[], sites: HubConfig['s
   };
 }
 export type SiteView = ReturnType<typeof siteView>;
+
+/** A stored event as the API and the site bundle show it; one that cannot be served keeps its place, flagged. */
+export function eventView(e: EventRow): Record<string, unknown> {
+  const event = readStoredJson(e.payload);
+  if (event) return { ...event, receivedAt: e.received_at };
+  return { stream: e.stream, seq: e.seq, ts: e.ts, receivedAt: e.received_at, unreadable: storedJsonProblem(e.payload) ?? 'not a JSON object' };
+}

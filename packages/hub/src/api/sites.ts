@@ -5,7 +5,7 @@ import type { Db } from '../store/db.js';
 import { getSite, latestEvents, listSites, siteStreams } from '../store/sites.js';
 import { requireRole } from './access.js';
 import { authHeader, errorSchema, siteIdParams, siteSchema } from './schemas.js';
-import { siteView } from './site-view.js';
+import { eventView, siteView } from './site-view.js';
 
 export function siteRoutes(app: FastifyInstance, db: Db, config: HubConfig): void {
   const preHandler = requireRole(db, 'viewer');
@@ -65,11 +65,7 @@ export function siteRoutes(app: FastifyInstance, db: Db, config: HubConfig): voi
     },
     async (req, reply) => {
       if (!getSite(db, req.params.id)) return reply.code(404).send({ error: `there is no site ${req.params.id}` });
-      const events = latestEvents(db, req.params.id, req.query.limit).map((e) => ({
-        ...(JSON.parse(e.payload) as Record<string, unknown>),
-        receivedAt: e.received_at,
-      }));
-      return { siteId: req.params.id, events };
+      return { siteId: req.params.id, events: latestEvents(db, req.params.id, req.query.limit).map(eventView) };
     },
   );
 }

@@ -19,7 +19,8 @@ import { getSite } from '../store/sites.js';
 import { requireRole } from '../api/access.js';
 import { errorSchema, siteIdParams } from '../api/schemas.js';
 import { snapshotCatalogue } from '../console/history.js';
-import { backupsOf, parseJson } from '../console/sections.js';
+import { backupsOf } from '../console/sections.js';
+import { readStoredJson } from '../store/stored-json.js';
 import { audit } from '../users/audit.js';
 import { roleAllows } from '../users/roles.js';
 import { listSnapshots } from './catalogue.js';
@@ -67,7 +68,7 @@ export function backupRoutes(app: FastifyInstance, db: Db, dataDir: string, stor
       const offsite = listSnapshots(db, site.id);
       return {
         siteId: site.id,
-        current: backupsOf(parseJson(site.last_status_json)),
+        current: backupsOf(readStoredJson(site.last_status_json)),
         snapshots: snapshotCatalogue(db, site.id, new Date(Date.now() - 30 * DAY)),
         offsiteStore: offsite.length > 0,
         offsite,

@@ -4,7 +4,8 @@
  */
 import type { Db } from '../store/db.js';
 import { latestEvents, type SiteRow } from '../store/sites.js';
-import { parseJson } from '../console/sections.js';
+import { readStoredJson } from '../store/stored-json.js';
+import { eventView } from '../api/site-view.js';
 
 export function siteBundle(db: Db, site: SiteRow, snapshot: unknown, exportedBy: string): string {
   return JSON.stringify(
@@ -17,9 +18,9 @@ export function siteBundle(db: Db, site: SiteRow, snapshot: unknown, exportedBy:
       snapshot,
       offsiteCopy: null,
       note: 'This hub holds no off-site copy of this snapshot: restore from the USB disk or the secondary server (see the restore instructions page). This bundle holds what the hub knows about the site.',
-      latestStatus: parseJson(site.last_status_json),
-      birth: parseJson(site.birth_json),
-      events: latestEvents(db, site.id, 1000).map((e) => ({ ...(JSON.parse(e.payload) as object), receivedAt: e.received_at })),
+      latestStatus: readStoredJson(site.last_status_json),
+      birth: readStoredJson(site.birth_json),
+      events: latestEvents(db, site.id, 1000).map(eventView),
     },
     null,
     2,

@@ -87,6 +87,46 @@ t.test('ACL: publishing and subscribing under another site', async (t) => {
   t.ok(b.connected, 'the other site is unaffected');
 });
 
+t.test('a PUBLISH to a filter (+ or #) is refused and closes its connection, on the fast lane and through aedes (issue 18 item 3)', async (t) => {
+  const { hub, db, logs } = await startTestHub(t);
+  const pw = enrolSite(db, 'hf-0001');
+  const pw2 = enrolSite(db, 'hf-0002');
+  const other = await connectSite(t, hub.mqttPort, 'hf-0002', pw2);
+  const otherAcks = await collect(other, downTopic('hf-0002', 'ack'));
+  const str = (s: string) => {
+    const b = Buffer.from(s);
+    return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
+  };
+  const withLength = (first: number, body: Buffer) => Buffer.concat([Buffer.from([first, ...varint(body.length)]), body]);
+  const connectPkt = withLength(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 30]), str('hf-0001'), str('hf-0001'), str(pw)]));
+  const payload = encodeUp(status('hf-0001', 1));
+  const own = 'sentinela/v1/site/hf-0001/up';
+  let seq = 0;
+  // QoS 1 takes the fast lane, QoS 0 goes through aedes.
+  for (const qos of [1, 0]) {
+    for (const topic of [`${own}/+`, `${own}/#`, `${own}/sync/+`, `${own}/status#`, `sentinela/v1/site/+/up/status`]) {
+      const sock = net.connect(hub.mqttPort, '127.0.0.1');
+      t.teardown(() => sock.destroy());
+      await new Promise((r) => sock.once('connect', r));
+      const received: Buffer[] = [];
+      sock.on('data', (d) => received.push(d));
+      sock.on('error', () => undefined);
+      const closed = new Promise<void>((r) => sock.once('close', () => r()));
+      sock.write(connectPkt);
+      for (let i = 0; i < 200 && Buffer.concat(received).length < 4; i++) await sleep(5);
+      const body = qos === 1 ? Buffer.concat([str(topic), Buffer.from([0, ++seq]), payload]) : Buffer.concat([str(topic), payload]);
+      sock.write(withLength(qos === 1 ? 0x32 : 0x30, body));
+      await closed;
+      t.same([...Buffer.concat(received)], [0x20, 2, 0, 0], `QoS ${qos} to ${topic}: closed after the CONNACK, no PUBACK`);
+    }
+  }
+  const line = await logs.waitFor(/published to the filter/);
+  t.match(line.msg, /site hf-0001 published to the filter "sentinela\/v1\/site\/hf-0001\/up\/\+" \(a topic name may not hold \+ or #\); refused; connection closed/);
+  t.equal(db.prepare("SELECT COUNT(*) FROM messages WHERE site_id = 'hf-0001'").pluck().get(), 0, 'nothing stored');
+  await other.publishAsync(upTopic('hf-0002', 'status'), encodeUp(status('hf-0002', 1)), { qos: 1 });
+  t.same((await otherAcks.next()).acked, [[1, 1]], 'another site is still served');
+});
+
 t.test('malformed and schema-invalid payloads refused, the site stays connected', async (t) => {
   const { hub, db, logs } = await startTestHub(t);
   const pw = enrolSite(db, 'hf-0001');
@@ -114,6 +154,29 @@ t.test('malformed and schema-invalid payloads refused, the site stays connected'
   t.same((await acks2.next()).acked, [[1, 1]], 'the hub still serves another site');
   await c.publishAsync(upTopic('hf-0001', 'status'), encodeUp(status('hf-0001', 6)), { qos: 1 });
   t.same((await acks.next()).acked, [[6, 6]], 'and the same site');
+});
+
+t.test('a payload nesting deeper than the protocol allows is refused with its depth, and its seq rejected (issue 18 item 2)', async (t) => {
+  const { hub, db, logs } = await startTestHub(t);
+  const pw = enrolSite(db, 'hf-0001');
+  const c = await connectSite(t, hub.mqttPort, 'hf-0001', pw);
+  const acks = await collect(c, downTopic('hf-0001', 'ack'));
+  const nest = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+  // The issue's payload: schema-valid, dated 2099, 60,000 levels in a field the schema does not name (120 KB).
+  const deepStatus = Buffer.from(JSON.stringify(status('hf-0001', 7, STREAM, '2099-01-01T00:00:00.000Z')).replace(/}$/, `,"x":${nest(60_000)}}`));
+  const deepEvent = Buffer.from(JSON.stringify({ ...event('hf-0001', 8), data: { a: JSON.parse(nest(70)) } }));
+  for (const [topic, payload, seq] of [[upTopic('hf-0001', 'status'), deepStatus, 7], [upTopic('hf-0001', 'event'), deepEvent, 8]] as const) {
+    await c.publishAsync(topic, payload, { qos: 1 });
+    const ack = await acks.next();
+    t.same(ack.acked, [], 'nothing acked');
+    t.equal(ack.rejected[0]?.seq, seq, 'the seq is acked as rejected, so the agent drops it');
+    t.match(ack.rejected[0]?.reason, /^too-deep: payload refused: JSON nests \d+ levels deep; the limit is 64$/);
+  }
+  const line = await logs.waitFor(/nests 60001 levels/);
+  t.match(line.msg, /site hf-0001 on sentinela\/v1\/site\/hf-0001\/up\/status: payload refused: JSON nests 60001 levels deep; the limit is 64/, 'site, topic and depth named');
+  t.equal(db.prepare('SELECT COUNT(*) FROM messages').pluck().get(), 0, 'nothing stored');
+  t.equal(db.prepare("SELECT last_status_json FROM sites WHERE id = 'hf-0001'").pluck().get(), null, 'no latest status');
+  t.ok(c.connected, 'the site stays connected: its next message is taken');
 });
 
 t.test('oversized publish closed by the packet guard', async (t) => {
@@ -200,6 +263,16 @@ t.test('TLS listener', { skip: HAS_OPENSSL ? false : 'openssl is not installed' 
   t.same((await acks.next()).acked, [[1, 1]], 'acked over TLS');
   await t.rejects(connectSite(t, hub.mqttPort, 'hf-0001', pw), 'plain MQTT is not served on the TLS port');
   await logs.waitFor(/TLS handshake from .* failed/);
+  // A peer that resets mid-handshake (a scanner, a dropped link): its address is still named.
+  const reset = net.connect(hub.mqttPort, '127.0.0.1');
+  reset.on('error', () => undefined);
+  await new Promise((r) => reset.once('connect', r));
+  reset.write(Buffer.from([0x16, 3, 1, 0, 200, 1, 0, 0]));
+  await sleep(50);
+  reset.resetAndDestroy();
+  const line = await logs.waitFor(/TLS handshake from .* failed: .*ECONNRESET/);
+  t.equal(line.msg, 'TLS handshake from 127.0.0.1 failed: read ECONNRESET', 'the peer named, not "undefined"');
+  t.notOk(logs.find((l) => /from undefined/.test(l.msg)), 'no line says "from undefined"');
 });
 
 t.test('fast lane: a site that only publishes keeps its connection past its keep-alive', async (t) => {

@@ -12,6 +12,8 @@ import type { Ingest } from '../ingest/ingest.js';
 import type { SyncReceiver } from '../backups/receiver.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Db } from '../store/db.js';
+import { clip } from '../limits/log-limit.js';
+import { isLoggedRefusal, type Refusals } from '../limits/refusals.js';
 import { makeAuthenticate, makeAuthorizeSubscribe, remoteOf } from './auth.js';
 import { authorizeForward, makeAuthorizePublish } from './acl.js';
 import { GuardedSocket, type Violation } from './packet-guard.js';
@@ -42,6 +44,7 @@ export interface EmbeddedBrokerOptions {
   ingest: Ingest;
   logger: Logger;
   metrics: HubMetrics;
+  refusals: Refusals;
   /** Backup sync receiver (up/sync/… topics); absent: those topics are refused like any unknown topic. */
   sync?: SyncReceiver;
   /** Lets relay principals (upstream mirroring) in around the site hooks. */
@@ -49,7 +52,7 @@ export interface EmbeddedBrokerOptions {
 }
 
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
-  const { config, db, ingest, metrics } = opts;
+  const { config, db, ingest, refusals } = opts;
   const log = opts.logger.child({ component: 'mqtt' });
   const mqttCfg = config.mqtt;
   const limit = mqttCfg.maxPayloadBytes + HEADER_ALLOWANCE_BYTES;
@@ -58,9 +61,9 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const tlsOptions = mqttCfg.tls ? { cert: readFileSync(mqttCfg.tls.certFile), key: readFileSync(mqttCfg.tls.keyFile) } : null;
 
   const hooks = (opts.gate ?? ((h: BrokerHooks) => h))({
-    authenticate: makeAuthenticate(db, log, metrics),
-    authorizePublish: makeAuthorizePublish(ingest, mqttCfg.maxPayloadBytes, log, metrics, opts.sync),
-    authorizeSubscribe: makeAuthorizeSubscribe(log, metrics),
+    authenticate: makeAuthenticate(db, log, refusals),
+    authorizePublish: makeAuthorizePublish(ingest, mqttCfg.maxPayloadBytes, log, refusals, opts.sync),
+    authorizeSubscribe: makeAuthorizeSubscribe(refusals),
     authorizeForward,
   });
   const consumed = new ConsumedPackets();
@@ -80,27 +83,28 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   });
   consumed.skipRouting(aedes);
 
-  // A bad client must never take the hub down: every client error is a log line.
+  // A bad client must never take the hub down: every client error is a log line (one: a refusal is logged where it is decided).
   aedes.on('clientError', (client: Client, err: Error) => {
-    log.warn({ site: client.id, remote: remoteOf(client), err: err.message }, `MQTT client ${client.id} (${remoteOf(client)}): ${err.message}; connection closed`);
+    if (isLoggedRefusal(err)) return;
+    const who = clip(client.id);
+    refusals.notice(client.id, { site: who, remote: remoteOf(client), err: err.message }, `MQTT client ${who} (${remoteOf(client)}): ${err.message}; connection closed`);
   });
   aedes.on('connectionError', (client: Client, err: Error) => {
-    log.warn({ remote: remoteOf(client), err: err.message }, `MQTT connection from ${remoteOf(client)}: ${err.message}; connection closed`);
+    if (isLoggedRefusal(err)) return;
+    refusals.notice(remoteOf(client), { remote: remoteOf(client), err: err.message }, `MQTT connection from ${remoteOf(client)}: ${err.message}; connection closed`);
   });
   aedes.on('clientDisconnect', (client: Client) => log.debug({ site: client.id }, `MQTT client ${client.id} disconnected`));
 
   const onViolation = (v: Violation, conn: GuardedSocket) => {
     const client = (conn as unknown as { client?: Client }).client;
-    const who = client?.id ? `site ${client.id} (${conn.remoteAddress})` : `${conn.remoteAddress ?? 'unknown address'}`;
+    // A logged-in site's violation counts against it; before the login nobody is proven.
+    const site = client?.id && client.connected ? client.id : null;
+    const remote = conn.remoteAddress ?? 'an unknown address';
+    const who = site ? `site ${site} (${remote})` : remote;
     if (v.kind === 'oversize') {
-      metrics.refused.inc({ reason: 'packet-too-large' });
-      log.warn(
-        { site: client?.id ?? null, remote: conn.remoteAddress, size: v.size, limit },
-        `packet of ${v.size} bytes from ${who} exceeds the limit of ${limit} bytes; connection closed`,
-      );
+      refusals.refuse({ site, remote, reason: 'packet-too-large', fields: { size: v.size, limit }, text: `packet of ${v.size} bytes from ${who} exceeds the limit of ${limit} bytes; connection closed` });
     } else {
-      metrics.refused.inc({ reason: 'malformed-packet' });
-      log.warn({ site: client?.id ?? null, remote: conn.remoteAddress }, `malformed MQTT packet from ${who} (${v.text}); connection closed`);
+      refusals.refuse({ site, remote, reason: 'malformed-packet', text: `malformed MQTT packet from ${who} (${v.text}); connection closed` });
     }
   };
   const onSocket = (socket: net.Socket) => {
@@ -112,9 +116,13 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const server = tlsOptions ? tls.createServer(tlsOptions, onSocket) : net.createServer(onSocket);
   server.on('error', (err) => log.error({ err }, `MQTT listener error: ${err.message}`));
   if (tlsOptions) {
-    server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) =>
-      log.warn({ remote: socket.remoteAddress, err: err.message }, `TLS handshake from ${socket.remoteAddress} failed: ${err.message}`),
-    );
+    // A peer that resets during the handshake leaves no address on the TLS socket by the time the
+    // error is reported: the raw socket's is read at accept time (Node caches it), and looked up then.
+    server.on('connection', (raw: net.Socket) => void raw.remoteAddress);
+    server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
+      const remote = socket.remoteAddress ?? (socket as unknown as { _parent?: net.Socket })._parent?.remoteAddress ?? 'an unknown address';
+      refusals.notice(remote, { remote, err: err.message }, `TLS handshake from ${remote} failed: ${err.message}`);
+    });
   } else {
     log.warn('MQTT listener is plain TCP (mqtt.allowPlaintext): use only on loopback for demos and tests');
   }
@@ -141,6 +149,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
    * QoS 1, so that its persistent session keeps it until the site is back.
    */
   const ackQos = (siteId: string): 0 | 1 => (clients[siteId]?.connected && !clients[siteId]?.closed ? 0 : 1);
+  refusals.disconnect = (siteId) => clients[siteId]?.close();
 
   return {
     aedes,

@@ -20,6 +20,8 @@ import { checkUp } from '../ingest/check.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Db } from '../store/db.js';
+import { clip } from '../limits/log-limit.js';
+import type { Refusals } from '../limits/refusals.js';
 
 export interface ExternalIngest {
   /** The broker's port (what agents connect to). */
@@ -30,9 +32,9 @@ export interface ExternalIngest {
   close(): Promise<void>;
 }
 
-export function startExternalIngest(opts: { config: HubConfig; db: Db; ingest: Ingest; logger: Logger; metrics: HubMetrics }): ExternalIngest {
+export function startExternalIngest(opts: { config: HubConfig; db: Db; ingest: Ingest; logger: Logger; metrics: HubMetrics; refusals: Refusals }): ExternalIngest {
   const ext = opts.config.externalBroker!;
-  const { ingest, metrics } = opts;
+  const { ingest, metrics, refusals } = opts;
   const log = opts.logger.child({ component: 'mqtt-external' });
   const maxBytes = opts.config.mqtt.maxPayloadBytes;
   const exists = opts.db.prepare('SELECT 1 FROM sites WHERE id = ?').pluck();
@@ -66,22 +68,24 @@ export function startExternalIngest(opts: { config: HubConfig; db: Db; ingest: I
   client.on('message', (topic, payload) => {
     const parsed = parseTopic(topic);
     if (!parsed || parsed.direction !== 'up') {
-      metrics.refused.inc({ reason: 'bad-topic' });
-      log.warn({ topic }, `refused a message on ${JSON.stringify(topic)}: not a v1 up topic`);
+      refusals.refuse({ site: null, remote: 'the external broker', reason: 'bad-topic', fields: { topic }, text: `refused a message on ${JSON.stringify(clip(topic))}: not a v1 up topic` });
       return;
     }
     const siteId = parsed.siteId;
     if (exists.get(siteId) === undefined) {
-      metrics.refused.inc({ reason: 'unknown-site' });
-      log.warn({ site: siteId, topic }, `refused a message from site ${siteId} on ${topic}: unknown site (create it with "sentinela-hub sites add")`);
+      refusals.refuse({ site: null, remote: `unknown site ${siteId}`, reason: 'unknown-site', fields: { topic }, text: `refused a message from site ${siteId} on ${topic}: unknown site (create it with "sentinela-hub sites add")` });
+      return;
+    }
+    // This broker cannot disconnect a site: in its cool-down its messages are dropped unacked, and the agent sends them again later.
+    if (refusals.cooldownOf(siteId)) {
+      metrics.refused.inc({ reason: 'cooldown' });
       return;
     }
     const r = checkUp(siteId, topic, payload, maxBytes);
     if (r.ok) return ingest.accept(siteId, r.message, r.raw);
-    metrics.refused.inc({ reason: r.reason });
-    if (r.kind === 'acl') return log.warn({ site: siteId, topic, reason: r.reason }, r.text);
-    log.warn({ site: siteId, topic, reason: r.reason, error: r.text, stream: r.stream, seq: r.seq }, `refused a message from site ${siteId} on ${topic}: ${r.text}`);
-    if (r.stream !== undefined && r.seq !== undefined) ingest.reject(siteId, r.stream, r.seq, `${r.reason}: ${r.text}`);
+    if (r.kind === 'acl') return refusals.refuse({ site: siteId, reason: r.reason, fields: { topic }, text: r.text });
+    refusals.refuse({ site: siteId, reason: r.reason, fields: { topic, error: r.text, stream: r.stream, seq: r.seq }, text: `refused a message from site ${siteId} on ${topic}: ${r.text}` });
+    if (r.stream !== undefined && r.seq !== undefined) ingest.reject(siteId, r.stream, r.seq, `${r.reason}: ${clip(r.text, 500)}`);
   });
 
   return {

@@ -49,6 +49,8 @@ export class GuardedSocket extends Duplex {
     onViolation: (v: Violation, conn: GuardedSocket) => void,
   ) {
     super({ allowHalfOpen: false });
+    this.remoteAddress = socket.remoteAddress;
+    this.remotePort = socket.remotePort;
     this.framer = new PacketFramer(limit);
     const pass = (bytes: Buffer) => {
       if (!this.destroyed && !this.push(bytes)) socket.pause();
@@ -107,13 +109,9 @@ export class GuardedSocket extends Duplex {
     this.lane = { pass: this.toBroker.pass, wants: lane.wants, take: lane.take };
   }
 
-  get remoteAddress(): string | undefined {
-    return this.socket.remoteAddress;
-  }
-
-  get remotePort(): number | undefined {
-    return this.socket.remotePort;
-  }
+  /** Read at accept time: a destroyed socket no longer knows its peer, and refusals are logged after. */
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
 
   override _read(): void {
     this.socket.resume();

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../test-support/harness.js';
@@ -112,6 +112,27 @@ t.test('sites add, token, list and tokens add', async (t) => {
   const api = await run(['tokens', 'add', '--config', cfg, '--name', 'grafana', '--json']);
   t.equal(api.code, 0);
   t.match(JSON.parse(api.out), { name: 'grafana', token: /^sat_/ });
+});
+
+t.test('users add prints the console login address', async (t) => {
+  const dir = tempDir(t);
+  const pw = join(dir, 'pw');
+  writeFileSync(pw, 'a long enough password 1\n');
+  const cfg = writeConfig(dir);
+  const add = (name: string) => run(['users', 'add', '--config', cfg, '--name', name, '--role', 'viewer', '--password-file', pw]);
+  const r = await add('ana.m');
+  t.equal(r.code, 0, r.err);
+  t.match(r.out, /They can log in at https:\/\/hub\.example\.org\/login\n/, 'a slash between the address and login (was "…orglogin")');
+  // A publicUrl with a path and a trailing slash: the login page is under the path.
+  writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('https://hub.example.org', 'https://hub.example.org/sentinela/'));
+  const r2 = await add('rui.c');
+  t.equal(r2.code, 0, r2.err);
+  t.match(r2.out, /They can log in at https:\/\/hub\.example\.org\/sentinela\/login\n/);
+  // No publicUrl: the listen address.
+  writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/ {2}publicUrl:.*\n/, ''));
+  const r3 = await add('eva.p');
+  t.equal(r3.code, 0, r3.err);
+  t.match(r3.out, /They can log in at http:\/\/127\.0\.0\.1:0\/login\n/);
 });
 
 t.test('serve prints "hub ready" and stops on SIGTERM with exit 0', async (t) => {

@@ -57,6 +57,11 @@ export function hubUrl(config: HubConfig): string {
   return `${config.http.tls ? 'https' : 'http'}://${name}:${port}`;
 }
 
+/** The console's login page under hubUrl (a publicUrl with a path keeps it: https://x/sentinela → https://x/sentinela/login). */
+export function loginUrl(config: HubConfig): string {
+  return new URL('login', `${hubUrl(config)}/`).href;
+}
+
 export function enrollCommand(config: HubConfig, token: string): string {
   return `sentinela-agent enroll --config /etc/sentinela/agent.yaml --hub ${hubUrl(config)} --token ${token}`;
 }

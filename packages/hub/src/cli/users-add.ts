@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { openDb } from '../store/db.js';
 import { audit } from '../users/audit.js';
 import { createUser, UserError } from '../users/users.js';
-import { configOption, helpOption, jsonOption, loadHubConfig, parse, UsageError, EXIT_OK, type Command, type Io } from './common.js';
+import { configOption, helpOption, jsonOption, loadHubConfig, loginUrl, parse, UsageError, EXIT_OK, type Command, type Io } from './common.js';
 
 /** Reads one line from the terminal without echoing it; from a pipe, the first line. */
 function promptPassword(question: string): Promise<string> {
@@ -72,7 +72,7 @@ Example:
       const user = await createUser(db, { name: values.name, role: values.role, password });
       audit(db, { actor: 'cli', action: 'users.add', target: user.name, ok: true, detail: { role: user.role } });
       if (values.json) io.out(JSON.stringify({ name: user.name, role: user.role, createdAt: user.created_at }));
-      else io.out(`Created ${user.role} ${user.name}. They can log in at ${config.http.publicUrl ?? '/'}login`);
+      else io.out(`Created ${user.role} ${user.name}. They can log in at ${loginUrl(config)}`);
     } catch (err) {
       if (err instanceof UserError && err.code !== 'exists') throw new UsageError(err.message);
       throw err;

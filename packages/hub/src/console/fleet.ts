@@ -12,7 +12,8 @@ import type { HubConfig } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
 import type { SiteRow } from '../store/sites.js';
 import { siteState, type SiteState } from '../api/site-view.js';
-import { backupsOf, fullestDisk, networkOf, parseJson, powerOf } from './sections.js';
+import { backupsOf, fullestDisk, networkOf, powerOf } from './sections.js';
+import { readStoredJson } from '../store/stored-json.js';
 import { uptimePct, type LinkEvent } from './link-uptime.js';
 
 const DAY = 86_400_000;
@@ -186,8 +187,8 @@ export class FleetCache {
   }
 
   private build(site: SiteRow, events: LinkEvent[], now: number): FleetRow {
-    const status = parseJson(site.last_status_json);
-    const birth = parseJson(site.birth_json);
+    const status = readStoredJson(site.last_status_json);
+    const birth = readStoredJson(site.birth_json);
     const power = powerOf(status);
     const net = networkOf(status);
     const backups = backupsOf(status);

@@ -2,6 +2,9 @@
  * A site's history for the detail page, read from the stored status messages and connections:
  * chart series (battery charge, UPS load, CPU load, fullest disk, latency), downsampled to at
  * most `points` buckets; power and WAN outages; and the backup catalogue seen over time.
+ *
+ * Every read skips a row SQLite cannot parse (json_valid): a row an older hub stored, nested past
+ * SQLite's 1,000 levels, would otherwise fail the whole query as "malformed JSON".
  */
 import type { Db } from '../store/db.js';
 import { MESSAGES_SINCE } from '../store/message-hours.js';
@@ -29,7 +32,7 @@ export function statusSeries(db: Db, siteId: string, from: Date, points = 600): 
          (SELECT MAX(json_extract(f.value, '$.usePct')) FROM json_each(payload, '$.host.filesystems') f) AS disk,
          coalesce(json_extract(payload, '$.network.hub.latencyMs'), json_extract(payload, '$.network.mqttRttMs'),
            (SELECT MAX(json_extract(s.value, '$.latencyMs')) FROM json_each(payload, '$.services') s)) AS latency
-       FROM ${MESSAGES_SINCE} WHERE m.type = 'status' AND m.ts >= :from ORDER BY m.ts`,
+       FROM ${MESSAGES_SINCE} WHERE m.type = 'status' AND m.ts >= :from AND json_valid(m.payload) ORDER BY m.ts`,
     )
     .all({ site: siteId, from: from.toISOString() }) as Array<{ ts: string } & Record<(typeof FIELDS)[number], number | null>>;
   const out: Series = { t: [], charge: [], upsLoad: [], load1: [], disk: [], latency: [] };
@@ -60,7 +63,7 @@ function reportedOutages(db: Db, siteId: string, from: Date, section: 'power' | 
   const rows = db
     .prepare(
       `SELECT json_extract(payload, '$.${section}.outage') AS cur, json_extract(payload, '$.${section}.lastOutage') AS last
-       FROM ${MESSAGES_SINCE} WHERE m.type = 'status' AND m.ts >= :from AND json_extract(payload, '$.${section}') IS NOT NULL`,
+       FROM ${MESSAGES_SINCE} WHERE m.type = 'status' AND m.ts >= :from AND json_valid(m.payload) AND json_extract(payload, '$.${section}') IS NOT NULL`,
     )
     .all({ site: siteId, from: from.toISOString() }) as Array<{ cur: string | null; last: string | null }>;
   const byStart = new Map<string, Outage>();
@@ -119,7 +122,7 @@ export function snapshotCatalogue(db: Db, siteId: string, from: Date): SnapshotE
   const rows = db
     .prepare(
       `SELECT s.value AS src FROM ${MESSAGES_SINCE} JOIN json_each(m.payload, '$.backups.sources') s
-       WHERE m.type = 'status' AND m.ts >= :from AND json_type(m.payload, '$.backups.sources') = 'array'`,
+       WHERE m.type = 'status' AND m.ts >= :from AND json_valid(m.payload) AND json_type(m.payload, '$.backups.sources') = 'array'`,
     )
     .all({ site: siteId, from: from.toISOString() }) as Array<{ src: string }>;
   const snaps = new Map<string, SnapshotEntry>();

@@ -133,6 +133,7 @@ const T = {
   'rule_verify-failed': ['Cópia ou verificação falhou', 'Backup or verification failed'],
   'rule_cert-expiry': ['Certificado a expirar', 'Certificate near expiry'],
   rule_flapping: ['Instável (liga e desliga)', 'Flapping'],
+  rule_noisy: ['Desligado: demasiadas mensagens recusadas', 'Cut off: too many refused messages'],
   maintenance: ['Janelas de manutenção', 'Maintenance windows'],
   maint_none: ['Nenhuma janela activa.', 'No active window.'],
   maint_add: ['Nova janela', 'New window'],

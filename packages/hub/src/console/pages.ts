@@ -12,7 +12,8 @@ import { escapeHtml } from '../api/console.js';
 import { pickLang, translator, type Lang } from './i18n.js';
 import { renderPage } from './layout.js';
 import { restoreBody } from './restore.js';
-import { backupsOf, parseJson } from './sections.js';
+import { backupsOf } from './sections.js';
+import { readStoredJson } from '../store/stored-json.js';
 import { listSnapshots } from '../backups/catalogue.js';
 
 const html = (reply: FastifyReply, body: string, code = 200) =>
@@ -115,7 +116,7 @@ ${held ? '' : `<p class="note">${t('no_offsite')}</p>`}</section>
     const site = getSite(db, req.params.id);
     const lang = langOf(req);
     if (!site) return html(reply, page(req, p, { page: 'restore', title: translator(lang)('not_found'), body: `<p>${translator(lang)('not_found')}</p>` }), 404);
-    const body = restoreBody(lang, { id: site.id, name: site.name, backups: backupsOf(parseJson(site.last_status_json)), offsite: listSnapshots(db, site.id) });
+    const body = restoreBody(lang, { id: site.id, name: site.name, backups: backupsOf(readStoredJson(site.last_status_json)), offsite: listSnapshots(db, site.id) });
     return html(reply, page(req, p, { page: 'restore', title: translator(lang)('nav_restore'), body: `<article class="restore">${body}</article>` }));
   });
 

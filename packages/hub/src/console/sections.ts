@@ -127,12 +127,3 @@ export function fullestDisk(status: Obj | null): { mount: string; usePct: number
   }
   return best;
 }
-
-export function parseJson(json: string | null): Obj | null {
-  if (!json) return null;
-  try {
-    return obj(JSON.parse(json));
-  } catch {
-    return null;
-  }
-}

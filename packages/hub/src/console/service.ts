@@ -4,7 +4,7 @@
  */
 import type { HubConfig, Logger } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
-import { AlertEngine } from '../alerts/engine.js';
+import { AlertEngine, type AlertEngineOptions } from '../alerts/engine.js';
 import { Webhook } from '../alerts/webhook.js';
 import { LoginThrottle } from '../users/throttle.js';
 import { FleetCache } from './fleet.js';
@@ -21,10 +21,16 @@ export interface ConsoleService {
   close(): void;
 }
 
-export function startConsole(db: Db, config: HubConfig, logger: Logger, opts: { pollMs?: number } = {}): ConsoleService {
+export function startConsole(db: Db, config: HubConfig, logger: Logger, opts: { pollMs?: number; cooldownOf?: AlertEngineOptions['cooldownOf'] } = {}): ConsoleService {
   const log = logger.child({ component: 'console' });
   const fleet = new FleetCache(db, config);
-  const alerts = new AlertEngine({ db, config, logger, webhook: new Webhook(config.alerts.webhookUrl, config.hubId, logger) });
+  const alerts = new AlertEngine({
+    db,
+    config,
+    logger,
+    webhook: new Webhook(config.alerts.webhookUrl, config.hubId, logger),
+    ...(opts.cooldownOf ? { cooldownOf: opts.cooldownOf } : {}),
+  });
   const live = new LiveHub();
   const watcher = new ChangeWatcher(db);
   fleet.rebuildAll();

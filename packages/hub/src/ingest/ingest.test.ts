@@ -183,6 +183,30 @@ t.test('latest status: newer seq of the stream, or a later time from another str
   t.same(latest(), { last_status_stream: 'new-stream-0001', last_status_seq: 2 }, 'a reinstalled agent takes over by time');
 });
 
+t.test('a message dated ahead of its arrival is stored with its arrival time: a 2099 stream cannot stay the latest (issue 18 item 2)', async (t) => {
+  const { db, ingest, logs, metrics } = setup(t);
+  const latest = () => db.prepare('SELECT last_status_stream, last_status_seq, last_status_at FROM sites WHERE id = ?').get('hf-0001') as Record<string, unknown>;
+  // A forged (or dead-clock) stream dated 2099 arrives first…
+  const t0 = new Date().toISOString();
+  ingest.accept('hf-0001', status('hf-0001', 1, 'forged-stream-01', '2099-01-01T00:00:00.000Z'));
+  ingest.accept('hf-0001', { ...event('hf-0001', 2, 'forged-stream-01'), ts: '2099-01-01T00:00:00.000Z' });
+  await ingest.flush();
+  const stored = db.prepare("SELECT ts, payload FROM messages WHERE stream = 'forged-stream-01' AND seq = 1").get() as { ts: string; payload: string };
+  t.ok(stored.ts >= t0 && stored.ts < '2099', `stored with its arrival time (${stored.ts})`);
+  t.match(JSON.parse(stored.payload), { ts: '2099-01-01T00:00:00.000Z' }, 'the payload is kept as the site sent it');
+  await new Promise((r) => setTimeout(r, 5));
+  // …then the real agent sends its status, dated now (a clock a minute ahead keeps its own time).
+  const now = new Date(Date.now() + 60_000).toISOString();
+  ingest.accept('hf-0001', status('hf-0001', 7, STREAM, now));
+  ingest.accept('hf-0001', event('hf-0001', 8, STREAM));
+  await ingest.flush();
+  t.match(latest(), { last_status_stream: STREAM, last_status_seq: 7, last_status_at: now }, "the real agent's status is the latest");
+  const events = db.prepare("SELECT seq FROM messages WHERE site_id = 'hf-0001' AND type = 'event' ORDER BY ts DESC, seq DESC").pluck().all();
+  t.same(events, [8, 2], 'the newest event first, not the one dated 2099');
+  t.match(await metrics.registry.getSingleMetricAsString('sentinela_hub_messages_future_dated_total'), /total 2/);
+  t.match(logs.find((l) => /dated 2099/.test(l.msg))?.msg, /^site hf-0001 sent a status dated 2099-01-01T00:00:00.000Z, after it arrived \(.*\): its clock is ahead; stored with the arrival time$/);
+});
+
 t.test('close commits the last batch and refuses more', async (t) => {
   const { db, ingest, acks, logs } = setup(t, 1000);
   ingest.accept('hf-0001', event('hf-0001', 1));

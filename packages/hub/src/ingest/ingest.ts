@@ -38,6 +38,8 @@ export interface IngestOptions {
    */
   maxBatch?: number;
   now?: () => Date;
+  /** A rate-limited line about a site (limits/refusals.ts notice); default: the logger. */
+  notice?: (key: string, fields: Record<string, unknown>, text: string) => void;
 }
 
 /**
@@ -58,7 +60,9 @@ type StatusRow = Pick<PendingRow, 'json' | 'ts' | 'stream' | 'seq'>;
 /**
  * Whether `m` replaces `current` as a site's latest status: the WHERE clause of the lastStatus
  * statement (a later seq of the same stream, or a time no earlier from another stream; ISO times
- * of one format compare as strings, as in SQLite).
+ * of one format compare as strings, as in SQLite). A stored time is never more than CLOCK_AHEAD_MS
+ * after the message's arrival (see futureDated), so a stream dated ahead cannot outrank the agent
+ * sending now for longer than that.
  */
 function newerStatus(current: { ts: string | null; stream: string | null; seq: number | null }, m: StatusRow): boolean {
   if (current.ts === null) return true;
@@ -76,6 +80,9 @@ function canonicalTime(ts: string): string {
   if (ts.length === 24 && ts.charCodeAt(23) === 90 /* Z */ && ts.charCodeAt(19) === 46 /* . */ && ts.charCodeAt(10) === 84 /* T */) return ts;
   return new Date(ts).toISOString();
 }
+
+/** How far ahead of the hub's clock a message may be dated and keep its time (clocks drift; see futureDated). */
+export const CLOCK_AHEAD_MS = 5 * 60_000;
 
 interface AckGroup {
   siteId: string;
@@ -343,7 +350,9 @@ export class Ingest {
    * site, last_seen once per site. The result is the same as applying the messages one by one.
    */
   private apply(batch: Pending[]): Map<string, StreamGroup> {
-    const receivedAt = this.now().toISOString();
+    const now = this.now();
+    const receivedAt = now.toISOString();
+    const latestTs = new Date(now.getTime() + CLOCK_AHEAD_MS).toISOString();
     const seen = new Set<string>();
     const streams = new Map<string, StreamGroup>();
     const statuses = new Map<string, StatusRow[]>();
@@ -359,6 +368,7 @@ export class Ingest {
         this.applyDeath(siteId, p.message, receivedAt);
         continue;
       }
+      if (p.ts > latestTs) this.futureDated(p, receivedAt);
       const inserted = this.insertQueued(p, receivedAt);
       // A site's messages nearly always share one stream: its last group is found without building the key.
       let g = lastGroup.get(siteId);
@@ -421,6 +431,21 @@ export class Ingest {
     this.st.death.run(siteId);
     this.st.connection.run(siteId, m.bdSeq, 'death', m.clean ? 1 : 0, at);
     this.log.info({ site: siteId, bdSeq: m.bdSeq, clean: m.clean }, `site ${siteId} disconnected (${m.clean ? 'clean goodbye' : 'connection lost'}, bdSeq ${m.bdSeq})`);
+  }
+
+  /**
+   * A message dated more than CLOCK_AHEAD_MS after it arrived: a site clock ahead (a dead clock
+   * battery after a power cut, or a forged date). Stored, its payload as sent, but with its arrival time as its time: a
+   * status dated 2099 would otherwise stay the site's latest status for good, and an event dated
+   * 2099 the first of its events. Times before arrival are kept as sent (a backlog is old).
+   */
+  private futureDated(p: PendingRow, receivedAt: string): void {
+    this.opts.metrics.futureDated.inc();
+    const text = `site ${p.siteId} sent a ${p.type} dated ${p.ts}, after it arrived (${receivedAt}): its clock is ahead; stored with the arrival time`;
+    const fields = { site: p.siteId, stream: p.stream, seq: p.seq, ts: p.ts, receivedAt };
+    if (this.opts.notice) this.opts.notice(`site ${p.siteId}`, fields, text);
+    else this.log.warn(fields, text);
+    p.ts = receivedAt;
   }
 
   /** Inserts the row; false for a duplicate. */

@@ -94,3 +94,18 @@ t.test('migration 4 moves messages to a rowid table: rows, dedup, indexes and tr
     'lookups by key use the unique index',
   );
 });
+
+t.test('migration 7: rows an older hub stored dated far after their arrival get their arrival time, and the latest status follows', async (t) => {
+  const dir = tempDir(t);
+  const old = openDb(dir, { migrations: MIGRATIONS.slice(0, 6) });
+  old.prepare("INSERT INTO sites (id, created_at, last_status_json, last_status_at, last_status_stream, last_status_seq) VALUES ('hf-0001', 'now', '{}', '2099-01-01T00:00:00.000Z', 'forged-01', 1)").run();
+  const insert = old.prepare('INSERT INTO messages (site_id, stream, seq, type, ts, received_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  insert.run('hf-0001', 'forged-01', 1, 'status', '2099-01-01T00:00:00.000Z', '2026-12-01T10:00:00.000Z', '{}');
+  insert.run('hf-0001', 'real-0001', 1, 'status', '2026-12-01T10:03:00.000Z', '2026-12-01T10:00:00.000Z', '{}');
+  insert.run('hf-0001', 'real-0001', 2, 'status', '2026-11-01T10:00:00.000Z', '2026-12-01T10:00:00.000Z', '{}');
+  old.close();
+  const db = openDb(dir);
+  t.teardown(() => db.close());
+  t.same(db.prepare('SELECT ts FROM messages ORDER BY stream, seq').pluck().all(), ['2026-12-01T10:00:00.000Z', '2026-12-01T10:03:00.000Z', '2026-11-01T10:00:00.000Z'], 'only the time past arrival + 5 min changed');
+  t.equal(db.prepare("SELECT last_status_at FROM sites WHERE id = 'hf-0001'").pluck().get(), '2026-12-01T10:00:00.000Z', 'the latest status has its row time, which a newer status beats');
+});

@@ -146,6 +146,8 @@ export const MIGRATIONS: readonly Migration[] = [
   backupsDamageMigration,
   // 6: time lookups through hour marks instead of a per-message index on time.
   messagesByHour,
+  // 7: no stored time more than 5 minutes after its arrival (ingest's futureDated, issue 18).
+  arrivalBoundsTime,
 ];
 
 /**
@@ -189,5 +191,22 @@ function messagesByHour(db: Database): void {
   db.exec(`
     DROP INDEX messages_site_type_ts;
     CREATE INDEX messages_events ON messages(site_id, ts, seq) WHERE type = 'event';
+  `);
+}
+
+/**
+ * A message dated far ahead of its arrival (a site clock ahead, or a forged 2099) took the site's
+ * latest status for good and topped its events. Ingest now stores such a message with its arrival
+ * time (ingest.ts futureDated); the rows stored before get the same, and each site's latest status
+ * the time of its row. One scan of the messages. Hour marks of such rows stay: a mark in a later
+ * hour still covers its seq for every "since T" read, so the reads stay exact.
+ */
+function arrivalBoundsTime(db: Database): void {
+  db.exec(`
+    UPDATE messages SET ts = received_at WHERE ts > strftime('%Y-%m-%dT%H:%M:%fZ', received_at, '+5 minutes');
+    UPDATE sites SET last_status_at = coalesce(
+      (SELECT m.ts FROM messages m WHERE m.site_id = sites.id AND m.stream = sites.last_status_stream AND m.seq = sites.last_status_seq),
+      last_status_at)
+    WHERE last_status_at IS NOT NULL;
   `);
 }

@@ -20,6 +20,20 @@ export const HubConfig = z
       drainTimeoutMs: z.number().int().min(100).default(5000),
       /** Per-client offline queue cap for QoS 1 messages to the client. */
       queueLimit: z.number().int().min(1).default(1000),
+      /**
+       * A site that sends more than maxRefusals refused messages within windowSeconds is
+       * disconnected and its reconnects refused for cooldownSeconds, doubling at each repeat up to
+       * maxCooldownSeconds (forgotten after an hour without one). Only a logged-in site's own
+       * messages count: failed logins cannot put another site in a cool-down.
+       */
+      noisySites: z
+        .strictObject({
+          maxRefusals: z.number().int().min(1).default(500),
+          windowSeconds: z.number().int().min(1).max(3600).default(60),
+          cooldownSeconds: z.number().int().min(1).default(60),
+          maxCooldownSeconds: z.number().int().min(1).default(3600),
+        })
+        .prefault({}),
     }),
     /** Ingest through another broker (e.g. Mosquitto) instead of the embedded one. */
     externalBroker: z

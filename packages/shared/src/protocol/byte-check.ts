@@ -21,12 +21,14 @@
  */
 import type { z } from 'zod';
 import { compileAccept } from './schema-check.js';
+import { MAX_JSON_DEPTH } from './json-depth.js';
 import { defOf, PATTERN_FORMATS, plainPattern, Unsupported, type CheckDef, type Def } from './zod-def.js';
 
 /** True when proven; then `out[i]` holds the value of the i-th captured key. */
 export type ByteScan = (bytes: Buffer, out: Array<string | number>) => boolean;
 
-const MAX_DEPTH = 64;
+/** The protocol's limit: deeper is refused, so the byte-level test never proves it. */
+const MAX_DEPTH = MAX_JSON_DEPTH;
 /** Below 10^15 an integer summed digit by digit is exact in a double. */
 const MAX_INT_DIGITS = 15;
 

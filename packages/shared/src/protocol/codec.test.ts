@@ -1,7 +1,8 @@
 import t from 'tap';
-import { decodeDown, decodeUp, encodeUp, expandRanges, toRanges } from './codec.js';
-import { parseTopic, topicBelongsToSite, upTopic, downTopic } from './topics.js';
-import type { EventMessage } from './messages.js';
+import { decodeDown, decodeUp, decodeUpHead, encodeUp, expandRanges, toRanges } from './codec.js';
+import { hasWildcard, parseTopic, topicBelongsToSite, upTopic, downTopic } from './topics.js';
+import { MAX_SEQ, type EventMessage } from './messages.js';
+import * as sample from './samples.test-support.js';
 
 const event = (over: Partial<EventMessage> = {}): EventMessage => ({
   v: 1,
@@ -72,4 +73,18 @@ t.test('topics: parse and per-site ownership', async (t) => {
   t.notOk(topicBelongsToSite('sentinela/v1/site/+/down/#', 'hf-1', 'down'));
   t.notOk(topicBelongsToSite('sentinela/v1/site/hf-1/down/#', 'hf-1', 'up'));
   t.notOk(topicBelongsToSite('#', 'hf-1', 'down'));
+  for (const filter of ['#', 'a/+', 'sentinela/v1/site/hf-1/up/status#', 'x+y']) t.ok(hasWildcard(filter), `${filter} is a filter`);
+  t.notOk(hasWildcard('sentinela/v1/site/hf-1/up/status'));
+});
+
+t.test('seq is bounded: above 2^40 a status is refused, by the full decode and the byte-level test alike (issue 18 item 3)', async (t) => {
+  for (const seq of [2 ** 53 - 1, MAX_SEQ + 1]) {
+    const payload = Buffer.from(JSON.stringify({ ...sample.status, seq }));
+    for (const d of [decodeUp(upTopic('hf-1', 'status'), payload), decodeUpHead(upTopic('hf-1', 'status'), payload)]) {
+      t.notOk(d.ok, `seq ${seq} refused`);
+      if (!d.ok) t.match(d.error.message, /^seq: /);
+    }
+  }
+  const top = decodeUpHead(upTopic('hf-1', 'status'), Buffer.from(JSON.stringify({ ...sample.status, seq: MAX_SEQ })));
+  t.match(top, { ok: true, message: { seq: MAX_SEQ } }, '2^40 itself is taken');
 });

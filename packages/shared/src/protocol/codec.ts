@@ -5,10 +5,11 @@ import { DownMessage, EventMessage, StatusMessage, UpMessage } from './messages.
 import { parseTopic, type ParsedTopic } from './topics.js';
 import { compileAccept, type Accept } from './schema-check.js';
 import { compileByteScan, type ByteScan } from './byte-check.js';
+import { depthProblem } from './json-depth.js';
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
 
-export type DecodeErrorCode = 'bad-topic' | 'too-large' | 'not-json' | 'invalid' | 'wrong-site' | 'wrong-type';
+export type DecodeErrorCode = 'bad-topic' | 'too-large' | 'too-deep' | 'not-json' | 'invalid' | 'wrong-site' | 'wrong-type';
 
 export class DecodeError extends Error {
   constructor(
@@ -61,6 +62,8 @@ function decode<T extends { site: string; type: string }>(
   if (payload.byteLength > maxBytes) {
     return fail('too-large', `payload of ${payload.byteLength} bytes exceeds the limit of ${maxBytes} bytes`);
   }
+  const deep = depthProblem(payload);
+  if (deep) return fail('too-deep', `payload refused: ${deep}`);
   let json: unknown;
   const text = (Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)).toString('utf8');
   try {
@@ -130,11 +133,17 @@ export function decodeDown(topic: string, payload: Uint8Array, maxBytes = DEFAUL
 
 /** Validates before it encodes, so that no program can put a message on the wire that its peer would refuse. */
 export function encodeUp(message: UpMessage): Buffer {
-  return Buffer.from(JSON.stringify(UP.accept?.(message) ? message : UpMessage.parse(message)), 'utf8');
+  return shallow(JSON.stringify(UP.accept?.(message) ? message : UpMessage.parse(message)));
 }
 
 export function encodeDown(message: DownMessage): Buffer {
-  return Buffer.from(JSON.stringify(DOWN.accept?.(message) ? message : DownMessage.parse(message)), 'utf8');
+  return shallow(JSON.stringify(DOWN.accept?.(message) ? message : DownMessage.parse(message)));
+}
+
+function shallow(text: string): Buffer {
+  const deep = depthProblem(text);
+  if (deep) throw new DecodeError('too-deep', `message not sent: ${deep}`);
+  return Buffer.from(text, 'utf8');
 }
 
 /** Seq ranges as sent in acks: sorted, merged [from, to] pairs. */

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { describeIssues, formatPath } from '../issues.js';
 import { PROTOCOL_VERSION, SITE_ID_PATTERN, TOPIC_ROOT } from './topics.js';
+import { depthProblem } from './json-depth.js';
 
 /** Relay ids share the site id alphabet; the MQTT username and client id are `relay:<id>`, which no site id can be. */
 export const RELAY_USER_PREFIX = 'relay:';
@@ -71,6 +72,8 @@ export type RelayAck = z.infer<typeof RelayAck>;
 export type RelayDecoded<T> = { ok: true; message: T } | { ok: false; error: string };
 
 function decode<T>(schema: z.ZodType<T>, payload: Buffer): RelayDecoded<T> {
+  const deep = depthProblem(payload);
+  if (deep) return { ok: false, error: `payload refused: ${deep}` };
   let json: unknown;
   try {
     json = JSON.parse(payload.toString('utf8'));

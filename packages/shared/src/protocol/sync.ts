@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { describeIssues, formatPath } from '../issues.js';
 import { DecodeError } from './codec.js';
 import { PROTOCOL_VERSION, SITE_ID_PATTERN, TOPIC_ROOT } from './topics.js';
+import { depthProblem } from './json-depth.js';
 
 export const SYNC_UP_KINDS = ['offer', 'piece', 'escrow'] as const;
 export const SYNC_DOWN_KINDS = ['need', 'got', 'done', 'escrowed'] as const;
@@ -173,6 +174,8 @@ function decodeSync<T extends { site: string; type: string }>(direction: 'up' | 
   if (parsed.kind === 'piece' && nl < 0) return fail('not-json', 'a piece has no header line');
   const head = nl >= 0 ? payload.subarray(0, nl) : payload;
   const data = nl >= 0 ? payload.subarray(nl + 1) : Buffer.alloc(0);
+  const deep = depthProblem(head);
+  if (deep) return fail('too-deep', `payload refused: ${deep}`);
   let json: unknown;
   try {
     json = JSON.parse(head.toString('utf8'));

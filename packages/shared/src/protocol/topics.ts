@@ -71,6 +71,11 @@ function parseTopicUncached(topic: string): ParsedTopic | null {
   return null;
 }
 
+/** A filter, not a topic name: MQTT forbids '+' and '#' in a PUBLISH's topic (MQTT-3.3.2-2), so such a PUBLISH is a protocol violation. */
+export function hasWildcard(topic: string): boolean {
+  return topic.includes('+') || topic.includes('#');
+}
+
 /**
  * True when `siteId` may use the topic or filter `topic` in the given direction.
  * Wildcards are allowed only at or below the site's own level.
