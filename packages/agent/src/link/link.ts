@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { decodeDown, downTopic, encodeUp, upTopic, type AckMessage, type Logger } from '@sentinela/shared';
 import type { Outbox } from '../outbox/outbox.js';
-import { TokenBucket } from './token-bucket.js';
+import { monotonicNow, TokenBucket } from './token-bucket.js';
 import { birthMessage, deathMessage } from './lifecycle.js';
 
 export interface LinkOptions {
@@ -146,7 +146,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     try {
       return write();
     } catch (err) {
-      const now = Date.now();
+      const now = monotonicNow();
       if (now - (this.writeFailLoggedAt.get(what) ?? 0) >= WRITE_FAIL_LOG_MS) {
         this.writeFailLoggedAt.set(what, now);
         this.opts.logger.error({ err: (err as Error).message, step: what }, `the outbox could not be written while ${what}: ${(err as Error).message}; the link goes on and tries again`);
@@ -202,7 +202,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     const { logger, url, reconnectSeconds, siteId } = this.opts;
     const code = err.code;
     const key = String(code ?? err.message);
-    const now = Date.now();
+    const now = monotonicNow();
     this.lastFailure.count++;
     if (key === this.lastFailure.key && now - this.lastFailure.at < REPEAT_LOG_MS) return;
     const attempts = this.lastFailure.count;
@@ -265,7 +265,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
 
   private schedule(delayMs: number): void {
     if (this.closing) return;
-    const due = Date.now() + delayMs;
+    const due = monotonicNow() + delayMs;
     if (this.timer && this.timerDue <= due) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerDue = due;
@@ -287,7 +287,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     const client = this.client;
     if (!client || !client.connected || this.closing) return;
     const { outbox, siteId } = this.opts;
-    const now = Date.now();
+    const now = monotonicNow();
     for (const [seq, at] of this.inflight) if (now - at >= outbox.resendAfterMs) this.inflight.delete(seq);
     const room = this.opts.inflight - this.inflight.size;
     const want = Math.min(room, Math.floor(this.bucket.available(now)));
