@@ -18,9 +18,10 @@ import { FAULT_KINDS } from './injectors.js';
 import { StreamWatch } from './ledger.js';
 import { Rig } from './rig.js';
 import { checkSnapshots } from './snapshots.js';
+import { runPowerCuts, type PowerCuts } from './powercut.js';
 
 const SIZES = {
-  quick: { agents: 2, faults: 40, meanGapMs: 1500, concurrent: 3, backupEverySeconds: 10 },
+  quick: { agents: 2, faults: 30, meanGapMs: 1200, concurrent: 3, backupEverySeconds: 10 },
   full: { agents: 4, faults: 1000, meanGapMs: 900, concurrent: 5, backupEverySeconds: 15 },
 };
 
@@ -52,7 +53,10 @@ export async function run(opts: { full: boolean; log: (line: string) => void }):
     mkdirSync(scratch, { recursive: true });
     const snaps = await checkSnapshots(rig.agents, scratch, log);
     const shutdowns = rig.agents.filter((a) => existsSync(a.shutdownMarker)).length;
-    return report({ seed, size, injected, ledger, snaps, shutdowns, rig, campaignSec, totalSec: Math.round((Date.now() - t0) / 1000) });
+    await rig.stop();
+    // The power cuts take minutes per boot under software emulation: the full size, or FAULTS_VM=1.
+    const vm = opts.full || process.env.FAULTS_VM === '1' ? runPowerCuts(opts.full ? ['backup', 'flush', 'backup', 'flush'] : ['backup'], seed, log) : null;
+    return report({ seed, size, injected, ledger, snaps, shutdowns, rig, vm, campaignSec, totalSec: Math.round((Date.now() - t0) / 1000) });
   } finally {
     await rig.stop().catch(() => undefined);
     unmountAll();
@@ -83,6 +87,7 @@ interface ReportInput {
   snaps: Awaited<ReturnType<typeof checkSnapshots>>;
   shutdowns: number;
   rig: Rig;
+  vm: PowerCuts | null;
   campaignSec: number;
   totalSec: number;
 }
@@ -95,7 +100,10 @@ function report(i: ReportInput): BenchResult {
   const notes = [
     `seed ${i.seed}: FAULTS_SEED=${i.seed} npm run bench -- faults${i.size === SIZES.full ? ' --full' : ''} repeats the schedule (timing still varies)`,
     `lost: a seq an agent created that is neither stored at the hub nor still in its outbox; duplicated: a (site, stream, seq) stored or counted twice`,
-    `power cuts that lose the page cache run in a QEMU machine: npm run bench -- powercut`,
+    i.vm
+      ? `power cuts in QEMU (${i.vm.seconds} s): ${i.vm.created} messages created there, ${i.vm.stored} stored, ${i.vm.snapshotsListed} snapshots listed after the cuts, ${i.vm.snapshotsRestored} restored`
+      : 'power cuts that lose the page cache (QEMU, minutes per boot) run with --full or FAULTS_VM=1',
+    ...(i.vm?.failedChecks ?? []).map((c) => `power cut check failed: ${c}`),
     ...i.ledger.lostExamples.map((e) => `lost: ${e}`),
     ...i.ledger.damagedDatabases.map((d) => `damaged database: ${d}`),
     ...i.snaps.failures.map((f) => `snapshot check: ${f}`),
@@ -107,7 +115,7 @@ function report(i: ReportInput): BenchResult {
     name: 'faults',
     setup: { seed: i.seed, agents: i.size.agents, 'faults planned': i.size.faults, 'campaign s': i.campaignSec, 'total s': i.totalSec },
     figures: {
-      'faults injected': i.injected.length - errors.length,
+      'faults injected': i.injected.length - errors.length + (i.vm ? Object.values(i.vm.cuts).reduce((a, b) => a + b, 0) : 0),
       ...byKind,
       'usb pulls that hit a copy': midCopy,
       'injector errors': errors.length,
@@ -126,6 +134,16 @@ function report(i: ReportInput): BenchResult {
       'process crashes': i.rig.crashes.length,
       'failed starts': i.rig.startFailures.length,
       'spurious shutdowns': i.shutdowns,
+      ...(i.vm
+        ? {
+            'faults power.cut-mid-backup': i.vm.cuts.backup ?? 0,
+            'faults power.cut-mid-flush': i.vm.cuts.flush ?? 0,
+            'power cut: messages lost': i.vm.lost,
+            'power cut: messages duplicated': i.vm.duplicated,
+            'power cut: snapshots that do not restore': i.vm.snapshotsFailed,
+            'power cut: failed checks': i.vm.failedChecks.length,
+          }
+        : {}),
     },
     peer: { name: 'target', figures: { 'messages lost': 0, 'messages duplicated': 0, 'snapshots that do not restore': 0, 'process crashes': 0, 'spurious shutdowns': 0 } },
     ratios: {},
