@@ -3,7 +3,7 @@
 # root) with the hub and the agent installed as services, booted in QEMU, and killed hard (SIGKILL
 # of QEMU: the guest's page cache and everything it had not flushed are gone, as in a power cut)
 # at the moment the plan names, then booted again:
-#   backup  mid-backup: a backup of a 20 MB dump is writing objects into the spool
+#   backup  mid-backup: a backup of an 8 MB dump is writing objects into the spool
 #   flush   mid-outbox-flush: the hub was down for a while, the backlog is draining into it
 # After every cut the probe checks, as the technician's tools would: `verify --read-data` clean,
 # every listed snapshot restores, outbox.db and hub.db pass SQLite's integrity_check, and every seq
@@ -62,7 +62,7 @@ sed "s/port: 8080/port: $PORT_HTTP/; s/port: 1883/port: $(free_port)/" "$R/etc/s
 in_root 'chgrp sentinela /etc/sentinela/hub-install.yaml && chmod 0640 /etc/sentinela/hub-install.yaml'
 serve_hub /etc/sentinela/hub-install.yaml /root/hub-install.log || exit 1
 TOKEN=$(site_token hf-cut-0001 "CS Corte de Energia")
-# Samples every second and a slow drain: a backlog takes a while to flush. The dump: 20 MB of
+# Samples every second and a slow drain: a backlog takes a while to flush. The dump: 8 MB of
 # lines, new bytes every time (no schedule: the probe starts the backup).
 cat > "$R/etc/sentinela/agent.yaml" <<'YAML'
 dataDir: /var/lib/sentinela/agent
@@ -75,7 +75,7 @@ backup:
   sources:
     - name: dump
       kind: command
-      command: [sh, -c, "seq 1 1500000; head -c 6000000 /dev/urandom | base64"]
+      command: [sh, -c, "seq 1 600000; head -c 2500000 /dev/urandom | base64"]
       tokenizer: lines
       schedule: "0 0 1 1 *"
 YAML
@@ -197,7 +197,7 @@ for boot in $(seq 0 "${#STEPS[@]}"); do
     -drive "file=$WORK/disk.img,if=virtio,format=raw,cache=writeback" > "$LOG" 2>&1 &
   QPID=$!
   CUT=""
-  for _ in $(seq 1 3000); do # up to 10 min
+  for _ in $(seq 1 9000); do # up to 30 min: a loaded machine under software emulation is slow
     kill -0 $QPID 2>/dev/null || break
     if grep -aq 'CUT-NOW' "$LOG"; then
       sleep "$((RANDOM % 3)).$((RANDOM % 10))" # a random moment within the next 3 s
