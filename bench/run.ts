@@ -24,6 +24,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<Bench> }> 
     about: 'hub console in Chromium with 2,000 sites (--full) and a week of history: time to a usable overview, hub memory',
     load: async () => (await import('./console/console.bench.js')).run,
   },
+  faults: {
+    about: 'agents and a hub as real processes under random SIGKILLs, link cuts, full disks, pulled USB disks, upsd restarts and clock jumps; a ledger of every message and every snapshot restored (--full: 1,000 faults)',
+    load: async () => (await import('./faults/faults.bench.js')).run,
+  },
 };
 
 async function main(): Promise<void> {

@@ -23,20 +23,7 @@ command -v qemu-system-x86_64 >/dev/null || { echo "test-vm.sh: qemu-system-x86_
 FAILED=0
 pristine_root
 
-# The bootable root: the pristine one, a kernel made for virtual machines, D-Bus, polkitd and NUT.
-BOOTABLE=$CACHE/bookworm-vm
-if [ ! -e "$BOOTABLE/usr/lib/polkit-1/polkitd" ] || [ ! -x "$BOOTABLE/lib/nut/dummy-ups" ] || ! ls "$BOOTABLE"/boot/vmlinuz-* >/dev/null 2>&1; then
-  step "a bootable root (first run only): kernel, D-Bus, polkitd, NUT"
-  NEW=$(mktemp -d "$CACHE/bookworm-vm.new.XXXXXX")
-  rmdir "$NEW"
-  cp -a "$PRISTINE" "$NEW"
-  mount -t proc proc "$NEW/proc"
-  chroot "$NEW" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
-    /bin/bash -c 'apt-get update -q && apt-get install -y -q --no-install-recommends linux-image-cloud-amd64 dbus polkitd nut-server && apt-get clean' || { umount "$NEW/proc"; exit 1; }
-  umount "$NEW/proc"
-  rm -rf "$BOOTABLE"
-  mv "$NEW" "$BOOTABLE"
-fi
+bootable_root
 
 step "a clean copy of the bootable root, Node.js, the bundles"
 copy_root vm "$BOOTABLE"

@@ -16,6 +16,7 @@ import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { query, runClient, type DbConnection, type Dialect } from '@sentinela/agent';
+import { prng } from '../lib/prng.js';
 
 export interface ClinicalDb {
   dialect: Dialect;
@@ -29,29 +30,6 @@ export type Table = (typeof TABLES)[number];
 
 export function rowsFor(observations: number): Record<Table, number> {
   return { patients: Math.ceil(observations / 50), encounters: Math.ceil(observations / 10), observations };
-}
-
-/** sfc32: a small, fast, seedable PRNG (the same sequence on every machine). */
-export function prng(seed: number): () => number {
-  let a = 0x9e3779b9 ^ seed,
-    b = 0x243f6a88 + seed,
-    c = 0xb7e15162 ^ (seed * 7),
-    d = seed | 1;
-  const next = () => {
-    a |= 0;
-    b |= 0;
-    c |= 0;
-    d |= 0;
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-  for (let i = 0; i < 16; i++) next();
-  return next;
 }
 
 const GIVEN = ['Ana', 'Maria', 'João', 'José', 'Fátima', 'Celeste', 'Armando', 'Lurdes', 'Inês', 'Carlos', 'Rosa', 'Paulo', 'Teresa', 'Alberto', 'Luísa', 'Manuel', 'Graça', 'Domingos', 'Esperança', 'Felizarda'];

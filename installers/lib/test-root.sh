@@ -99,3 +99,21 @@ site_token() {
   in_root "setpriv --reuid=sentinela --regid=sentinela --init-groups sentinela-hub sites add --config /etc/sentinela/hub.yaml --id $1 --name \"$2\" --json" |
     node -pe 'JSON.parse(require("fs").readFileSync(0,"utf8")).token'
 }
+
+# The bootable root (BOOTABLE): the pristine one plus a kernel made for virtual machines, D-Bus,
+# polkitd and NUT, made once and cached (test-vm.sh, bench/faults/powercut-vm.sh).
+BOOTABLE=$CACHE/bookworm-vm
+bootable_root() {
+  if [ ! -e "$BOOTABLE/usr/lib/polkit-1/polkitd" ] || [ ! -x "$BOOTABLE/lib/nut/dummy-ups" ] || ! ls "$BOOTABLE"/boot/vmlinuz-* >/dev/null 2>&1; then
+    step "a bootable root (first run only): kernel, D-Bus, polkitd, NUT"
+    NEW=$(mktemp -d "$CACHE/bookworm-vm.new.XXXXXX")
+    rmdir "$NEW"
+    cp -a "$PRISTINE" "$NEW"
+    mount -t proc proc "$NEW/proc"
+    chroot "$NEW" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+      /bin/bash -c 'apt-get update -q && apt-get install -y -q --no-install-recommends linux-image-cloud-amd64 dbus polkitd nut-server && apt-get clean' || { umount "$NEW/proc"; exit 1; }
+    umount "$NEW/proc"
+    rm -rf "$BOOTABLE"
+    mv "$NEW" "$BOOTABLE"
+  fi
+}

@@ -118,6 +118,8 @@ export interface AgentOptions {
   mqttUrl: string;
   overrides?: Obj;
   echo?: (line: string) => void;
+  /** More environment for `run` (a fake clock, say). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export class AgentHandle {
@@ -151,7 +153,7 @@ export class AgentHandle {
   }
 
   async start(): Promise<this> {
-    this.proc = new NodeProcess(`agent ${this.opts.siteId}`, AGENT_BIN, ['run', '--config', this.configFile], { echo: this.opts.echo });
+    this.proc = new NodeProcess(`agent ${this.opts.siteId}`, AGENT_BIN, ['run', '--config', this.configFile], { echo: this.opts.echo, env: this.opts.env });
     await this.proc.waitForLog('agent ready', (l) => l.msg === 'agent ready', 30_000);
     return this;
   }

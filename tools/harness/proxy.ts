@@ -49,6 +49,11 @@ export class ThrottledProxy {
   private credit = { up: 0, down: 0 };
   private corruptAfter: number | null = null;
   corrupted = 0;
+  /** A direction whose bytes are held, not delivered (a link that lost one way: TCP retransmits, nothing arrives). */
+  private readonly stalled = { up: false, down: false };
+  private midCut: 'up' | 'down' | null = null;
+  /** Cuts that fell inside a packet: half a chunk delivered, then the connection dropped. */
+  midPacketCuts = 0;
 
   constructor(private opts: ProxyOptions) {}
 
@@ -97,6 +102,20 @@ export class ThrottledProxy {
    */
   corruptOnce(afterBytes = 0): void {
     this.corruptAfter = this.bytesUp + afterBytes;
+  }
+
+  /**
+   * Holds (true) or releases (false) one direction: `up` is agent → hub, `down` hub → agent. Held
+   * bytes stay queued, with backpressure on the sender, until released or the connection is cut.
+   */
+  stall(side: 'up' | 'down', held: boolean): void {
+    this.stalled[side] = held;
+    if (!held) for (const p of this.pipes) this.flush(p);
+  }
+
+  /** The next chunk in `side` is delivered only in part (half of it), then every connection is cut. */
+  cutMidPacket(side: 'up' | 'down'): void {
+    this.midCut = side;
   }
 
   cutAll(): void {
@@ -166,8 +185,17 @@ export class ThrottledProxy {
   private flush(p: Pipe): void {
     const rate = this.opts.rateBytesPerSecond ?? 0;
     const side = p.up ? 'up' : 'down';
+    if (this.stalled[side]) return;
     while (p.queue.length > 0 && !p.to.destroyed) {
       let chunk = p.queue[0]!;
+      if (this.midCut === side && chunk.length >= 2) {
+        this.midCut = null;
+        this.midPacketCuts++;
+        p.to.write(chunk.subarray(0, chunk.length >> 1), () => this.cutAll());
+        p.queue.length = 0;
+        p.queued = 0;
+        return;
+      }
       let n = chunk.length;
       if (rate > 0) {
         n = Math.min(n, Math.floor(this.credit[side]));

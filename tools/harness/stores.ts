@@ -31,6 +31,8 @@ export function hubMessageCount(hubDataDir: string): number {
 }
 
 export interface OutboxSnapshot {
+  /** The outbox's stream id (a new outbox database starts a new stream). */
+  stream: string;
   /** Seqs still waiting for the hub's ack. */
   pending: number[];
   /** The highest seq the outbox ever handed out (SQLite AUTOINCREMENT's counter). */
@@ -42,7 +44,44 @@ export function agentOutbox(agentDataDir: string): OutboxSnapshot {
   try {
     const pending = (db.prepare('SELECT seq FROM outbox ORDER BY seq').all() as Array<{ seq: number }>).map((r) => r.seq);
     const row = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").get() as { seq: number } | undefined;
-    return { pending, maxSeq: row?.seq ?? 0 };
+    const stream = (db.prepare("SELECT value FROM meta WHERE key = 'stream'").get() as { value: string } | undefined)?.value ?? '';
+    return { stream, pending, maxSeq: row?.seq ?? 0 };
+  } finally {
+    db.close();
+  }
+}
+
+export interface StreamRecord {
+  stream: string;
+  /** Stored seqs, ascending, with repeats if the same key were ever stored twice. */
+  seqs: number[];
+  /** The hub's own count of messages received on the stream (its gap detection). */
+  receivedCount: number;
+}
+
+/** Every stream the hub holds for a site, with the seqs it stored: what a ledger compares with the agent's outbox. */
+export function hubStreams(hubDataDir: string, siteId: string): StreamRecord[] {
+  const db = open(join(hubDataDir, 'hub.db'));
+  try {
+    const counts = db.prepare('SELECT stream, received_count AS n FROM streams WHERE site_id = ?').all(siteId) as Array<{ stream: string; n: number }>;
+    const rows = db.prepare('SELECT stream, seq FROM messages WHERE site_id = ? ORDER BY stream, seq').all(siteId) as Array<{ stream: string; seq: number }>;
+    const out = new Map<string, StreamRecord>(counts.map((c) => [c.stream, { stream: c.stream, seqs: [], receivedCount: c.n }]));
+    for (const r of rows) {
+      let rec = out.get(r.stream);
+      if (!rec) out.set(r.stream, (rec = { stream: r.stream, seqs: [], receivedCount: 0 }));
+      rec.seqs.push(r.seq);
+    }
+    return [...out.values()];
+  } finally {
+    db.close();
+  }
+}
+
+/** SQLite's own check of a database file ("ok" when sound). */
+export function integrityCheck(file: string): string {
+  const db = open(file);
+  try {
+    return (db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check).join('; ');
   } finally {
     db.close();
   }

@@ -91,7 +91,13 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     outbox,
     link,
     event(code, severity, message, data) {
-      outbox.appendEvent(code, severity, message, data);
+      try {
+        outbox.appendEvent(code, severity, message, data);
+      } catch (err) {
+        // A full disk (SQLITE_FULL) must not take down the module that raised the event: the
+        // event is still in the journal, below, and the error says why the hub will not get it.
+        logger.error({ code, err: (err as Error).message }, `event ${code} could not be queued for the hub: ${(err as Error).message}`);
+      }
       (severity === 'info' ? logger.info : logger.warn).call(logger, { code, ...data }, message);
     },
     sampleNow: () => sampleNow(),

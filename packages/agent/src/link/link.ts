@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { decodeDown, downTopic, encodeUp, upTopic, type AckMessage, type Logger } from '@sentinela/shared';
 import type { Outbox } from '../outbox/outbox.js';
-import { TokenBucket } from './token-bucket.js';
+import { monotonicNow, TokenBucket } from './token-bucket.js';
 import { birthMessage, deathMessage } from './lifecycle.js';
 
 export interface LinkOptions {
@@ -31,6 +31,8 @@ export interface LinkOptions {
 /** The same failure is logged again at most this often while the hub stays unreachable. */
 const REPEAT_LOG_MS = 60_000;
 const CLOSE_TIMEOUT_MS = 3_000;
+/** A failing outbox write (a full disk) is logged at most this often per step. */
+const WRITE_FAIL_LOG_MS = 30_000;
 /** CONNACK codes meaning the credentials were refused (MQTT 3.1.1: 4, 5; MQTT 5: 134, 135). */
 const AUTH_REFUSED = new Set([4, 5, 134, 135]);
 
@@ -52,6 +54,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   private timer: NodeJS.Timeout | null = null;
   private timerDue = Infinity;
   private lastFailure = { key: '', at: 0, count: 0 };
+  private readonly writeFailLoggedAt = new Map<string, number>();
   private readonly unsubscribe: () => void;
 
   constructor(private readonly opts: LinkOptions) {
@@ -95,12 +98,14 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     const client = connect(opts.url, options);
     this.client = client;
     client.on('connect', (connack) => this.onConnect(connack.sessionPresent));
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('message', (topic, payload) => this.outboxWrite('taking in a message from the hub', () => this.onMessage(topic, payload)));
     client.on('error', (err) => this.onError(err as Error & { code?: string | number }));
     client.on('close', () => this.onClose());
     client.on('reconnect', () => {
-      // A new connection attempt gets a new bdSeq, and its will must carry it.
-      this.bdSeq = opts.outbox.nextBdSeq();
+      // A new connection attempt gets a new bdSeq, and its will must carry it (counted in memory
+      // while the outbox cannot be written: a full disk must not stop the reconnecting).
+      const next = this.bdSeq + 1;
+      this.bdSeq = this.outboxWrite('counting a connection attempt', () => opts.outbox.nextBdSeq()) ?? next;
       if (client.options.will) client.options.will.payload = this.willPayload();
     });
   }
@@ -132,6 +137,24 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     if (wasConnected) this.opts.logger.info({ site: this.opts.siteId }, `disconnected from hub ${this.opts.url} (agent stopping)`);
   }
 
+  /**
+   * Runs an outbox write from an MQTT event handler: a write that fails (a full disk: SQLITE_FULL)
+   * is logged, at most once per WRITE_FAIL_LOG_MS for the same step, and the link goes on; an
+   * exception here would end the process. Returns undefined when it failed.
+   */
+  private outboxWrite<T>(what: string, write: () => T): T | undefined {
+    try {
+      return write();
+    } catch (err) {
+      const now = monotonicNow();
+      if (now - (this.writeFailLoggedAt.get(what) ?? 0) >= WRITE_FAIL_LOG_MS) {
+        this.writeFailLoggedAt.set(what, now);
+        this.opts.logger.error({ err: (err as Error).message, step: what }, `the outbox could not be written while ${what}: ${(err as Error).message}; the link goes on and tries again`);
+      }
+      return undefined;
+    }
+  }
+
   private willPayload(): Buffer {
     return encodeUp(deathMessage(this.opts.siteId, this.bdSeq, false));
   }
@@ -148,8 +171,10 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     client.publish(upTopic(opts.siteId, 'birth'), encodeUp(birthMessage(opts.siteId, this.bdSeq, opts.outbox.stream, stats)), { qos: 1 });
     // Whatever was in flight on the previous connection may be lost: send it all again.
     this.inflight.clear();
-    opts.outbox.resetInflight();
-    opts.outbox.setMeta('lastConnectedAt', new Date().toISOString());
+    this.outboxWrite('marking the queue for sending again', () => {
+      opts.outbox.resetInflight();
+      opts.outbox.setMeta('lastConnectedAt', new Date().toISOString());
+    });
     opts.logger.info(
       { site: opts.siteId, bdSeq: this.bdSeq, sessionPresent, queued: stats.pending },
       `connected to hub ${opts.url}; ${stats.pending} messages queued`,
@@ -177,7 +202,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     const { logger, url, reconnectSeconds, siteId } = this.opts;
     const code = err.code;
     const key = String(code ?? err.message);
-    const now = Date.now();
+    const now = monotonicNow();
     this.lastFailure.count++;
     if (key === this.lastFailure.key && now - this.lastFailure.at < REPEAT_LOG_MS) return;
     const attempts = this.lastFailure.count;
@@ -240,7 +265,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
 
   private schedule(delayMs: number): void {
     if (this.closing) return;
-    const due = Date.now() + delayMs;
+    const due = monotonicNow() + delayMs;
     if (this.timer && this.timerDue <= due) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerDue = due;
@@ -262,7 +287,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     const client = this.client;
     if (!client || !client.connected || this.closing) return;
     const { outbox, siteId } = this.opts;
-    const now = Date.now();
+    const now = monotonicNow();
     for (const [seq, at] of this.inflight) if (now - at >= outbox.resendAfterMs) this.inflight.delete(seq);
     const room = this.opts.inflight - this.inflight.size;
     const want = Math.min(room, Math.floor(this.bucket.available(now)));

@@ -1,0 +1,152 @@
+/**
+ * The fault campaign (issue 18): real agent and hub processes under random faults of every kind,
+ * then a ledger of what each agent created against what the hub stored, and every snapshot listed
+ * on each spool and USB disk restored. Quick size (CI): 2 agents, every kind at least once; full:
+ * 4 agents and at least 1,000 faults. The seed is printed; FAULTS_SEED=N repeats a run.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { canMount, mountImage, unmountAll, waitReleased } from '@sentinela/tools/harness/mounts.js';
+import { hasFaketime } from '@sentinela/tools/harness/faketime.js';
+import { agentOutbox } from '@sentinela/tools/harness/stores.js';
+import { tempDir } from '@sentinela/tools/harness/tmp.js';
+import { waitFor } from '@sentinela/tools/harness/wait.js';
+import type { BenchResult } from '../lib/report.js';
+import { prng } from '../lib/prng.js';
+import { runCampaign, type Injected } from './campaign.js';
+import { FAULT_KINDS } from './injectors.js';
+import { StreamWatch } from './ledger.js';
+import { Rig } from './rig.js';
+import { checkSnapshots } from './snapshots.js';
+import { runPowerCuts, type PowerCuts } from './powercut.js';
+
+const SIZES = {
+  quick: { agents: 2, faults: 30, meanGapMs: 1200, concurrent: 3, backupEverySeconds: 10 },
+  full: { agents: 4, faults: 1000, meanGapMs: 900, concurrent: 5, backupEverySeconds: 15 },
+};
+
+export async function run(opts: { full: boolean; log: (line: string) => void }): Promise<BenchResult> {
+  const { log } = opts;
+  if (!canMount()) throw new Error('the fault campaign needs root with mount, losetup and mkfs.ext4 (real small filesystems for disk-full and USB faults)');
+  if (!hasFaketime()) throw new Error('the fault campaign needs libfaketime for clock jumps: apt-get install faketime');
+  const size = opts.full ? SIZES.full : SIZES.quick;
+  const seed = process.env.FAULTS_SEED ? Number(process.env.FAULTS_SEED) : Math.floor(Math.random() * 2 ** 31);
+  log(`faults: seed ${seed} (FAULTS_SEED=${seed} repeats this run), ${size.agents} agents, ${size.faults} faults`);
+  const r = prng(seed);
+  const dir = tempDir('faults');
+  const rig = new Rig({ dir: dir.path, agents: size.agents, seed, backupEverySeconds: size.backupEverySeconds, log });
+  const t0 = Date.now();
+  try {
+    await rig.start();
+    const watch = new StreamWatch();
+    const sample = () => rig.agents.forEach((a) => watch.sample(a));
+    const injected = await runCampaign(rig, r, { ...size, log, tick: sample });
+    const campaignSec = Math.round((Date.now() - t0) / 1000);
+
+    // Everything mended: the disks back, every process up; then the backlog drains.
+    await settle(rig);
+    await waitFor('every outbox drained', () => rig.agents.every((a) => agentOutbox(a.dataDir).pending.length <= 2), 180_000, 500).catch(() => log('faults: the outboxes did not drain within 3 min; the ledger counts what is left as queued'));
+    sample();
+    for (const a of rig.agents) await a.agent.stop();
+    const ledger = watch.ledger(rig.agents, join(rig.hub.handle.opts.dir, 'data'));
+    const scratch = join(dir.path, 'restores');
+    mkdirSync(scratch, { recursive: true });
+    const snaps = await checkSnapshots(rig.agents, scratch, log);
+    const shutdowns = rig.agents.filter((a) => existsSync(a.shutdownMarker)).length;
+    await rig.stop();
+    // The power cuts take minutes per boot under software emulation: the full size, or FAULTS_VM=1.
+    const vm = opts.full || process.env.FAULTS_VM === '1' ? runPowerCuts(opts.full ? ['backup', 'flush', 'backup', 'flush'] : ['backup'], seed, log) : null;
+    return report({ seed, size, injected, ledger, snaps, shutdowns, rig, vm, campaignSec, totalSec: Math.round((Date.now() - t0) / 1000) });
+  } finally {
+    await rig.stop().catch(() => undefined);
+    unmountAll();
+    dir.remove();
+  }
+}
+
+async function settle(rig: Rig): Promise<void> {
+  for (const a of rig.agents) {
+    a.clock.reset();
+    a.proxy.stall('up', false);
+    a.proxy.stall('down', false);
+    if (!a.usbMounted) {
+      await waitReleased(a.usbImage);
+      mountImage(a.usbImage, a.usbDir);
+      a.usbMounted = true;
+    }
+  }
+  if (rig.hub.down) await rig.hub.start();
+  for (const a of rig.agents) if (a.agent.down) await a.agent.start();
+}
+
+interface ReportInput {
+  seed: number;
+  size: (typeof SIZES)['quick'];
+  injected: Injected[];
+  ledger: ReturnType<StreamWatch['ledger']>;
+  snaps: Awaited<ReturnType<typeof checkSnapshots>>;
+  shutdowns: number;
+  rig: Rig;
+  vm: PowerCuts | null;
+  campaignSec: number;
+  totalSec: number;
+}
+
+function report(i: ReportInput): BenchResult {
+  const byKind: Record<string, number> = {};
+  for (const k of FAULT_KINDS) byKind[`faults ${k}`] = i.injected.filter((f) => f.kind === k && !f.error).length;
+  const errors = i.injected.filter((f) => f.error);
+  const midCopy = i.injected.filter((f) => f.kind === 'usb.pulled-mid-copy' && f.detail.startsWith('pulled while')).length;
+  const notes = [
+    `seed ${i.seed}: FAULTS_SEED=${i.seed} npm run bench -- faults${i.size === SIZES.full ? ' --full' : ''} repeats the schedule (timing still varies)`,
+    `lost: a seq an agent created that is neither stored at the hub nor still in its outbox; duplicated: a (site, stream, seq) stored or counted twice`,
+    i.vm
+      ? `power cuts in QEMU (${i.vm.seconds} s): ${i.vm.created} messages created there, ${i.vm.stored} stored, ${i.vm.snapshotsListed} snapshots listed after the cuts, ${i.vm.snapshotsRestored} restored`
+      : 'power cuts that lose the page cache (QEMU, minutes per boot) run with --full or FAULTS_VM=1',
+    ...(i.vm?.failedChecks ?? []).map((c) => `power cut check failed: ${c}`),
+    ...i.ledger.lostExamples.map((e) => `lost: ${e}`),
+    ...i.ledger.damagedDatabases.map((d) => `damaged database: ${d}`),
+    ...i.snaps.failures.map((f) => `snapshot check: ${f}`),
+    ...i.rig.crashes.map((c) => `crash: ${c.who} exited (code ${c.code}, signal ${c.signal}) without being killed; last lines:\n${c.lastLines.join('\n')}`),
+    ...i.rig.startFailures.map((c) => `start failed (tried again): ${c.who}: ${c.lastLines.join(' ').slice(0, 500)}`),
+    ...errors.map((f) => `injector error: ${f.kind} on ${f.target}: ${f.error}`),
+  ];
+  return {
+    name: 'faults',
+    setup: { seed: i.seed, agents: i.size.agents, 'faults planned': i.size.faults, 'campaign s': i.campaignSec, 'total s': i.totalSec },
+    figures: {
+      'faults injected': i.injected.length - errors.length + (i.vm ? Object.values(i.vm.cuts).reduce((a, b) => a + b, 0) : 0),
+      ...byKind,
+      'usb pulls that hit a copy': midCopy,
+      'injector errors': errors.length,
+      'messages created': i.ledger.created,
+      'messages stored': i.ledger.stored,
+      'messages lost': i.ledger.lost,
+      'messages duplicated': i.ledger.duplicated,
+      'messages still queued': i.ledger.queued,
+      'messages on unknown streams': i.ledger.unknown,
+      'outbox streams': i.ledger.streams,
+      'damaged databases': i.ledger.damagedDatabases.length,
+      'snapshots listed': i.snaps.listed,
+      'snapshots restored': i.snaps.restored,
+      'snapshots that do not restore': i.snaps.failed,
+      'repositories failing verify --read-data': i.snaps.verifyProblems,
+      'process crashes': i.rig.crashes.length,
+      'failed starts': i.rig.startFailures.length,
+      'spurious shutdowns': i.shutdowns,
+      ...(i.vm
+        ? {
+            'faults power.cut-mid-backup': i.vm.cuts.backup ?? 0,
+            'faults power.cut-mid-flush': i.vm.cuts.flush ?? 0,
+            'power cut: messages lost': i.vm.lost,
+            'power cut: messages duplicated': i.vm.duplicated,
+            'power cut: snapshots that do not restore': i.vm.snapshotsFailed,
+            'power cut: failed checks': i.vm.failedChecks.length,
+          }
+        : {}),
+    },
+    peer: { name: 'target', figures: { 'messages lost': 0, 'messages duplicated': 0, 'snapshots that do not restore': 0, 'process crashes': 0, 'spurious shutdowns': 0 } },
+    ratios: {},
+    notes,
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * The ledger: what every agent created against what the hub stored. An outbox hands out seqs
+ * 1, 2, 3… per stream and forgets a row once the hub acknowledged it, so "created" is the highest
+ * seq of each stream the agent ever had (sampled during the run, in case an outbox were ever
+ * replaced), "lost" a created seq neither stored at the hub nor still queued, "duplicated" a seq
+ * stored twice or counted twice by the hub.
+ */
+import { join } from 'node:path';
+import { agentOutbox, hubStreams, integrityCheck } from '@sentinela/tools/harness/stores.js';
+import type { AgentRig } from './rig.js';
+
+export interface MessageLedger {
+  created: number;
+  stored: number;
+  lost: number;
+  duplicated: number;
+  /** Created, not yet at the hub, still safe in the outbox. */
+  queued: number;
+  /** Stored at the hub on streams no agent had (nothing should be). */
+  unknown: number;
+  /** Streams per agent (more than one: an outbox was replaced). */
+  streams: number;
+  /** A few lost seqs per site, for the report. */
+  lostExamples: string[];
+  /** Databases whose integrity_check did not say "ok". */
+  damagedDatabases: string[];
+}
+
+/** The highest seq seen per agent and stream, sampled while the campaign runs. */
+export class StreamWatch {
+  private readonly maxSeq = new Map<string, Map<string, number>>();
+
+  sample(a: AgentRig): void {
+    try {
+      this.note(a.siteId, agentOutbox(a.dataDir));
+    } catch {
+      /* the outbox may be mid-creation or its disk full: the next sample gets it */
+    }
+  }
+
+  private note(siteId: string, o: { stream: string; maxSeq: number }): void {
+    if (!o.stream) return;
+    let m = this.maxSeq.get(siteId);
+    if (!m) this.maxSeq.set(siteId, (m = new Map()));
+    m.set(o.stream, Math.max(m.get(o.stream) ?? 0, o.maxSeq));
+  }
+
+  /** Compares each agent's outbox (read first) with the hub (read after: a seq acked in between is then at the hub). */
+  ledger(agents: AgentRig[], hubDataDir: string): MessageLedger {
+    const l: MessageLedger = { created: 0, stored: 0, lost: 0, duplicated: 0, queued: 0, unknown: 0, streams: 0, lostExamples: [], damagedDatabases: [] };
+    const pendingBy = new Map<string, Set<number>>();
+    for (const a of agents) {
+      const o = agentOutbox(a.dataDir);
+      this.note(a.siteId, o);
+      pendingBy.set(`${a.siteId}/${o.stream}`, new Set(o.pending));
+      const ok = integrityCheck(join(a.dataDir, 'outbox.db'));
+      if (ok !== 'ok') l.damagedDatabases.push(`${a.siteId} outbox.db: ${ok}`);
+    }
+    const hubOk = integrityCheck(join(hubDataDir, 'hub.db'));
+    if (hubOk !== 'ok') l.damagedDatabases.push(`hub.db: ${hubOk}`);
+    for (const a of agents) {
+      const created = this.maxSeq.get(a.siteId) ?? new Map<string, number>();
+      const stored = new Map(hubStreams(hubDataDir, a.siteId).map((s) => [s.stream, s]));
+      l.streams += created.size;
+      for (const [stream, maxSeq] of created) {
+        l.created += maxSeq;
+        const pending = pendingBy.get(`${a.siteId}/${stream}`) ?? new Set<number>();
+        const rec = stored.get(stream);
+        const seqs = rec?.seqs ?? [];
+        const have = new Set(seqs);
+        l.duplicated += seqs.length - have.size + Math.max(0, (rec?.receivedCount ?? 0) - have.size);
+        for (let s = 1; s <= maxSeq; s++) {
+          if (have.has(s)) l.stored++;
+          else if (pending.has(s)) l.queued++;
+          else {
+            l.lost++;
+            if (l.lostExamples.length < 10) l.lostExamples.push(`${a.siteId} stream ${stream} seq ${s}`);
+          }
+        }
+      }
+      for (const [stream, rec] of stored) if (!created.has(stream)) l.unknown += rec.seqs.length;
+    }
+    return l;
+  }
+}
