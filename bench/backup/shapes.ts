@@ -17,7 +17,8 @@ import { createReadStream, createWriteStream, mkdirSync, readFileSync, rmSync, s
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
-import { applyDay2Change, createClinicalDatabase, dropDatabase, prng, rowBatches, rowsFor, TABLES, type ClinicalDb, type Table } from './generate.js';
+import { applyDay2Change, createClinicalDatabase, dropDatabase, rowBatches, rowsFor, TABLES, type ClinicalDb, type Table } from './generate.js';
+import { prng } from '../lib/prng.js';
 
 export interface Shape {
   name: string;
