@@ -24,6 +24,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<Bench> }> 
     about: 'hub console in Chromium with 2,000 sites (--full) and a week of history: time to a usable overview, hub memory',
     load: async () => (await import('./console/console.bench.js')).run,
   },
+  fuzz: {
+    about: 'structure-aware fuzzing of every input the programs read (MQTT, payloads, repository files, configs, HTTP): inputs, crashes, hangs, refusals per target',
+    load: async () => (await import('./fuzz/fuzz.bench.js')).run,
+  },
 };
 
 async function main(): Promise<void> {
