@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchResult } from '../lib/report.js';
 import { fuzzDecoders } from './decoders.js';
+import { fuzzMqtt } from './mqtt.js';
 import type { TargetReport } from './tally.js';
 
 export interface TargetRun {
@@ -23,6 +24,7 @@ export interface TargetRun {
 }
 
 export const TARGETS: Record<string, { about: string; quick: number; run: (o: TargetRun) => Promise<TargetReport> }> = {
+  mqtt: { about: "MQTT packets at a real hub's listener, before CONNECT and after CONNACK, while another site publishes", quick: 2000, run: fuzzMqtt },
   decoders: { about: 'payload decoders in process (decodeUp and its byte-level path, down, sync, relay)', quick: 5000, run: fuzzDecoders },
 };
 
