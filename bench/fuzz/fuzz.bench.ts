@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { BenchResult } from '../lib/report.js';
 import { fuzzDecoders } from './decoders.js';
 import { fuzzMqtt } from './mqtt.js';
+import { fuzzConfig } from './config.js';
 import type { TargetReport } from './tally.js';
 
 export interface TargetRun {
@@ -25,6 +26,7 @@ export interface TargetRun {
 
 export const TARGETS: Record<string, { about: string; quick: number; run: (o: TargetRun) => Promise<TargetReport> }> = {
   mqtt: { about: "MQTT packets at a real hub's listener, before CONNECT and after CONNACK, while another site publishes", quick: 2000, run: fuzzMqtt },
+  config: { about: 'agent.yaml and hub.yaml through the real config loaders (and a sample through both CLIs: exit 2)', quick: 1500, run: fuzzConfig },
   decoders: { about: 'payload decoders in process (decodeUp and its byte-level path, down, sync, relay)', quick: 5000, run: fuzzDecoders },
 };
 
