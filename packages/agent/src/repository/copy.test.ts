@@ -81,3 +81,17 @@ t.test('a damaged snapshot file leaves out only that snapshot and the deltas on 
   t.same(res.failed.map((f) => f.snapshot).sort(), [a.id, b.id, '20200101T000000Z-config-gone0000', d.id].sort(), 'the damaged one, the delta on it, and the one without its base are reported');
   t.match(res.failed.find((f) => f.snapshot === a.id)?.reason, new RegExp(`snapshot file .*${a.id} is damaged`));
 });
+
+t.test('a snapshot file whose base is not a snapshot id is damaged, for copy and keyless verify alike (issue 18)', async (t) => {
+  const dir = tempDir(t);
+  const repo = await initRepository(join(dir, 'spool'), { siteId: 'hc-test-01', key: MasterKey.generate() });
+  const a = await repo.backup(new ShellSource('clinic', `printf 'a\\n'`));
+  const b = await repo.backup(new ShellSource('docs', `printf 'b\\n'`));
+  for (const [i, base] of [{ id: 'x' }, ['x'], 7, '../../etc'].entries()) {
+    writeFileSync(join(repo.dir, 'snapshots', a.id), JSON.stringify({ ...(await repo.store.readEnvelope(b.id)), id: a.id, base }));
+    const res = await copySnapshots(repo.dir, join(dir, `usb-${i}`));
+    t.same(res.snapshotsCopied, [b.id], `base ${JSON.stringify(base)}: the other snapshot is copied`);
+    t.match(res.failed, [{ snapshot: a.id, reason: /is damaged \(its base is not a snapshot id\)/ }]);
+    t.match((await verifyObjects(repo.dir)).problems, [{ kind: 'bad-manifest', item: a.id }]);
+  }
+});
