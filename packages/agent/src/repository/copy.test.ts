@@ -95,3 +95,15 @@ t.test('a snapshot file whose base is not a snapshot id is damaged, for copy and
     t.match((await verifyObjects(repo.dir)).problems, [{ kind: 'bad-manifest', item: a.id }]);
   }
 });
+
+t.test('a snapshot file listing an object name inside an array is damaged, not a TypeError (issue 18)', async (t) => {
+  const dir = tempDir(t);
+  const repo = await initRepository(join(dir, 'spool'), { siteId: 'hc-test-01', key: MasterKey.generate() });
+  const a = await repo.backup(new ShellSource('clinic', `printf 'a\\n'`));
+  const b = await repo.backup(new ShellSource('docs', `printf 'b\\n'`));
+  const env = await repo.store.readEnvelope(a.id);
+  writeFileSync(join(repo.dir, 'snapshots', a.id), JSON.stringify({ ...env, objects: env.objects.map((o) => [o]) }));
+  const res = await copySnapshots(repo.dir, join(dir, 'usb'));
+  t.same(res.snapshotsCopied, [b.id]);
+  t.match(res.failed, [{ snapshot: a.id, reason: /is damaged \(fields missing or wrong\)/ }]);
+});
