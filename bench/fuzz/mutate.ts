@@ -120,7 +120,7 @@ function paths(node: unknown, at: Path, out: Path[]): Path[] {
 }
 
 /** Text that JSON.parse may refuse or that reaches a spot no value-level change can: huge numbers, nesting, duplicated keys. */
-const RAW_VALUES = ['1e400', '-1e400', '123456789012345678901234567890', '0.1e-400', '-0', '"\\ud800"', '"\\u0000"', 'NaN', '1.', '01', '{"__proto__":{"x":1}}'];
+const RAW_VALUES = ['null', '[]', 'true', '""', '1e400', '-1e400', '123456789012345678901234567890', '0.1e-400', '-0', '"\\ud800"', '"\\u0000"', 'NaN', '1.', '01', '{"__proto__":{"x":1}}'];
 
 /**
  * One structural change to a JSON document (the original is not touched), then serialized. Some
