@@ -247,7 +247,8 @@ export class Store {
     }
     try {
       const env = JSON.parse(text) as SnapshotEnvelope;
-      if (env.v !== 1 || env.id !== id || !Array.isArray(env.objects) || !env.objects.every((o) => OBJECT_NAME.test(o)) || typeof env.manifest !== 'string')
+      // typeof first: RegExp.test would take ["<hash>"] for "<hash>".
+      if (env.v !== 1 || env.id !== id || !Array.isArray(env.objects) || !env.objects.every((o) => typeof o === 'string' && OBJECT_NAME.test(o)) || typeof env.manifest !== 'string')
         throw new Error('fields missing or wrong');
       // The base is followed by copy, verify and prune before any manifest is decrypted: it must be an id or null.
       if (env.base !== null && !(typeof env.base === 'string' && SNAPSHOT_ID.test(env.base))) throw new Error('its base is not a snapshot id');
