@@ -27,9 +27,6 @@ export type FinalBackupDecision =
   | { take: true; estimateSec: number; budgetSec: number }
   | { take: false; why: string };
 
-/** Seconds as a person reads them: a short time keeps its tenths, so that it never shows as "0 s". */
-const secs = (s: number): string => (s < 10 ? `${Number(s.toFixed(1))} s` : `${Math.round(s)} s`);
-
 /** Take it only if estimate × margin fits in the runtime left minus the reserve for the halt. */
 export function decideFinalBackup(
   impl: FinalBackup | null,
@@ -43,9 +40,8 @@ export function decideFinalBackup(
   if (runtimeSec === null) return { take: false, why: 'the UPS does not report its remaining runtime' };
   const budget = runtimeSec - opts.reserveSeconds;
   const needed = estimate * opts.margin;
-  if (budget <= 0) return { take: false, why: `the runtime left (${secs(runtimeSec)}) is within the ${opts.reserveSeconds} s kept in reserve for the halt` };
   if (needed > budget) {
-    return { take: false, why: `it would need ${secs(needed)} (estimate ${secs(estimate)} × ${opts.margin}) but only ${secs(budget)} of runtime are left after the ${opts.reserveSeconds} s reserve` };
+    return { take: false, why: `it would need ${Math.round(needed)} s (estimate ${Math.round(estimate)} s × ${opts.margin}) but only ${Math.max(0, Math.round(budget))} s of runtime are left after the ${opts.reserveSeconds} s reserve` };
   }
   return { take: true, estimateSec: estimate, budgetSec: budget };
 }
