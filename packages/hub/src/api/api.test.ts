@@ -139,3 +139,13 @@ t.test('healthz, metrics and the console', async (t) => {
   t.equal(down.status, 503);
   t.match(down.json, { ok: false, db: 'error' });
 });
+
+t.test('a cookie whose value does not percent-decode is no cookie: 401 or the login page, never 500 (issue 18)', async (t) => {
+  const { hub } = await startTestHub(t);
+  for (const cookie of ['sentinela_session=%', 'sentinela_session=%E0%A4%A', 'sentinela_lang=%; sentinela_session=%zz']) {
+    const api = await call(hub.httpPort, '/api/v1/session', { headers: { cookie } });
+    t.equal(api.status, 401, `API with ${cookie}`);
+    const page = await call(hub.httpPort, '/alerts', { headers: { cookie }, redirect: 'manual' });
+    t.ok(page.status < 500, `console page with ${cookie}: ${page.status}`);
+  }
+});
