@@ -16,6 +16,7 @@ import { fuzzDecoders } from './decoders.js';
 import { fuzzMqtt } from './mqtt.js';
 import { fuzzConfig } from './config.js';
 import { fuzzRepository } from './repository.js';
+import { fuzzHttp } from './http.js';
 import type { TargetReport } from './tally.js';
 
 export interface TargetRun {
@@ -29,6 +30,7 @@ export const TARGETS: Record<string, { about: string; quick: number; run: (o: Ta
   mqtt: { about: "MQTT packets at a real hub's listener, before CONNECT and after CONNACK, while another site publishes", quick: 2000, run: fuzzMqtt },
   config: { about: 'agent.yaml and hub.yaml through the real config loaders (and a sample through both CLIs: exit 2)', quick: 1500, run: fuzzConfig },
   repository: { about: 'a real repository (USB disk layout) with one file damaged at a time, through snapshots, verify, restore, copy and the disk scan', quick: 400, run: fuzzRepository },
+  http: { about: "raw HTTP requests at a real hub's API and console, with a valid token, session and site credentials", quick: 1500, run: fuzzHttp },
   decoders: { about: 'payload decoders in process (decodeUp and its byte-level path, down, sync, relay)', quick: 5000, run: fuzzDecoders },
 };
 
