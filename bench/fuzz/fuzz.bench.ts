@@ -27,10 +27,10 @@ export interface TargetRun {
 }
 
 export const TARGETS: Record<string, { about: string; quick: number; run: (o: TargetRun) => Promise<TargetReport> }> = {
-  mqtt: { about: "MQTT packets at a real hub's listener, before CONNECT and after CONNACK, while another site publishes", quick: 2000, run: fuzzMqtt },
-  config: { about: 'agent.yaml and hub.yaml through the real config loaders (and a sample through both CLIs: exit 2)', quick: 1500, run: fuzzConfig },
-  repository: { about: 'a real repository (USB disk layout) with one file damaged at a time, through snapshots, verify, restore, copy and the disk scan', quick: 400, run: fuzzRepository },
-  http: { about: "raw HTTP requests at a real hub's API and console, with a valid token, session and site credentials", quick: 1500, run: fuzzHttp },
+  mqtt: { about: "MQTT packets at a real hub's listener, before CONNECT and after CONNACK, while another site publishes", quick: 1500, run: fuzzMqtt },
+  config: { about: 'agent.yaml and hub.yaml through the real config loaders (and a sample through both CLIs: exit 2)', quick: 1000, run: fuzzConfig },
+  repository: { about: 'a real repository (USB disk layout) with one file damaged at a time, through snapshots, verify, restore, copy and the disk scan', quick: 300, run: fuzzRepository },
+  http: { about: "raw HTTP requests at a real hub's API and console, with a valid token, session and site credentials", quick: 1000, run: fuzzHttp },
   decoders: { about: 'payload decoders in process (decodeUp and its byte-level path, down, sync, relay)', quick: 5000, run: fuzzDecoders },
 };
 
