@@ -239,11 +239,13 @@ export async function fuzzHttp(opts: TargetRun): Promise<TargetReport> {
       opts.inputs,
       LANES,
       async (index) => {
+        await fh.ready();
         const rng = Rng.forInput(opts.seed, 'http', index);
         const req = rng.chance(0.9) ? mutateRequest(rng, rng.pick(seeds), auth) : rng.pick(seeds);
         const { bytes, complete } = encodeRequest(req);
         const record = bytes.toString('latin1');
         const proc = fh.hub.proc;
+        const deaths = fh.deaths;
         inFlight.set(index, record);
         const end = await send(fh.hub.httpPort, bytes, complete);
         inFlight.delete(index);
@@ -255,6 +257,7 @@ export async function fuzzHttp(opts: TargetRun): Promise<TargetReport> {
           if (fh.deaths <= MAX_DEATHS && (await fh.restartAfter(proc))) tally.add(index, { kind: 'crash', detail: `${fh.lastExit}\n(${suspects.length} requests were in flight or just answered; all are in the failure file)` }, suspects.join('\n----\n'));
           return;
         }
+        if (proc !== fh.hub.proc || fh.deaths !== deaths) return; // met a hub starting again: tested nothing
         let outcome: Outcome;
         if (end.status !== null && end.status >= 500) outcome = { kind: 'crash', detail: `answered ${end.status}: ${end.text.slice(0, 1500)}` };
         else if (end.status !== null) outcome = end.status < 400 ? { kind: 'accepted' } : { kind: 'refused', why: String(end.status) };

@@ -8,6 +8,7 @@ export class FuzzHub {
   deaths = 0;
   lastExit = '';
   private restarting: Promise<void> = Promise.resolve();
+  private readonly restartedFrom = new WeakSet<HubHandle['proc']>();
 
   constructor(dir: string) {
     this.hub = new HubHandle({ dir, hubId: 'fuzz-hub' });
@@ -29,8 +30,9 @@ export class FuzzHub {
     });
   }
 
-  get running(): boolean {
-    return this.hub.proc.running;
+  /** Resolves once a restart under way (if any) is done: an input is never sent to a hub that is starting. */
+  ready(): Promise<void> {
+    return this.restarting;
   }
 
   /**
@@ -38,10 +40,11 @@ export class FuzzHub {
    * caller that restarted it (the one that counts the crash).
    */
   async restartAfter(dead: HubHandle['proc']): Promise<boolean> {
-    if (dead !== this.hub.proc) {
+    if (dead !== this.hub.proc || this.restartedFrom.has(dead)) {
       await this.restarting;
       return false;
     }
+    this.restartedFrom.add(dead);
     this.restarting = (async () => {
       await dead.exited;
       await this.hub.start();

@@ -242,6 +242,7 @@ export async function fuzzMqtt(opts: TargetRun): Promise<TargetReport> {
       opts.inputs,
       LANES,
       async (index) => {
+        await fh.ready();
         const mine = laneSeeds[lane++ % LANES]!;
         const rng = Rng.forInput(opts.seed, 'mqtt', index);
         const plan = planInput(rng, mine.seeds, mine.valid);
@@ -250,6 +251,9 @@ export async function fuzzMqtt(opts: TargetRun): Promise<TargetReport> {
         const proc = fh.hub.proc;
         inFlight.set(index, record);
         const end = await session(fh.hub.mqttPort, plan.mode === 'post-connack' ? mine.valid : null, plan);
+        // Silent, and a fresh connection is not answered either: a hub on its way out takes a moment to exit.
+        const unhealthy = end.how === 'timeout' && proc === fh.hub.proc && !(await healthy(fh.hub.mqttPort, mine.c));
+        if (unhealthy) await Promise.race([proc.exited, sleep(15_000)]);
         if (fh.deaths !== deaths || !proc.running) {
           await proc.exited;
           const suspects = [...new Set([...recent, ...inFlight.values()])];
@@ -269,9 +273,10 @@ export async function fuzzMqtt(opts: TargetRun): Promise<TargetReport> {
         inFlight.delete(index);
         recent.push(record);
         if (recent.length > 2 * LANES) recent.shift();
+        // An input that met a hub dying or starting again is not counted: it tested nothing.
+        if (proc !== fh.hub.proc || fh.deaths !== deaths) return;
         if (end.how === 'timeout') {
-          const ok = await healthy(fh.hub.mqttPort, mine.c);
-          tally.add(index, ok ? { kind: 'hang', detail: end.connackFailed ?? `connection open and silent for ${ANSWER_MS} ms (received ${end.received.toString('hex')})` } : { kind: 'crash', detail: 'the hub stopped answering new connections' }, record);
+          tally.add(index, !unhealthy ? { kind: 'hang', detail: end.connackFailed ?? `connection open and silent for ${ANSWER_MS} ms (received ${end.received.toString('hex')})` } : { kind: 'crash', detail: 'the hub stopped answering new connections and did not exit' }, record);
           return;
         }
         tally.add(index, classify(end), record);
