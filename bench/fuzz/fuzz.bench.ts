@@ -6,7 +6,8 @@
  *
  * Deterministic: FUZZ_SEED (default 18) and an input's index reproduce it; every failing input is
  * written with both to the failure file the report names. FUZZ_TARGETS=a,b runs only those targets;
- * FUZZ_INPUTS=N sets every target's size.
+ * FUZZ_INPUTS=N sets every target's size; FUZZ_SECONDS=S stops each target after S seconds (the
+ * report then says how many inputs it tried, and at what rate).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,7 @@ import { fuzzMqtt } from './mqtt.js';
 import { fuzzConfig } from './config.js';
 import { fuzzRepository } from './repository.js';
 import { fuzzHttp } from './http.js';
-import type { TargetReport } from './tally.js';
+import { setTimeBudget, type TargetReport } from './tally.js';
 
 export interface TargetRun {
   inputs: number;
@@ -41,6 +42,8 @@ export interface CampaignOptions {
   /** Inputs per target; undefined: each target's quick size. */
   inputs?: number;
   targets?: string[];
+  /** Each target's time budget. */
+  seconds?: number;
   failureFile: string;
   log: (line: string) => void;
 }
@@ -53,6 +56,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<TargetReport[]
     if (!t) throw new Error(`unknown fuzz target "${name}"; known: ${Object.keys(TARGETS).join(', ')}`);
     const inputs = opts.inputs ?? t.quick;
     opts.log(`fuzz ${name}: ${inputs} inputs, seed ${opts.seed} (${t.about})…`);
+    setTimeBudget(opts.seconds);
     const r = await t.run({ inputs, seed: opts.seed, failureFile: opts.failureFile, log: opts.log });
     opts.log(`fuzz ${name}: ${r.inputs} inputs in ${r.seconds.toFixed(1)} s, ${r.crashes} crashes, ${r.hangs} hangs, ${r.inputs - r.accepted - r.crashes - r.hangs} refusals, ${r.accepted} accepted`);
     reports.push(r);
@@ -97,8 +101,9 @@ export async function run(opts: { full: boolean; log: (line: string) => void }):
   const seed = Number(process.env.FUZZ_SEED ?? 18);
   const inputs = process.env.FUZZ_INPUTS ? Number(process.env.FUZZ_INPUTS) : opts.full ? FULL_INPUTS : undefined;
   const targets = process.env.FUZZ_TARGETS?.split(',').filter(Boolean);
+  const seconds = process.env.FUZZ_SECONDS ? Number(process.env.FUZZ_SECONDS) : undefined;
   const failureFile = join(mkdtempSync(join(tmpdir(), 'sentinela-fuzz-')), 'failures.jsonl');
   opts.log(`fuzz: seed ${seed}; failing inputs go to ${failureFile}`);
-  const reports = await runCampaign({ seed, inputs, targets, failureFile, log: opts.log });
-  return toBenchResult(reports, { seed, size: opts.full ? 'full' : 'quick', targets: reports.map((r) => r.target).join(',') }, failureFile);
+  const reports = await runCampaign({ seed, inputs, targets, seconds, failureFile, log: opts.log });
+  return toBenchResult(reports, { seed, size: opts.full ? 'full' : 'quick', targets: reports.map((r) => r.target).join(','), ...(seconds ? { 'seconds per target': seconds } : {}) }, failureFile);
 }

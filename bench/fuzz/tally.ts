@@ -75,11 +75,17 @@ export class Tally {
   }
 }
 
-/** Runs `count` inputs, `parallel` at a time, each through `one`; stops early when `stop()` says so. */
+/** A campaign's time budget (FUZZ_SECONDS): a target stops there and reports the inputs it tried. */
+let deadline = Infinity;
+export function setTimeBudget(seconds: number | undefined): void {
+  deadline = seconds ? Date.now() + seconds * 1000 : Infinity;
+}
+
+/** Runs `count` inputs, `parallel` at a time, each through `one`; stops early when `stop()` says so or the time budget is spent. */
 export async function campaign(count: number, parallel: number, one: (index: number) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
   let next = 0;
   const lane = async () => {
-    while (next < count && !stop()) await one(next++);
+    while (next < count && !stop() && Date.now() < deadline) await one(next++);
   };
   await Promise.all(Array.from({ length: Math.max(1, parallel) }, lane));
 }
