@@ -148,3 +148,14 @@ t.test('a repository description naming another site: verify names sentinela-rep
   t.equal(problems[0]?.item, m.id);
   t.match(problems[0]?.detail, `belongs to site "hc-test-01", but ${metaFile} says the repository is site "hc-test-99"`);
 });
+
+t.test('a sentinela-repo.json that is JSON but not an object (null) is refused by name, not a TypeError (issue 18)', async (t) => {
+  const dir = tempDir(t);
+  const key = MasterKey.generate();
+  const repo = await initRepository(join(dir, 'repo'), { siteId: 'hc-test-01', key });
+  const metaFile = join(repo.dir, 'sentinela-repo.json');
+  for (const text of ['null', 'true', '[]']) {
+    writeFileSync(metaFile, text);
+    await t.rejects(openRepository(repo.dir, key), { name: 'RepositoryError', code: 'not-a-repository', message: `${metaFile} is not a Sentinela repository description` }, text);
+  }
+});

@@ -112,7 +112,7 @@ export class Store {
     } catch {
       throw new RepositoryError(`${path} is damaged (not JSON)`, 'not-a-repository');
     }
-    if (meta.format !== 'sentinela-repository' || typeof meta.site !== 'string' || typeof meta.keyId !== 'string')
+    if (meta === null || typeof meta !== 'object' || meta.format !== 'sentinela-repository' || typeof meta.site !== 'string' || typeof meta.keyId !== 'string')
       throw new RepositoryError(`${path} is not a Sentinela repository description`, 'not-a-repository');
     if (meta.version !== FORMAT_VERSION)
       throw new RepositoryError(`${this.dir} has format version ${meta.version}; this program reads version ${FORMAT_VERSION}`, 'not-a-repository');
