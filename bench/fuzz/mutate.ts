@@ -127,6 +127,8 @@ const RAW_VALUES = ['null', '[]', 'true', '""', '1e400', '-1e400', '123456789012
  * changes are textual (a key written twice, a number JSON cannot hold, nesting thousands deep).
  */
 export function mutateJson(rng: Rng, doc: unknown): string {
+  // The whole document replaced: a reader that checks fields may forget to check it is an object.
+  if (rng.chance(0.03)) return rng.pick(RAW_VALUES);
   const copy = structuredClone(doc) as unknown;
   const all = paths(copy, [], []);
   const path = rng.pick(all);

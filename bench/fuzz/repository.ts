@@ -83,6 +83,8 @@ function damage(rng: Rng, fx: Fixture): { file: string; category: Category; byte
   const original = fx.pristine.get(file)!;
   if (rng.chance(0.04)) return { file, category, bytes: null };
   if (category === 'object') return { file, category, bytes: mutateBytes(rng, original, fx.pristine.get(rng.pick(files))) };
+  // A JSON file holding JSON that is not an object at all.
+  if (rng.chance(0.1)) return { file, category, bytes: Buffer.from(rng.pick(['null', '[]', 'true', '"x"', '7', '{}'])) };
   if (category === 'envelope' && rng.chance(0.3)) {
     // The manifest inside: its encrypted bytes damaged, the envelope otherwise intact.
     const env = JSON.parse(original.toString()) as { manifest: string };
