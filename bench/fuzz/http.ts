@@ -267,8 +267,10 @@ export async function fuzzHttp(opts: TargetRun): Promise<TargetReport> {
         // A mutated request may log the session out: log in again so that session-borne requests keep reaching their routes.
         if (index % 100 === 99) {
           const me = await fetch(`${fh.hub.httpUrl}/api/v1/session`, { headers: { cookie: `sentinela_session=${encodeURIComponent(auth.cookie)}` } }).catch(() => null);
-          if (me?.status === 401) {
-            Object.assign(auth, await login(fh.hub.httpUrl, 'fuzz-admin', password));
+          // Wrong passwords among the inputs throttle logins from this address: then try again later.
+          const again = me?.status === 401 ? await login(fh.hub.httpUrl, 'fuzz-admin', password).catch(() => null) : null;
+          if (again) {
+            Object.assign(auth, again);
             seeds.splice(0, seeds.length, ...seedRequests(auth));
             sessions++;
           }
