@@ -28,6 +28,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<Bench> }> 
     about: 'agents and a hub as real processes under random SIGKILLs, link cuts, full disks, pulled USB disks, upsd restarts and clock jumps; a ledger of every message and every snapshot restored (--full: 1,000 faults)',
     load: async () => (await import('./faults/faults.bench.js')).run,
   },
+  fuzz: {
+    about: 'structure-aware fuzzing of every input the programs read (MQTT, payloads, repository files, configs, HTTP): inputs, crashes, hangs, refusals per target',
+    load: async () => (await import('./fuzz/fuzz.bench.js')).run,
+  },
 };
 
 async function main(): Promise<void> {

@@ -16,3 +16,5 @@ export * from './sources/index.js';
 export * from './power/index.js';
 export * from './network/index.js';
 export * from './repository/index.js';
+export { readDiskLabel, writeDiskLabel, newDiskLabel, DISK_LABEL_FILE, type DiskLabel } from './locations/disk-label.js';
+export { scanForDisks } from './locations/usb.js';

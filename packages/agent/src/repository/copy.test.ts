@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../testing/fixtures.js';
 import { MasterKey } from './keys.js';
@@ -64,4 +64,46 @@ t.test('copying only a delta brings its base; another site\'s disk is refused', 
   await initRepository(join(dir, 'other'), { siteId: 'hc-test-02', key: MasterKey.generate() });
   await t.rejects(copySnapshots(repo.dir, join(dir, 'other')), /holds the backups of site "hc-test-02"/);
   t.notOk(existsSync(join(dir, 'other', 'snapshots', a.id)));
+});
+
+t.test('a damaged snapshot file leaves out only that snapshot and the deltas on it; the others are copied (issue 18)', async (t) => {
+  const dir = tempDir(t);
+  const repo = await initRepository(join(dir, 'spool'), { siteId: 'hc-test-01', key: MasterKey.generate() });
+  const a = await repo.backup(new ShellSource('clinic', `printf 'a\\nb\\n'`));
+  const b = await repo.backup(new ShellSource('clinic', `printf 'a\\nc\\n'`));
+  const c = await repo.backup(new ShellSource('docs', `printf 'd\\n'`));
+  const d = await repo.backup(new ShellSource('config', `printf 'e\\n'`));
+  writeFileSync(join(repo.dir, 'snapshots', a.id), '{"v":1,');
+  // Another snapshot file names a base that is not there.
+  writeFileSync(join(repo.dir, 'snapshots', d.id), JSON.stringify({ ...(await repo.store.readEnvelope(d.id)), base: '20200101T000000Z-config-gone0000' }));
+  const res = await copySnapshots(repo.dir, join(dir, 'usb'));
+  t.same(res.snapshotsCopied, [c.id], 'the undamaged snapshot is copied');
+  t.same(res.failed.map((f) => f.snapshot).sort(), [a.id, b.id, '20200101T000000Z-config-gone0000', d.id].sort(), 'the damaged one, the delta on it, and the one without its base are reported');
+  t.match(res.failed.find((f) => f.snapshot === a.id)?.reason, new RegExp(`snapshot file .*${a.id} is damaged`));
+});
+
+t.test('a snapshot file whose base is not a snapshot id is damaged, for copy and keyless verify alike (issue 18)', async (t) => {
+  const dir = tempDir(t);
+  const repo = await initRepository(join(dir, 'spool'), { siteId: 'hc-test-01', key: MasterKey.generate() });
+  const a = await repo.backup(new ShellSource('clinic', `printf 'a\\n'`));
+  const b = await repo.backup(new ShellSource('docs', `printf 'b\\n'`));
+  for (const [i, base] of [{ id: 'x' }, ['x'], 7, '../../etc'].entries()) {
+    writeFileSync(join(repo.dir, 'snapshots', a.id), JSON.stringify({ ...(await repo.store.readEnvelope(b.id)), id: a.id, base }));
+    const res = await copySnapshots(repo.dir, join(dir, `usb-${i}`));
+    t.same(res.snapshotsCopied, [b.id], `base ${JSON.stringify(base)}: the other snapshot is copied`);
+    t.match(res.failed, [{ snapshot: a.id, reason: /is damaged \(its base is not a snapshot id\)/ }]);
+    t.match((await verifyObjects(repo.dir)).problems, [{ kind: 'bad-manifest', item: a.id }]);
+  }
+});
+
+t.test('a snapshot file listing an object name inside an array is damaged, not a TypeError (issue 18)', async (t) => {
+  const dir = tempDir(t);
+  const repo = await initRepository(join(dir, 'spool'), { siteId: 'hc-test-01', key: MasterKey.generate() });
+  const a = await repo.backup(new ShellSource('clinic', `printf 'a\\n'`));
+  const b = await repo.backup(new ShellSource('docs', `printf 'b\\n'`));
+  const env = await repo.store.readEnvelope(a.id);
+  writeFileSync(join(repo.dir, 'snapshots', a.id), JSON.stringify({ ...env, objects: env.objects.map((o) => [o]) }));
+  const res = await copySnapshots(repo.dir, join(dir, 'usb'));
+  t.same(res.snapshotsCopied, [b.id]);
+  t.match(res.failed, [{ snapshot: a.id, reason: /is damaged \(fields missing or wrong\)/ }]);
 });

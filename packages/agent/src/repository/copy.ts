@@ -39,28 +39,44 @@ export async function openTarget(from: RepoMeta, toDir: string): Promise<Store> 
 export async function copySnapshots(fromDir: string, toDir: string, opts: CopyOptions = {}): Promise<CopyResult> {
   const from = new Store(fromDir);
   const to = await openTarget(await from.readMeta(), toDir);
+  const report: CopyResult = { snapshotsCopied: [], objectsCopied: 0, objectsSkipped: 0, bytesCopied: 0, failed: [] };
+  const broken = new Set<string>();
   const envelopes = new Map<string, SnapshotEnvelope>();
-  for (const id of await from.snapshotIds()) envelopes.set(id, await from.readEnvelope(id));
+  /** Snapshot files that do not read: each leaves out its own snapshot (and deltas on it), never the others. */
+  const damaged = new Map<string, string>();
+  for (const id of await from.snapshotIds()) {
+    try {
+      envelopes.set(id, await from.readEnvelope(id));
+    } catch (err) {
+      if (!(err instanceof RepositoryError) || err.code !== 'bad-manifest') throw err;
+      damaged.set(id, err.message);
+    }
+  }
 
   // Bases before deltas; only what the target lacks.
   const order: string[] = [];
   const seen = new Set<string>();
-  const visit = (id: string, wantedBy: string) => {
+  const visit = async (id: string, wantedBy: string) => {
     if (seen.has(id)) return;
     seen.add(id);
     const env = envelopes.get(id);
-    if (!env) throw new RepositoryError(`snapshot ${id} (${wantedBy}) is not in ${fromDir}`, 'missing-snapshot');
-    if (env.base) visit(env.base, `the base of ${id}`);
+    if (!env && wantedBy === 'asked for' && !damaged.has(id)) throw new RepositoryError(`snapshot ${id} (${wantedBy}) is not in ${fromDir}`, 'missing-snapshot');
+    if (!env) {
+      // A damaged snapshot file, or a base that is not there: the snapshots that need it fail, the others are copied.
+      if (await to.hasSnapshot(id)) return;
+      broken.add(id);
+      report.failed.push({ snapshot: id, reason: damaged.get(id) ?? `snapshot ${id} (${wantedBy}) is not in ${fromDir}` });
+      return;
+    }
+    if (env.base) await visit(env.base, `the base of ${id}`);
     order.push(id);
   };
-  for (const id of opts.snapshots ?? [...envelopes.keys()]) visit(id, 'asked for');
+  for (const id of opts.snapshots ?? [...envelopes.keys(), ...damaged.keys()].sort()) await visit(id, 'asked for');
   const todo: SnapshotEnvelope[] = [];
   for (const id of order) if (!(await to.hasSnapshot(id))) todo.push(envelopes.get(id)!);
 
-  const report: CopyResult = { snapshotsCopied: [], objectsCopied: 0, objectsSkipped: 0, bytesCopied: 0, failed: [] };
   const totalItems = todo.reduce((n, e) => n + e.objects.length, 0);
   let doneItems = 0;
-  const broken = new Set<string>();
   for (const env of todo) {
     if (env.base && broken.has(env.base)) {
       broken.add(env.id);

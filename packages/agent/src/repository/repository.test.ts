@@ -135,3 +135,27 @@ t.test('forget keeps what it must, prune frees the rest', async (t) => {
   t.equal(content.toString(), dumpLines(540, prng(1)).join(''), 'the kept delta still reads');
   t.same((await repo.forget({})).removed, [], 'no rule: nothing forgotten');
 });
+
+t.test('a repository description naming another site: verify names sentinela-repo.json, not only the snapshots (issue 18)', async (t) => {
+  const dir = tempDir(t);
+  const key = MasterKey.generate();
+  const repo = await initRepository(join(dir, 'repo'), { siteId: 'hc-test-01', key });
+  const m = await repo.backup(new ShellSource('clinic', `printf 'a\\n'`));
+  const metaFile = join(repo.dir, 'sentinela-repo.json');
+  writeFileSync(metaFile, readFileSync(metaFile, 'utf8').replace('"hc-test-01"', '"hc-test-99"'));
+  const { problems } = await (await openRepository(repo.dir, key)).verify({ readData: false });
+  t.equal(problems.length, 1);
+  t.equal(problems[0]?.item, m.id);
+  t.match(problems[0]?.detail, `belongs to site "hc-test-01", but ${metaFile} says the repository is site "hc-test-99"`);
+});
+
+t.test('a sentinela-repo.json that is JSON but not an object (null) is refused by name, not a TypeError (issue 18)', async (t) => {
+  const dir = tempDir(t);
+  const key = MasterKey.generate();
+  const repo = await initRepository(join(dir, 'repo'), { siteId: 'hc-test-01', key });
+  const metaFile = join(repo.dir, 'sentinela-repo.json');
+  for (const text of ['null', 'true', '[]']) {
+    writeFileSync(metaFile, text);
+    await t.rejects(openRepository(repo.dir, key), { name: 'RepositoryError', code: 'not-a-repository', message: `${metaFile} is not a Sentinela repository description` }, text);
+  }
+});

@@ -108,7 +108,9 @@ export class SentinelaRepository implements Repository {
     for (const id of ids) {
       try {
         const m = await this.manifest(id);
-        if (m.site !== this.siteId) problems.push({ kind: 'bad-manifest', item: id, detail: `belongs to site "${m.site}", not "${this.siteId}"` });
+        if (m.site !== this.siteId)
+          // Either this snapshot or the repository's description is wrong: name both, a technician cannot tell which from here.
+          problems.push({ kind: 'bad-manifest', item: id, detail: `belongs to site "${m.site}", but ${join(this.dir, 'sentinela-repo.json')} says the repository is site "${this.siteId}"` });
         manifests.push(m);
       } catch (err) {
         problems.push({ kind: 'bad-manifest', item: id, detail: (err as Error).message });

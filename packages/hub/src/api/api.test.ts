@@ -240,3 +240,26 @@ t.test('healthz, metrics and the console', async (t) => {
   t.equal(down.status, 503);
   t.match(down.json, { ok: false, db: 'error' });
 });
+
+t.test('a cookie whose value does not percent-decode is no cookie: 401 or the login page, never 500 (issue 18)', async (t) => {
+  const { hub } = await startTestHub(t);
+  for (const cookie of ['sentinela_session=%', 'sentinela_session=%E0%A4%A', 'sentinela_lang=%; sentinela_session=%zz']) {
+    const api = await call(hub.httpPort, '/api/v1/session', { headers: { cookie } });
+    t.equal(api.status, 401, `API with ${cookie}`);
+    const page = await call(hub.httpPort, '/alerts', { headers: { cookie }, redirect: 'manual' });
+    t.ok(page.status < 500, `console page with ${cookie}: ${page.status}`);
+  }
+});
+
+t.test('a number in a query string or path that is not finite (1e309) is a 400, never a 500 (issue 18)', async (t) => {
+  const { hub, db } = await startTestHub(t);
+  createSite(db, { id: 'hf-0001' });
+  const token = createApiToken(db, 'ops', new Date(), 'admin');
+  const headers = { authorization: `Bearer ${token}` };
+  for (const path of ['/api/v1/sites/hf-0001/events?limit=1e309', '/api/v1/sites/hf-0001/history?days=-1e309', '/api/v1/audit?limit=1e309', '/api/v1/audit?before=1e309']) {
+    const r = await call(hub.httpPort, path, { headers });
+    t.equal(r.status, 400, path);
+    t.match(r.json?.error, /must be a finite number/);
+  }
+  t.equal((await call(hub.httpPort, '/api/v1/sites/hf-0001/events?limit=1e3', { headers })).status, 200, 'an ordinary number in exponent form still works');
+});

@@ -14,6 +14,7 @@ import { fleetRoutes } from './fleet-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { siteDetailRoutes } from './site-detail-routes.js';
 import { userRoutes } from './user-routes.js';
+import { refuseNonFiniteNumbers } from './finite-numbers.js';
 
 export interface ApiOptions extends EnrollOptions {
   config: HubConfig;
@@ -44,6 +45,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     bodyLimit: 64 * 1024,
     ...(tls ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {}),
   }) as unknown as FastifyInstance;
+  refuseNonFiniteNumbers(app);
   healthRoutes(app, db, opts.metrics);
   siteRoutes(app, db, config);
   enrollRoutes(app, db, opts);

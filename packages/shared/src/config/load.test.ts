@@ -61,3 +61,10 @@ t.test('broken YAML and an unreadable file', async (t) => {
   t.match(problems('dataDir: [unclosed\n').join('\n'), /agent\.yaml:\d+:\d+: not valid YAML/);
   t.throws(() => loadConfigFile('/nonexistent/agent.yaml', AgentConfig), /cannot read the config file \(ENOENT\)/);
 });
+
+t.test('an alias without its anchor, and an alias bomb, are refused as YAML errors with their line (issue 18)', async (t) => {
+  t.match(problems('dataDir: /tmp/a\nhub:\n  mqttUrl: *nowhere\n'), [/^agent\.yaml:3:12: not valid YAML: Unresolved alias/]);
+  const bomb = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+  for (let k = 1; k < 8; k++) bomb.push(`a${k}: &a${k} [${Array.from({ length: 10 }, () => `*a${k - 1}`).join(', ')}]`);
+  t.match(problems(`dataDir: /tmp/a\n${bomb.join('\n')}\n`, HubConfig), [/^agent\.yaml:\d+:\d+: not valid YAML: Excessive alias count/]);
+});

@@ -3,7 +3,7 @@
  * `FILE:LINE:COL: KEY.PATH: what was expected; found what`, all at once, before the program does anything.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isAlias, isMap, isSeq, LineCounter, parseDocument, visit, type Node } from 'yaml';
 import type { z } from 'zod';
 import { describeIssues, formatPath } from '../issues.js';
 
@@ -37,6 +37,15 @@ function locate(doc: ReturnType<typeof parseDocument>, path: readonly PropertyKe
   return lastRange ? [lastRange[0], lastRange[1]] : null;
 }
 
+/** "LINE:COL" of the first alias that does not resolve, else of the first alias. */
+function aliasPosition(doc: ReturnType<typeof parseDocument>, lines: LineCounter): string {
+  const aliases: Node[] = [];
+  visit(doc, { Alias: (_, node) => void aliases.push(node) });
+  const node = aliases.find((a) => isAlias(a) && a.resolve(doc) === undefined) ?? aliases[0];
+  const pos = lines.linePos(node?.range?.[0] ?? 0);
+  return `${pos.line}:${pos.col}`;
+}
+
 export function parseConfigText<S extends z.ZodType>(file: string, text: string, schema: S): z.infer<S> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -49,7 +58,14 @@ export function parseConfigText<S extends z.ZodType>(file: string, text: string,
       }),
     );
   }
-  const data: unknown = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS() ?? {};
+  } catch (err) {
+    // An alias without its anchor, or aliases that expand past yaml's limit (an "alias bomb"): the
+    // parser accepts them and only building the data refuses them, with an error of its own.
+    throw new ConfigError(file, [`${file}:${aliasPosition(doc, lineCounter)}: not valid YAML: ${(err as Error).message}`]);
+  }
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const problems = describeIssues(result.error, data).map((d) => {

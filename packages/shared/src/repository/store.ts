@@ -114,7 +114,7 @@ export class Store {
     } catch {
       throw new RepositoryError(`${path} is damaged (not JSON)`, 'not-a-repository');
     }
-    if (meta.format !== 'sentinela-repository' || typeof meta.site !== 'string' || typeof meta.keyId !== 'string')
+    if (meta === null || typeof meta !== 'object' || meta.format !== 'sentinela-repository' || typeof meta.site !== 'string' || typeof meta.keyId !== 'string')
       throw new RepositoryError(`${path} is not a Sentinela repository description`, 'not-a-repository');
     if (!READABLE_VERSIONS.includes(meta.version))
       throw new RepositoryError(`${this.dir} has format version ${meta.version}; this program reads versions ${READABLE_VERSIONS.join(' and ')}`, 'not-a-repository');
@@ -249,8 +249,11 @@ export class Store {
     }
     try {
       const env = JSON.parse(text) as SnapshotEnvelope;
-      if (env.v !== 1 || env.id !== id || !Array.isArray(env.objects) || !env.objects.every((o) => OBJECT_NAME.test(o)) || typeof env.manifest !== 'string')
+      // typeof first: RegExp.test would take ["<hash>"] for "<hash>".
+      if (env.v !== 1 || env.id !== id || !Array.isArray(env.objects) || !env.objects.every((o) => typeof o === 'string' && OBJECT_NAME.test(o)) || typeof env.manifest !== 'string')
         throw new Error('fields missing or wrong');
+      // The base is followed by copy, verify and prune before any manifest is decrypted: it must be an id or null.
+      if (env.base !== null && !(typeof env.base === 'string' && SNAPSHOT_ID.test(env.base))) throw new Error('its base is not a snapshot id');
       return env;
     } catch (err) {
       throw new RepositoryError(`snapshot file ${this.snapshotPath(id)} is damaged (${(err as Error).message})`, 'bad-manifest');
