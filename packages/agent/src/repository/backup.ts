@@ -19,6 +19,12 @@ import { sha256 } from './store.js';
  */
 export const FULL_QUALITY = 1;
 export const DELTA_QUALITY = 6;
+/**
+ * Base bytes behind the cursor a delta may copy back from (docs/repository.md, `P`): content that
+ * moved backward (mongodump's interleaved collections, a tar whose files shifted) is copied rather
+ * than inserted again. Each delta of a chain being restored keeps this much of its base: 24 × 2 MiB.
+ */
+export const DELTA_HISTORY = 2 * 1024 * 1024;
 
 export interface BackupContext extends ChainContext {
   site: string;
@@ -51,9 +57,10 @@ export async function runBackup(ctx: BackupContext, source: Source, opts: Backup
   }
 
   const writer = new ObjectWriter(ctx.store, ctx.keys, base ? DELTA_QUALITY : FULL_QUALITY);
+  const used = { reach: 0 };
   try {
     if (base) {
-      for await (const piece of encodeByteDelta(readContent(ctx, base), counted())) await writer.write(piece);
+      for await (const piece of encodeByteDelta(readContent(ctx, base), counted(), { history: DELTA_HISTORY, used })) await writer.write(piece);
     } else {
       for await (const chunk of counted()) await writer.write(chunk);
     }
@@ -84,6 +91,7 @@ export async function runBackup(ctx: BackupContext, source: Source, opts: Backup
     chain: base ? base.chain + 1 : 0,
     content: { bytes, sha256: hash.digest('hex') },
     stored,
+    ...(base ? { reach: used.reach } : {}),
     objects,
     ...(info.tables ? { tables: info.tables } : {}),
     ...(info.files ? { files: info.files } : {}),
