@@ -5,6 +5,7 @@
  */
 import type { SnapshotManifest } from '@sentinela/shared';
 import { DumpError, type Source } from '../sources/source.js';
+import { RepositoryError } from './errors.js';
 import type { BackupOptions } from './api.js';
 import { encodeByteDelta } from './byte-delta-encode.js';
 import { sealManifest, newSnapshotId } from './manifests.js';
@@ -66,12 +67,13 @@ export async function runBackup(ctx: BackupContext, source: Source, opts: Backup
     }
   } catch (err) {
     dump.stream.destroy();
-    // The tool's own failure says more than the broken pipe it caused.
+    // A failure of the repository's side (a full disk, a damaged base) caused the tool's broken
+    // pipe: it is what to report. Otherwise the tool's own failure says more than the stream's.
     const toolFailure = await dump.info.then(
       () => null,
       (e: unknown) => e,
     );
-    throw toolFailure instanceof DumpError ? toolFailure : err;
+    throw !(err instanceof RepositoryError) && toolFailure instanceof DumpError ? toolFailure : err;
   }
   const info = await dump.info; // a failed dump rejects here: no manifest
   const { objects, stored } = await writer.finish();
