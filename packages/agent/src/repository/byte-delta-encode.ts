@@ -282,13 +282,18 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
     return true;
   }
 
-  /** From a difference at (bCur, nEmit): hashes the new version until an anchor matches ahead in the base, or it ends. */
-  async function search(): Promise<void> {
+  /**
+   * From a difference at (bCur, nEmit): hashes the new version until an anchor matches in the
+   * base, or it ends. Yields the ops of a long insert as they come: new content (a table added,
+   * rows appended) costs no more memory than the rest, whatever its size.
+   */
+  async function* search(): AsyncGenerator<Buffer> {
     await B.fill(bCur + W, floor());
     if (B.exhausted(bCur) && !H) {
       // Nothing left to match: the rest of the new version is inserted as it comes.
       for (;;) {
         insertUpTo(N.end);
+        if (w.pendingBytes >= OUT_PIECE) yield Buffer.concat(w.take());
         await N.fill(nEmit + MAX_LITERAL, nEmit);
         if (N.exhausted(nEmit)) return;
       }
@@ -320,6 +325,7 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
       if (j - nEmit > MAX_LITERAL) {
         const before = bCur;
         insertUpTo(j - KEEP_BACK);
+        yield Buffer.concat(w.take());
         if (bCur !== before) {
           // The base moved on: index what it reached.
           await B.fill(bCur + W, floor());
@@ -347,7 +353,7 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
           continue;
         }
       }
-      await search();
+      yield* search();
     }
     w.end();
     yield Buffer.concat(w.take());

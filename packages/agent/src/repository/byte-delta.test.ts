@@ -178,6 +178,19 @@ t.test('a tar of a folder where a few files changed, every header with a new tim
   t.ok(size < added.length + 300 * 24, `delta ${size} bytes: the added file (${added.length} random bytes) and ${300} headers' times (forward only: ${forwardOnly})`);
 });
 
+t.test('a long stretch of new content (rows appended, a table added) comes out in pieces as it is read, not held until it ends', async (t) => {
+  const base = randomBytes(1 << 20);
+  const added = randomBytes(24 << 20);
+  let largest = 0;
+  let total = 0;
+  for await (const piece of encodeByteDelta(pieces(base, prng(1)), pieces(Buffer.concat([base, added]), prng(2)), { history: DELTA_HISTORY })) {
+    largest = Math.max(largest, piece.length);
+    total += piece.length;
+  }
+  t.ok(total > added.length, `${total} bytes of operations`);
+  t.ok(largest <= 2 << 20, `the largest piece is ${largest} bytes (memory stays bounded whatever the size of the new content)`);
+});
+
 t.test('random edits of random sizes round-trip (fuzz)', async (t) => {
   const rnd = prng(77);
   for (let round = 0; round < 40; round++) {
