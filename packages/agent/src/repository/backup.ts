@@ -57,7 +57,9 @@ export async function runBackup(ctx: BackupContext, source: Source, opts: Backup
     }
   }
 
-  const writer = new ObjectWriter(ctx.store, ctx.keys, base ? DELTA_QUALITY : FULL_QUALITY);
+  // A delta's objects are few (what changed), and the delta's own windows already hold ~60 MiB:
+  // one at a time keeps a day 2 with much new content within the memory bound.
+  const writer = base ? new ObjectWriter(ctx.store, ctx.keys, DELTA_QUALITY, 1) : new ObjectWriter(ctx.store, ctx.keys, FULL_QUALITY);
   const used = { reach: 0 };
   try {
     if (base) {

@@ -11,9 +11,10 @@
  * where the difference began) and forward; a far jump needs a longer match. What lies before the
  * match in the new version is inserted; what lies before it in the base is skipped.
  *
- * Memory is bounded whatever the dump size: the base window (32 MiB by default), the index of its
- * anchors (12 MiB), and up to 4 MiB of the new version. The tokenizer plays no part: a dump's
- * shape (rows per line, pages, archives) does not matter. Only the decoder is the format.
+ * Memory is bounded whatever the dump size: the base window (16 MiB by default, plus the 2 MiB
+ * history behind the cursor), the index of its anchors (7 MiB), and up to 4 MiB of the new
+ * version. The tokenizer plays no part: a dump's shape (rows per line, pages, archives) does not
+ * matter. Only the decoder is the format.
  */
 import { ByteOpWriter, MAX_LITERAL } from './byte-delta-format.js';
 import { GEAR } from './tokenizers.js';
@@ -190,7 +191,7 @@ function needed(jump: number): number {
 }
 
 export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncIterable<Buffer>, opts: ByteDeltaOptions = {}): AsyncGenerator<Buffer> {
-  const W = opts.window ?? 32 * 1024 * 1024;
+  const W = opts.window ?? 16 * 1024 * 1024;
   const H = opts.history ?? 0;
   const used = opts.used ?? { reach: 0 };
   const B = new Window(base, W + H + 1024 * 1024);
