@@ -224,22 +224,25 @@ export class Store {
     });
   }
 
-  /** Stray temp files of interrupted writes (older than `olderThanMs`), for prune. */
-  async removeTempFiles(olderThanMs: number): Promise<number> {
-    let n = 0;
-    const dirs = [join(this.dir, 'snapshots'), join(this.dir, 'objects')];
+  /** Leftover `.tmp-*` files of interrupted writes, anywhere in the repository (verify, prune). */
+  async tempFiles(): Promise<Array<{ path: string; size: number; mtimeMs: number }>> {
+    const out: Array<{ path: string; size: number; mtimeMs: number }> = [];
+    const dirs = [this.dir, join(this.dir, 'snapshots'), join(this.dir, 'objects')];
     for (const sub of await readdir(join(this.dir, 'objects')).catch(() => [] as string[])) dirs.push(join(this.dir, 'objects', sub));
     for (const d of dirs) {
       for (const f of await readdir(d).catch(() => [] as string[])) {
         if (!f.startsWith('.tmp-')) continue;
         const s = await stat(join(d, f)).catch(() => null);
-        if (s && Date.now() - s.mtimeMs > olderThanMs) {
-          await unlink(join(d, f)).catch(() => {});
-          n++;
-        }
+        if (s) out.push({ path: join(d, f), size: s.size, mtimeMs: s.mtimeMs });
       }
     }
-    return n;
+    return out;
+  }
+
+  async removeTempFile(path: string): Promise<void> {
+    await unlink(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
   }
 
   async snapshotIds(): Promise<string[]> {
