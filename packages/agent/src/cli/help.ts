@@ -12,6 +12,7 @@ verbs:
   disk       USB backup disks: init (label a disk), list, eject (safe to unplug)
   snapshots  list the snapshots of the spool (or of a disk with --repo)
   verify     check a repository; --read-data reads and decrypts every object
+  prune      remove objects no snapshot lists and leftover .tmp-* files (--dry-run lists them)
   key        the backup key: init (create it), export (print the recovery code)
   drill      a restore drill: the newest copy of each source, from every place, into a scratch copy, checked
   doctor     check this server against its config: tools, database, UPS, hub, disk, clock, permissions
@@ -173,6 +174,8 @@ Lists the complete snapshots, oldest first: id, source, kind, time, full or delt
 depth), the size of the dump, the bytes it added to the repository, and how many tables it counted.
 Reads the local spool (backup.spool, default <dataDir>/repository) or, with --repo, any copy: a USB
 disk, the secondary server's copy. Needs the backup key (backup.keyFile, default <dataDir>/backup.key).
+A snapshot whose manifest is damaged is not listed: a WARNING on stderr names it and the deltas
+that depend on it (which cannot be restored either), and the exit code is 1 (run verify).
 
 options:
   --config FILE   agent.yaml (the spool, the key file, the USB mount roots)
@@ -191,7 +194,10 @@ examples:
 Checks a repository: every snapshot's manifest decrypts and is valid, every base and object it needs
 is there. With --read-data it also reads every object, checks its SHA-256, decrypts it (tampering
 fails authentication), and rebuilds the newest snapshot of each source end to end. Progress on
-stderr. Exit code 1 when a problem is found; each is named (kind, object or snapshot, detail).
+stderr. Exit code 1 when a problem is found; each is named (kind, object or snapshot, detail); a
+damaged full snapshot's problem names the deltas that depend on it. Objects no snapshot lists (left
+by forget, or by a backup still running) and leftover .tmp-* files are reported as garbage, not
+problems: prune removes them.
 
 options:
   --config FILE   agent.yaml (the spool, the key file, the USB mount roots)
@@ -202,6 +208,23 @@ options:
 
 example:
   sentinela-agent verify --config /etc/sentinela/agent.yaml --from usb --read-data
+`,
+  prune: `sentinela-agent prune --config FILE [--repo DIR] [--dry-run] [--grace-hours H] [--json]
+
+Removes the objects no snapshot file lists (after forget, or an interrupted backup or copy) and
+leftover .tmp-* files of interrupted writes. Files younger than the grace period (6 hours) are kept:
+a backup or copy still running may be writing them. Needs no data read; a damaged snapshot file
+stops it (its objects cannot be told from garbage: run verify). Progress on stderr.
+
+options:
+  --config FILE      agent.yaml (required)
+  --repo DIR         another repository of this site (a mounted USB disk, say)
+  --dry-run          only say what would be removed
+  --grace-hours H    keep unreferenced files younger than H hours (default 6)
+  --json             print the result as JSON
+
+example:
+  sentinela-agent prune --config /etc/sentinela/agent.yaml --repo /media/backup1 --dry-run
 `,
   key: `sentinela-agent key init|export --config FILE
 

@@ -12,6 +12,7 @@ import { diskCommand } from './disk.js';
 import { doctorCommand } from './doctor.js';
 import { snapshotsCommand } from './snapshots.js';
 import { verifyCommand } from './verify.js';
+import { pruneCommand } from './prune.js';
 import { keyCommand } from './key.js';
 import { pageCommand } from './page.js';
 import { drillCommand } from '../drills/command.js';
@@ -26,6 +27,7 @@ const VERBS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   doctor: doctorCommand,
   snapshots: snapshotsCommand,
   verify: verifyCommand,
+  prune: pruneCommand,
   key: keyCommand,
   page: pageCommand,
   drill: drillCommand,

@@ -1,5 +1,6 @@
 /** `sentinela-agent snapshots`: the complete snapshots of the spool, a USB disk, the secondary server's mirror or any copy (--from). */
 import { AGENT_VERB_OPTIONS, type SnapshotManifest } from '@sentinela/shared';
+import type { DamagedSnapshot } from '../repository/api.js';
 import { openRepository } from '../repository/repository.js';
 import { RepositoryError } from '../repository/errors.js';
 import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, type Io } from './io.js';
@@ -17,16 +18,25 @@ export async function snapshotsCommand(args: string[], io: Io): Promise<number> 
   const config = typeof values.config === 'string' ? loadAgentConfig(values.config) : null;
   const dir = chosenDir('snapshots', values, config);
   let list: SnapshotManifest[];
+  let damaged: DamagedSnapshot[];
   try {
     const repo = await openRepository(dir, loadKey('snapshots', values, config, escrowedKeyIn(dir, values, config)));
     list = await repo.snapshots(typeof values.source === 'string' ? { source: values.source } : {});
+    damaged = await repo.damagedSnapshots();
   } catch (err) {
     if (!(err instanceof RepositoryError)) throw err;
     io.err(`sentinela-agent snapshots: ${err.message}`);
     return EXIT_FAILURE;
   }
   io.out(values.json ? JSON.stringify(list, null, 2) : formatSnapshots(list, dir));
-  return EXIT_OK;
+  // A damaged manifest is not listed: say so on stderr, with what it takes down, and exit 1.
+  for (const d of damaged) io.err(damagedText(d));
+  return damaged.length ? EXIT_FAILURE : EXIT_OK;
+}
+
+export function damagedText(d: DamagedSnapshot): string {
+  const deps = d.dependents.length ? `; the deltas that depend on it cannot be restored either: ${d.dependents.join(', ')}` : '';
+  return `sentinela-agent snapshots: WARNING skipped snapshot ${d.id}, its manifest is damaged (${d.detail})${deps}; run verify`;
 }
 
 export function formatSnapshots(list: SnapshotManifest[], dir: string): string {

@@ -34,6 +34,10 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
     const how = values['read-data'] ? `every object read and decrypted (${formatBytes(report.bytesRead)})` : 'structure and object presence (add --read-data to read every object)';
     io.out(`${dir}: ${report.snapshots} snapshots, ${report.objects} objects; checked ${how}`);
     for (const p of report.problems) io.out(`PROBLEM ${p.kind} ${p.item}: ${p.detail}`);
+    if (report.unreferenced.objects || report.tempFiles.files)
+      io.out(
+        `garbage (not a problem; \`sentinela-agent prune\` removes it): ${report.unreferenced.objects} objects no snapshot lists (${formatBytes(report.unreferenced.bytes)}), ${report.tempFiles.files} leftover .tmp-* files (${formatBytes(report.tempFiles.bytes)})`,
+      );
     io.out(report.problems.length ? `${report.problems.length} problems found` : 'no problems found');
   }
   return report.problems.length ? EXIT_FAILURE : EXIT_OK;

@@ -37,6 +37,18 @@ export interface VerifyReport {
   objects: number;
   bytesRead: number;
   problems: VerifyProblem[];
+  /** Objects no snapshot file lists (left by forget, or by a backup still running): `prune` removes them. Not problems. */
+  unreferenced: { objects: number; bytes: number };
+  /** Leftover `.tmp-*` files of interrupted writes: `prune` removes them. Not problems. */
+  tempFiles: { files: number; bytes: number };
+}
+
+/** A snapshot file whose manifest cannot be read: `snapshots()` leaves it out. */
+export interface DamagedSnapshot {
+  id: string;
+  detail: string;
+  /** Deltas whose chain needs it (directly or through other deltas): none of them can be restored. */
+  dependents: string[];
 }
 
 export interface CopyReport {
@@ -60,8 +72,21 @@ export interface ForgetResult {
 }
 
 export interface PruneResult {
+  /** Objects no snapshot lists, removed (or, with dryRun, that would be). */
   removedObjects: number;
+  /** Bytes of those objects and temp files. */
   freedBytes: number;
+  removedTempFiles: number;
+  /** Unreferenced objects and temp files younger than the grace period, kept: a backup or copy may be writing them. */
+  sparedYoung: number;
+  dryRun: boolean;
+}
+
+export interface PruneOptions {
+  /** Spares unreferenced files younger than this (default 6 h). */
+  graceMs?: number;
+  dryRun?: boolean;
+  onProgress?: OnProgress;
 }
 
 /** A repository opened with the site's key: it can write and read snapshots. */
@@ -78,6 +103,8 @@ export interface Repository {
   verify(opts: { readData: boolean; onProgress?: OnProgress }): Promise<VerifyReport>;
   /** Removes snapshots the policy does not keep; never the newest verified snapshot of a source, never a base another kept snapshot needs. */
   forget(policy: RetentionPolicy, opts?: { dryRun?: boolean }): Promise<ForgetResult>;
-  /** Deletes objects that no manifest references. */
-  prune(): Promise<PruneResult>;
+  /** Deletes objects that no manifest references, and leftover temp files. */
+  prune(opts?: PruneOptions): Promise<PruneResult>;
+  /** Snapshot files whose manifest cannot be read, with the deltas that depend on each. */
+  damagedSnapshots(): Promise<DamagedSnapshot[]>;
 }

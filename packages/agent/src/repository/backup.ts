@@ -5,6 +5,7 @@
  */
 import type { SnapshotManifest } from '@sentinela/shared';
 import { DumpError, type Source } from '../sources/source.js';
+import { RepositoryError } from './errors.js';
 import type { BackupOptions } from './api.js';
 import { encodeByteDelta } from './byte-delta-encode.js';
 import { sealManifest, newSnapshotId } from './manifests.js';
@@ -19,6 +20,12 @@ import { sha256 } from './store.js';
  */
 export const FULL_QUALITY = 1;
 export const DELTA_QUALITY = 6;
+/**
+ * Base bytes behind the cursor a delta may copy back from (docs/repository.md, `P`): content that
+ * moved backward (mongodump's interleaved collections, a tar whose files shifted) is copied rather
+ * than inserted again. Each delta of a chain being restored keeps this much of its base: 24 × 2 MiB.
+ */
+export const DELTA_HISTORY = 2 * 1024 * 1024;
 
 export interface BackupContext extends ChainContext {
   site: string;
@@ -50,21 +57,25 @@ export async function runBackup(ctx: BackupContext, source: Source, opts: Backup
     }
   }
 
-  const writer = new ObjectWriter(ctx.store, ctx.keys, base ? DELTA_QUALITY : FULL_QUALITY);
+  // A delta's objects are few (what changed), and the delta's own windows already hold ~60 MiB:
+  // one at a time keeps a day 2 with much new content within the memory bound.
+  const writer = base ? new ObjectWriter(ctx.store, ctx.keys, DELTA_QUALITY, 1) : new ObjectWriter(ctx.store, ctx.keys, FULL_QUALITY);
+  const used = { reach: 0 };
   try {
     if (base) {
-      for await (const piece of encodeByteDelta(readContent(ctx, base), counted())) await writer.write(piece);
+      for await (const piece of encodeByteDelta(readContent(ctx, base), counted(), { history: DELTA_HISTORY, used })) await writer.write(piece);
     } else {
       for await (const chunk of counted()) await writer.write(chunk);
     }
   } catch (err) {
     dump.stream.destroy();
-    // The tool's own failure says more than the broken pipe it caused.
+    // A failure of the repository's side (a full disk, a damaged base) caused the tool's broken
+    // pipe: it is what to report. Otherwise the tool's own failure says more than the stream's.
     const toolFailure = await dump.info.then(
       () => null,
       (e: unknown) => e,
     );
-    throw toolFailure instanceof DumpError ? toolFailure : err;
+    throw !(err instanceof RepositoryError) && toolFailure instanceof DumpError ? toolFailure : err;
   }
   const info = await dump.info; // a failed dump rejects here: no manifest
   const { objects, stored } = await writer.finish();
@@ -84,6 +95,7 @@ export async function runBackup(ctx: BackupContext, source: Source, opts: Backup
     chain: base ? base.chain + 1 : 0,
     content: { bytes, sha256: hash.digest('hex') },
     stored,
+    ...(base ? { reach: used.reach } : {}),
     objects,
     ...(info.tables ? { tables: info.tables } : {}),
     ...(info.tableSums ? { tableSums: info.tableSums } : {}),

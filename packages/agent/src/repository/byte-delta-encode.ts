@@ -11,9 +11,10 @@
  * where the difference began) and forward; a far jump needs a longer match. What lies before the
  * match in the new version is inserted; what lies before it in the base is skipped.
  *
- * Memory is bounded whatever the dump size: the base window (32 MiB by default), the index of its
- * anchors (12 MiB), and up to 4 MiB of the new version. The tokenizer plays no part: a dump's
- * shape (rows per line, pages, archives) does not matter. Only the decoder is the format.
+ * Memory is bounded whatever the dump size: the base window (16 MiB by default, plus the 2 MiB
+ * history behind the cursor), the index of its anchors (7 MiB), and up to 4 MiB of the new
+ * version. The tokenizer plays no part: a dump's shape (rows per line, pages, archives) does not
+ * matter. Only the decoder is the format.
  */
 import { ByteOpWriter, MAX_LITERAL } from './byte-delta-format.js';
 import { GEAR } from './tokenizers.js';
@@ -21,6 +22,10 @@ import { GEAR } from './tokenizers.js';
 export interface ByteDeltaOptions {
   /** Base bytes ahead of the cursor searched for where the versions agree again: bounds memory and the longest deletion found. */
   window?: number;
+  /** Base bytes behind the cursor that content may be copied back from (`P`); 0: forward only. */
+  history?: number;
+  /** Filled in as the delta is written: the farthest back a `P` reached (the manifest's `reach`). */
+  used?: { reach: number };
 }
 
 const HASHED = 32; // the gear hash depends on the last 32 bytes
@@ -111,6 +116,13 @@ class Window {
   }
 }
 
+/** True when the 32 hashed bytes ending at buf[i] are one byte repeated: such anchors are everywhere (padding, zeroed pages) and point nowhere. */
+function isRun(buf: Buffer, i: number): boolean {
+  const b = buf[i];
+  for (let k = i - HASHED + 1; k < i; k++) if (buf[k] !== b) return false;
+  return true;
+}
+
 /** Anchor hash → base positions (absolute offsets just past the hashed bytes); WAYS per bucket, stale ones reused. */
 class AnchorIndex {
   private readonly keys: Uint32Array;
@@ -129,7 +141,7 @@ class AnchorIndex {
     return (Math.imul(h, 0x9e3779b1) >>> this.shift) * WAYS;
   }
 
-  /** Adds an anchor; positions below `floor` (behind the base cursor) are free slots. Full buckets keep their nearer entries. */
+  /** Adds an anchor; positions below `floor` (beyond the history behind the cursor) are free slots. Full buckets keep their nearer entries. */
   add(h: number, p: number, floor: number): void {
     const b = this.bucket(h);
     for (let s = b; s < b + WAYS; s++) {
@@ -143,7 +155,7 @@ class AnchorIndex {
     }
   }
 
-  /** Positions at or after `floor` recorded for `h`, nearest first. */
+  /** Positions at or after `floor` recorded for `h`, in ascending order. */
   lookup(h: number, floor: number, out: number[]): void {
     out.length = 0;
     const b = this.bucket(h);
@@ -168,37 +180,43 @@ function commonPrefix(a: Buffer, b: Buffer, lim: number): number {
 }
 
 /**
- * Bytes a match must span to be taken, by how far ahead in the base it jumps. A jump drops what it
- * skips for good (forward only), so a far one must be a deletion (what follows goes on matching),
- * not a block that moved up (mongodump's interleaved collections): that one is cheaper inserted.
+ * Bytes a match must span to be taken, by how far ahead in the base it jumps (0 for a copy back,
+ * which moves nothing). A jump moves the cursor away from where the versions were aligned, and
+ * what it skips soon leaves the history, so a far one must be a deletion (what follows goes on
+ * matching), not a few bytes in common with another place (tar headers, padding around a
+ * difference): those are cheaper inserted.
  */
 function needed(jump: number): number {
   return jump < 4096 ? 32 : jump < 256 * 1024 ? 128 : Math.min(jump >> 3, 48 * 1024);
 }
 
 export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncIterable<Buffer>, opts: ByteDeltaOptions = {}): AsyncGenerator<Buffer> {
-  const W = opts.window ?? 32 * 1024 * 1024;
-  const B = new Window(base, W + 1024 * 1024);
+  const W = opts.window ?? 16 * 1024 * 1024;
+  const H = opts.history ?? 0;
+  const used = opts.used ?? { reach: 0 };
+  const B = new Window(base, W + H + 1024 * 1024);
   const N = new Window(next, NEW_CAPACITY);
-  const index = new AnchorIndex(W >> 6);
+  const index = new AnchorIndex((W + H) >> 6);
   const w = new ByteOpWriter();
   let bCur = 0; // base bytes consumed (copied or skipped)
   let nEmit = 0; // new bytes emitted (copied or inserted)
   let indexedTo = 0; // base anchors are indexed up to here
   let unmatched = 0; // bytes inserted since the last match
   const candidates: number[] = [];
+  /** The oldest base byte still reachable (copied back with `P`). */
+  const floor = () => Math.max(0, bCur - H);
 
   function indexBase(): void {
-    const from = Math.max(indexedTo, bCur, B.start);
+    const from = Math.max(indexedTo, floor(), B.start);
     const end = B.end;
     const buf = B.buf;
     const off = B.start;
     let h = 0;
-    let i = Math.max(B.start, bCur, from - HASHED);
+    let i = Math.max(B.start, from - HASHED);
     const first = i + HASHED;
     for (; i < end; i++) {
       h = ((h << 1) + GEAR[buf[i - off]!]!) >>> 0;
-      if (h >>> ANCHOR_SHIFT === 0 && i + 1 >= first) index.add(h, i + 1, bCur);
+      if (h >>> ANCHOR_SHIFT === 0 && i + 1 >= first && !isRun(buf, i - off)) index.add(h, i + 1, floor());
     }
     indexedTo = end;
   }
@@ -209,40 +227,74 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
     w.insert(Buffer.from(N.view(nEmit, to))); // a copy: the window's bytes are overwritten as it moves
     unmatched += to - nEmit;
     if (unmatched > W >> 1) {
-      w.skip(to - nEmit);
-      bCur += to - nEmit;
+      const n = Math.min(to - nEmit, B.end - bCur); // never past the base's end
+      w.skip(n);
+      bCur += n;
     }
     nEmit = to;
   }
 
-  /** The new anchor ending at `j` with hash h: takes the first candidate that holds; true when one did. */
+  /**
+   * The new anchor ending at `j` with hash h: takes the candidate with the longest match (the
+   * nearest ahead on a tie) if it is long enough; true when one was taken. A match that starts
+   * behind the cursor is copied back (`P`) up to the cursor; one ahead skips up to its start.
+   */
   function tryMatch(h: number, j: number, newEnd: number): boolean {
-    index.lookup(h, bCur + 1, candidates);
+    const low = Math.max(floor(), B.start);
+    index.lookup(h, low + 1, candidates);
+    let best = -1;
+    let bestLen = 0;
+    let bestBack = 0;
     for (const p of candidates) {
       let back = 0;
-      const maxBack = Math.min(j - nEmit, p - bCur);
+      const maxBack = Math.min(j - nEmit, p - low);
       while (back < maxBack && N.byte(j - 1 - back) === B.byte(p - 1 - back)) back++;
       const fwdLim = Math.min(B.end - p, newEnd - j, LOOKAHEAD);
       const fwd = fwdLim > 0 ? commonPrefix(B.view(p, p + fwdLim), N.view(j, j + fwdLim), fwdLim) : 0;
-      const jump = p - back - bCur;
+      const start = p - back;
       const atEnd = j + fwd === newEnd && N.exhausted(newEnd);
-      if (back + fwd < (atEnd ? 16 : needed(jump))) continue;
-      w.skip(jump);
-      bCur += jump;
-      insertUpTo(j - back);
-      unmatched = 0;
-      return true;
+      const len = back + fwd;
+      if (len < (atEnd ? 16 : needed(Math.max(0, start - bCur)))) continue;
+      // On a tie: ahead of the cursor (the nearest: candidates ascend) beats behind it (the nearest),
+      // since a copy moves the cursor on and a copy back does not.
+      const ahead = start >= bCur;
+      const bestAhead = best >= 0 && best - bestBack >= bCur;
+      if (len > bestLen || (len === bestLen && !bestAhead && (ahead || best >= 0))) {
+        best = p;
+        bestLen = len;
+        bestBack = back;
+      }
     }
-    return false;
+    if (best < 0) return false;
+    const start = best - bestBack;
+    unmatched = 0;
+    if (start >= bCur) {
+      w.skip(start - bCur);
+      bCur = start;
+      insertUpTo(j - bestBack);
+    } else {
+      insertUpTo(j - bestBack);
+      const n = Math.min(bestLen, bCur - start);
+      w.past(bCur - start, n);
+      used.reach = Math.max(used.reach, bCur - start);
+      nEmit += n;
+    }
+    unmatched = 0;
+    return true;
   }
 
-  /** From a difference at (bCur, nEmit): hashes the new version until an anchor matches ahead in the base, or it ends. */
-  async function search(): Promise<void> {
-    await B.fill(bCur + W, bCur);
-    if (B.exhausted(bCur)) {
+  /**
+   * From a difference at (bCur, nEmit): hashes the new version until an anchor matches in the
+   * base, or it ends. Yields the ops of a long insert as they come: new content (a table added,
+   * rows appended) costs no more memory than the rest, whatever its size.
+   */
+  async function* search(): AsyncGenerator<Buffer> {
+    await B.fill(bCur + W, floor());
+    if (B.exhausted(bCur) && !H) {
       // Nothing left to match: the rest of the new version is inserted as it comes.
       for (;;) {
         insertUpTo(N.end);
+        if (w.pendingBytes >= OUT_PIECE) yield Buffer.concat(w.take());
         await N.fill(nEmit + MAX_LITERAL, nEmit);
         if (N.exhausted(nEmit)) return;
       }
@@ -261,7 +313,7 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
       const off = N.start;
       for (; j < scanEnd; j++) {
         h = ((h << 1) + GEAR[buf[j - off]!]!) >>> 0;
-        if (++hashed >= HASHED && h >>> ANCHOR_SHIFT === 0 && j + 1 >= nextCheck) {
+        if (++hashed >= HASHED && h >>> ANCHOR_SHIFT === 0 && j + 1 >= nextCheck && !isRun(buf, j - off)) {
           if (tryMatch(h, j + 1, newEnd)) return;
           nextCheck = j + 1 + RECHECK;
         }
@@ -274,9 +326,10 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
       if (j - nEmit > MAX_LITERAL) {
         const before = bCur;
         insertUpTo(j - KEEP_BACK);
+        yield Buffer.concat(w.take());
         if (bCur !== before) {
           // The base moved on: index what it reached.
-          await B.fill(bCur + W, bCur);
+          await B.fill(bCur + W, floor());
           indexBase();
         }
       }
@@ -289,7 +342,7 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
       // The new version first: a dump tool's output is what must not wait.
       await N.fill(nEmit + 1, nEmit);
       if (N.exhausted(nEmit)) break;
-      await B.fill(bCur + 1, bCur);
+      await B.fill(bCur + 1, floor());
       if (B.end > bCur) {
         const lim = Math.min(B.end - bCur, N.end - nEmit);
         const same = commonPrefix(B.view(bCur, bCur + lim), N.view(nEmit, nEmit + lim), lim);
@@ -301,7 +354,7 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
           continue;
         }
       }
-      await search();
+      yield* search();
     }
     w.end();
     yield Buffer.concat(w.take());

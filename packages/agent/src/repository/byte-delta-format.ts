@@ -1,17 +1,20 @@
 /**
  * The format-2 delta operation stream (docs/repository.md, "Streams"): operations on the base's
- * bytes, read forward only. C n (copy n base bytes), S n (skip n base bytes), I n bytes (insert n
- * bytes), R n bytes (skip n base bytes and insert n bytes in their place), E (end). n is an
- * unsigned LEB128 varint; an insert carries at most 1 MiB. Writer and incremental parser.
+ * bytes, read forward. C n (copy n base bytes), S n (skip n base bytes), I n bytes (insert n
+ * bytes), R n bytes (skip n base bytes and insert n bytes in their place), P d n (output n base
+ * bytes starting d bytes behind the cursor, which stays; d is at most the manifest's `reach`),
+ * E (end). d and n are unsigned LEB128 varints; an insert carries at most 1 MiB. Writer and
+ * incremental parser.
  */
 import { RepositoryError } from './errors.js';
 import { OP_COPY, OP_END, OP_INSERT, OP_SKIP, varint } from './delta-format.js';
 
 export const OP_REPLACE = 0x52; // 'R'
+export const OP_PAST = 0x50; // 'P'
 /** Most bytes one I or R carries: bounds what the parser holds. */
 export const MAX_LITERAL = 1024 * 1024;
 
-export type ByteOp = { op: 'copy'; n: number } | { op: 'skip'; n: number } | { op: 'literal'; bytes: Buffer } | { op: 'end' };
+export type ByteOp = { op: 'copy'; n: number } | { op: 'skip'; n: number } | { op: 'literal'; bytes: Buffer } | { op: 'past'; d: number; n: number } | { op: 'end' };
 
 /** Fed the op stream piece by piece (pieces may cut anywhere); returns whole operations. */
 export class ByteOpParser {
@@ -43,10 +46,18 @@ export class ByteOpParser {
         pos++;
         continue;
       }
-      if (op !== OP_COPY && op !== OP_SKIP && op !== OP_INSERT && op !== OP_REPLACE)
+      if (op !== OP_COPY && op !== OP_SKIP && op !== OP_INSERT && op !== OP_REPLACE && op !== OP_PAST)
         throw new RepositoryError(`delta stream: unknown operation byte 0x${op.toString(16)}`, 'corrupt-object');
       const n = readVarint(this.buf, pos + 1);
       if (!n) break;
+      if (op === OP_PAST) {
+        const len = readVarint(this.buf, n.next);
+        if (!len) break;
+        if (len.value < 1 || len.value > n.value) throw new RepositoryError(`delta stream: a copy of ${len.value} bytes from ${n.value} bytes back reaches past the cursor`, 'corrupt-object');
+        out.push({ op: 'past', d: n.value, n: len.value });
+        pos = len.next;
+        continue;
+      }
       if (op === OP_COPY || op === OP_SKIP) {
         out.push({ op: op === OP_COPY ? 'copy' : 'skip', n: n.value });
         pos = n.next;
@@ -114,6 +125,12 @@ export class ByteOpWriter {
       }
       this.emit(part);
     }
+  }
+  /** Outputs n base bytes from d bytes behind the cursor (n ≤ d); the cursor stays. */
+  past(d: number, n: number): void {
+    this.flushCopy();
+    this.flushSkip();
+    this.emit(Buffer.concat([Buffer.of(OP_PAST), varint(d), varint(n)]));
   }
   end(): void {
     this.flushCopy();

@@ -3,7 +3,8 @@ import type { Subkeys } from './keys.js';
 import { AAD_OBJECT, MAX_OBJECT_CONTENT, openObject, sealObject } from './objects.js';
 import type { Store } from './store.js';
 
-const IN_FLIGHT = 3; // two cores compress while a third object waits on its write (fsync) and read-back
+/** Full dumps: two cores compress while a third object waits on its write (fsync) and read-back. */
+export const FULL_IN_FLIGHT = 3;
 
 /** Cuts what it is given into objects, compresses, encrypts and stores them; keeps their names in order. */
 export class ObjectWriter {
@@ -19,6 +20,8 @@ export class ObjectWriter {
     private readonly store: Store,
     private readonly keys: Subkeys,
     private readonly quality: number,
+    /** Objects compressed and written at once: each holds its content, brotli's window and output (~20 MiB at quality 6). */
+    private readonly parallel = FULL_IN_FLIGHT,
   ) {}
 
   async write(buf: Buffer): Promise<void> {
@@ -44,7 +47,7 @@ export class ObjectWriter {
   }
 
   private async seal(content: Buffer): Promise<void> {
-    while (this.inFlight.size >= IN_FLIGHT) await Promise.race(this.inFlight);
+    while (this.inFlight.size >= this.parallel) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
     const slot = this.names.length;
     this.names.push('');

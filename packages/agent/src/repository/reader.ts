@@ -26,7 +26,7 @@ export async function* readContent(ctx: ChainContext, m: SnapshotManifest, depth
   const baseBytes = readContent(ctx, base, depth + 1);
   const ops = readObjects(ctx.store, ctx.keys, m.objects, ctx.onBytes);
   // Format 2: byte operations; format 1: token operations over the base cut with the delta's tokenizer.
-  if (m.v === 2) yield* applyByteDelta(baseBytes, ops);
+  if (m.v === 2) yield* applyByteDelta(baseBytes, ops, m.reach ?? 0);
   else yield* applyDeltaBytes(m.tokenizer!, baseBytes, ops);
 }
 

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { existsSync } from 'node:fs';
 import type { SnapshotManifest } from '@sentinela/shared';
 import type { Source } from '../sources/source.js';
-import type { BackupOptions, ForgetResult, OnProgress, PruneResult, Repository, RetentionPolicy, VerifyProblem, VerifyReport } from './api.js';
+import type { BackupOptions, DamagedSnapshot, ForgetResult, OnProgress, PruneOptions, PruneResult, Repository, RetentionPolicy, VerifyProblem, VerifyReport } from './api.js';
 import { runBackup } from './backup.js';
 import { RepositoryError } from './errors.js';
 import type { MasterKey, Subkeys } from './keys.js';
@@ -101,10 +101,20 @@ export class SentinelaRepository implements Repository {
     return Readable.from(content(), { objectMode: false });
   }
 
+  async damagedSnapshots(): Promise<DamagedSnapshot[]> {
+    const ids = await this.store.snapshotIds();
+    const damaged: Array<{ id: string; detail: string }> = [];
+    for (const id of ids) await this.manifest(id).catch((err: unknown) => damaged.push({ id, detail: (err as Error).message }));
+    if (!damaged.length) return [];
+    const children = await deltasByBase(this.store, ids);
+    return damaged.map((d) => ({ ...d, dependents: dependentsOf(children, d.id) }));
+  }
+
   async verify(opts: { readData: boolean; onProgress?: OnProgress }): Promise<VerifyReport> {
     const problems: VerifyProblem[] = [];
     const manifests: SnapshotManifest[] = [];
     const ids = await this.store.snapshotIds();
+    const children = await deltasByBase(this.store, ids);
     for (const id of ids) {
       try {
         const m = await this.manifest(id);
@@ -113,7 +123,9 @@ export class SentinelaRepository implements Repository {
           problems.push({ kind: 'bad-manifest', item: id, detail: `belongs to site "${m.site}", but ${join(this.dir, 'sentinela-repo.json')} says the repository is site "${this.siteId}"` });
         manifests.push(m);
       } catch (err) {
-        problems.push({ kind: 'bad-manifest', item: id, detail: (err as Error).message });
+        const dependents = dependentsOf(children, id);
+        const needed = dependents.length ? `; the deltas ${dependents.join(', ')} depend on it and cannot be restored` : '';
+        problems.push({ kind: 'bad-manifest', item: id, detail: `${(err as Error).message}${needed}` });
       }
     }
     const known = new Set(ids);
@@ -150,7 +162,13 @@ export class SentinelaRepository implements Repository {
         }
       }
     }
-    return { snapshots: manifests.length, objects: names.length, bytesRead, problems };
+    const listed = new Set<string>();
+    for (const id of ids) for (const o of (await this.store.readEnvelope(id).catch(() => null))?.objects ?? []) listed.add(o);
+    const unreferenced = { objects: 0, bytes: 0 };
+    for (const o of await this.store.listObjects()) if (!listed.has(o.name)) (unreferenced.objects++, (unreferenced.bytes += o.size));
+    const temps = await this.store.tempFiles();
+    const tempFiles = { files: temps.length, bytes: temps.reduce((s, f) => s + f.size, 0) };
+    return { snapshots: manifests.length, objects: names.length, bytesRead, problems, unreferenced, tempFiles };
   }
 
   async forget(policy: RetentionPolicy, opts: { dryRun?: boolean } = {}): Promise<ForgetResult> {
@@ -162,8 +180,8 @@ export class SentinelaRepository implements Repository {
     return { kept: all.filter((m) => keep.has(m.id)).map((m) => m.id), removed };
   }
 
-  async prune(opts: { graceMs?: number } = {}): Promise<PruneResult> {
-    return pruneStore(this.store, opts.graceMs);
+  async prune(opts: PruneOptions = {}): Promise<PruneResult> {
+    return pruneStore(this.store, opts);
   }
 }
 
@@ -176,22 +194,52 @@ function usedBy(manifests: SnapshotManifest[], name: string): string {
  * Deletes objects no snapshot file references. Keyless (envelopes list their objects). Objects
  * younger than the grace period are spared: they may belong to a backup or copy still running.
  */
-export async function pruneStore(store: Store, graceMs = 6 * 3600 * 1000): Promise<PruneResult> {
+export async function pruneStore(store: Store, opts: PruneOptions = {}): Promise<PruneResult> {
+  const graceMs = opts.graceMs ?? 6 * 3600 * 1000;
+  const dryRun = opts.dryRun === true;
   const referenced = new Set<string>();
   for (const id of await store.snapshotIds()) {
     // A damaged envelope stops prune: its objects cannot be told apart from garbage.
     const env = await store.readEnvelope(id);
     for (const o of env.objects) referenced.add(o);
   }
-  let removedObjects = 0;
-  let freedBytes = 0;
+  const result: PruneResult = { removedObjects: 0, freedBytes: 0, removedTempFiles: 0, sparedYoung: 0, dryRun };
   const now = Date.now();
-  for (const o of await store.listObjects()) {
-    if (referenced.has(o.name) || now - o.mtimeMs < graceMs) continue;
-    await store.removeObject(o.name);
-    removedObjects++;
-    freedBytes += o.size;
+  const objects = (await store.listObjects()).filter((o) => !referenced.has(o.name));
+  const temps = await store.tempFiles();
+  let done = 0;
+  const total = objects.length + temps.length;
+  for (const f of [...objects.map((o) => ({ ...o, path: '' })), ...temps.map((t) => ({ ...t, name: '' }))]) {
+    if (++done % 100 === 0) opts.onProgress?.({ phase: dryRun ? 'listing what prune would remove' : 'removing unreferenced objects', doneBytes: result.freedBytes, doneItems: done, totalItems: total });
+    if (now - f.mtimeMs < graceMs) {
+      result.sparedYoung++;
+      continue;
+    }
+    if (!dryRun) await (f.name ? store.removeObject(f.name) : store.removeTempFile(f.path));
+    if (f.name) result.removedObjects++;
+    else result.removedTempFiles++;
+    result.freedBytes += f.size;
   }
-  await store.removeTempFiles(Math.max(graceMs, 0));
-  return { removedObjects, freedBytes };
+  opts.onProgress?.({ phase: 'pruned', doneBytes: result.freedBytes, doneItems: total, totalItems: total });
+  return result;
+}
+
+/** Base id → ids of the deltas on it, from the plaintext envelopes (an unreadable one names no base). */
+async function deltasByBase(store: Store, ids: string[]): Promise<Map<string, string[]>> {
+  const children = new Map<string, string[]>();
+  for (const id of ids) {
+    const base = (await store.readEnvelope(id).catch(() => null))?.base;
+    if (base) children.set(base, [...(children.get(base) ?? []), id]);
+  }
+  return children;
+}
+
+/** Every delta whose chain goes through `id`, in chain order (a delta after its base). */
+function dependentsOf(children: Map<string, string[]>, id: string): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>([id]);
+  for (const next = [id]; next.length; ) {
+    for (const c of children.get(next.shift()!) ?? []) if (!seen.has(c)) (seen.add(c), out.push(c), next.push(c));
+  }
+  return out;
 }

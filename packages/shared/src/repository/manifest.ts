@@ -24,6 +24,8 @@ export const SnapshotManifest = z
   content: z.looseObject({ bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
   /** Bytes of new objects this snapshot added to the repository. */
   stored: z.number().int().nonnegative(),
+  /** Format 2 deltas: the farthest back (bytes behind the base cursor) a `P` operation reads; the restore keeps that much of the base. */
+  reach: z.number().int().nonnegative().optional(),
   /** Object names of this snapshot's stream, in order. */
   objects: z.array(z.string().regex(/^[0-9a-f]{64}$/)),
   tables: z.record(z.string(), z.number().int().nonnegative()).optional(),

@@ -4,8 +4,10 @@
  * off-site store use the very same code; nothing here needs a site's key.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { statfsSync } from 'node:fs';
 import { open, readdir, readFile, rename, stat, unlink, utimes, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatSize } from '../runtime/doctor.js';
 
 export class RepositoryError extends Error {
   constructor(
@@ -18,11 +20,27 @@ export class RepositoryError extends Error {
   }
 }
 
-/** Turns disk-level failures into words a technician understands; anything else passes through. */
-export function describeFsError(err: unknown, what: string): Error {
+/** How much room is left on the filesystem holding `dir`, in words ("12.0 KiB free of 8.0 MiB on /spool"). */
+export function freeSpaceText(dir: string): string {
+  try {
+    const s = statfsSync(dir);
+    return `${formatSize(s.bavail * s.bsize)} free of ${formatSize(s.blocks * s.bsize)} on ${dir}`;
+  } catch {
+    return `free space on ${dir} unknown`;
+  }
+}
+
+/**
+ * Turns disk-level failures into words a technician understands; anything else passes through.
+ * `dir`: the location written to, whose free space a full disk's message states.
+ */
+export function describeFsError(err: unknown, what: string, dir?: string): Error {
   const code = (err as NodeJS.ErrnoException)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT')
-    return new RepositoryError(`${what}: the disk is full (${code}); free space or use another disk, then run again to resume`, 'no-space');
+    return new RepositoryError(
+      `${what}: the disk is full (${code}${dir ? `: ${freeSpaceText(dir)}` : ''}); free space or use another disk, then run again to resume`,
+      'no-space',
+    );
   if (code === 'EIO' || code === 'ENXIO' || code === 'ENODEV')
     return new RepositoryError(`${what}: input/output error (${code}); the disk may be failing or was unplugged`, 'io-error');
   if (code === 'EROFS') return new RepositoryError(`${what}: the disk is mounted read-only (EROFS)`, 'io-error');
@@ -128,7 +146,7 @@ export class Store {
       await mkdir(join(this.dir, 'snapshots'), { recursive: true });
       await writeFileDurable(join(this.dir, 'sentinela-repo.json'), JSON.stringify(full, null, 2) + '\n');
     } catch (err) {
-      throw describeFsError(err, `creating a repository in ${this.dir}`);
+      throw describeFsError(err, `creating a repository in ${this.dir}`, this.dir);
     }
     return full;
   }
@@ -169,7 +187,7 @@ export class Store {
         }
       }
     } catch (err) {
-      throw describeFsError(err, `writing object ${name} to ${this.dir}`);
+      throw describeFsError(err, `writing object ${name} (${formatSize(stored.length)}) to ${this.dir}`, this.dir);
     }
     return stored.length;
   }
@@ -206,22 +224,25 @@ export class Store {
     });
   }
 
-  /** Stray temp files of interrupted writes (older than `olderThanMs`), for prune. */
-  async removeTempFiles(olderThanMs: number): Promise<number> {
-    let n = 0;
-    const dirs = [join(this.dir, 'snapshots'), join(this.dir, 'objects')];
+  /** Leftover `.tmp-*` files of interrupted writes, anywhere in the repository (verify, prune). */
+  async tempFiles(): Promise<Array<{ path: string; size: number; mtimeMs: number }>> {
+    const out: Array<{ path: string; size: number; mtimeMs: number }> = [];
+    const dirs = [this.dir, join(this.dir, 'snapshots'), join(this.dir, 'objects')];
     for (const sub of await readdir(join(this.dir, 'objects')).catch(() => [] as string[])) dirs.push(join(this.dir, 'objects', sub));
     for (const d of dirs) {
       for (const f of await readdir(d).catch(() => [] as string[])) {
         if (!f.startsWith('.tmp-')) continue;
         const s = await stat(join(d, f)).catch(() => null);
-        if (s && Date.now() - s.mtimeMs > olderThanMs) {
-          await unlink(join(d, f)).catch(() => {});
-          n++;
-        }
+        if (s) out.push({ path: join(d, f), size: s.size, mtimeMs: s.mtimeMs });
       }
     }
-    return n;
+    return out;
+  }
+
+  async removeTempFile(path: string): Promise<void> {
+    await unlink(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
   }
 
   async snapshotIds(): Promise<string[]> {
@@ -265,7 +286,7 @@ export class Store {
       await this.upgrade();
       await writeFileDurable(this.snapshotPath(env.id), JSON.stringify(env) + '\n');
     } catch (err) {
-      throw describeFsError(err, `writing snapshot ${env.id} to ${this.dir}`);
+      throw describeFsError(err, `writing snapshot ${env.id} to ${this.dir}`, this.dir);
     }
   }
 

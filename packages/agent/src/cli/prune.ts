@@ -1,0 +1,48 @@
+/** `sentinela-agent prune`: removes objects no snapshot lists and leftover `.tmp-*` files. */
+import type { PruneResult } from '../repository/api.js';
+import { MasterKey } from '../repository/keys.js';
+import { openRepository } from '../repository/repository.js';
+import { RepositoryError } from '../repository/errors.js';
+import { backupKeyPath, repositoryPath } from '../paths.js';
+import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, UsageError, type Io } from './io.js';
+import { VERB_HELP } from './help.js';
+import { progressPrinter } from './progress.js';
+import { formatBytes } from './status.js';
+
+export async function pruneCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parseVerbArgs('prune', args, {
+    config: { type: 'string', short: 'c' },
+    repo: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    'grace-hours': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (values.help) {
+    io.out(VERB_HELP.prune!);
+    return EXIT_OK;
+  }
+  const config = loadAgentConfig(requireOption('prune', values.config, 'config'));
+  const dir = typeof values.repo === 'string' ? values.repo : repositoryPath(config);
+  const grace = typeof values['grace-hours'] === 'string' ? Number(values['grace-hours']) : 6;
+  if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`prune: --grace-hours must be a number of hours ≥ 0, not "${values['grace-hours']}"`);
+  const dryRun = values['dry-run'] === true;
+  const progress = progressPrinter(io, 'prune');
+  let result: PruneResult;
+  try {
+    const repo = await openRepository(dir, MasterKey.load(backupKeyPath(config)));
+    result = await repo.prune({ graceMs: grace * 3600 * 1000, dryRun, onProgress: progress.update });
+  } catch (err) {
+    if (!(err instanceof RepositoryError)) throw err;
+    progress.done();
+    io.err(`sentinela-agent prune: ${err.message}`);
+    return EXIT_FAILURE;
+  }
+  progress.done();
+  if (values.json) io.out(JSON.stringify({ repository: dir, ...result }, null, 2));
+  else {
+    const verb = dryRun ? 'would remove' : 'removed';
+    io.out(`${dir}: ${verb} ${result.removedObjects} unreferenced objects and ${result.removedTempFiles} leftover .tmp-* files, ${formatBytes(result.freedBytes)}`);
+    if (result.sparedYoung) io.out(`kept ${result.sparedYoung} younger than ${grace} h (a backup or copy may be writing them)`);
+  }
+  return EXIT_OK;
+}
