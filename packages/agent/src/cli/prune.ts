@@ -1,4 +1,5 @@
 /** `sentinela-agent prune`: removes objects no snapshot lists and leftover `.tmp-*` files. */
+import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
 import type { PruneResult } from '../repository/api.js';
 import { MasterKey } from '../repository/keys.js';
 import { openRepository } from '../repository/repository.js';
@@ -10,13 +11,7 @@ import { progressPrinter } from './progress.js';
 import { formatBytes } from './status.js';
 
 export async function pruneCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('prune', args, {
-    config: { type: 'string', short: 'c' },
-    repo: { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    'grace-hours': { type: 'string' },
-    json: { type: 'boolean' },
-  });
+  const { values } = parseVerbArgs('prune', args, AGENT_VERB_OPTIONS.prune);
   if (values.help) {
     io.out(VERB_HELP.prune!);
     return EXIT_OK;

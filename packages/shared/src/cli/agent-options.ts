@@ -38,6 +38,7 @@ export const AGENT_VERB_OPTIONS = {
   doctor: { config, json },
   snapshots: { config, source: { type: 'string' }, from, repo: { type: 'string' }, 'recovery-code': { type: 'string' }, json },
   verify: { config, from, repo: { type: 'string' }, 'recovery-code': { type: 'string' }, 'read-data': { type: 'boolean' }, json },
+  prune: { config, repo: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'grace-hours': { type: 'string' }, json },
   'key init': { config },
   'key export': { config },
   'page set-pin': { config, 'pin-file': { type: 'string' } },
