@@ -11,6 +11,7 @@ import type { HubConfig, Logger } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
 import type { SiteRow } from '../store/sites.js';
 import { backupsOf, fullestDisk, parseJson, powerOf } from '../console/sections.js';
+import { drillFacts } from '../store/drills.js';
 import { evaluateCerts, evaluateSite, type Wanted } from './rules.js';
 import { clearAlert, currentMaintenance, openAlerts, raiseAlert, raisedSince, updateAlert, type AlertRow } from './store.js';
 import type { Webhook } from './webhook.js';
@@ -41,7 +42,7 @@ export class AlertEngine {
   constructor(private readonly o: AlertEngineOptions) {
     this.log = o.logger.child({ component: 'alerts' });
     this.clearHoldMs = o.clearHoldMs ?? 5 * 60_000;
-    this.siteQuery = o.db.prepare('SELECT id, last_seen_at, last_status_at, last_status_json FROM sites WHERE id = ?');
+    this.siteQuery = o.db.prepare('SELECT id, enrolled_at, last_seen_at, last_status_at, last_status_json FROM sites WHERE id = ?');
     this.allSiteIds = o.db.prepare('SELECT id FROM sites').pluck();
     this.births = o.db.prepare("SELECT COUNT(*) FROM connections WHERE site_id = ? AND kind = 'birth' AND at >= ?").pluck();
   }
@@ -64,9 +65,10 @@ export class AlertEngine {
     const changes: Changes = { raised: 0, cleared: 0, updated: 0, sites: new Set() };
     this.o.db.transaction(() => {
       for (const id of ids) {
-        const site = this.siteQuery.get(id) as Pick<SiteRow, 'id' | 'last_seen_at' | 'last_status_at' | 'last_status_json'> | undefined;
+        const site = this.siteQuery.get(id) as Pick<SiteRow, 'id' | 'enrolled_at' | 'last_seen_at' | 'last_status_at' | 'last_status_json'> | undefined;
         if (!site) continue;
         const status = parseJson(site.last_status_json);
+        const drills = drillFacts(this.o.db, id);
         const wanted = evaluateSite(
           {
             lastSeenAt: site.last_seen_at,
@@ -76,6 +78,15 @@ export class AlertEngine {
             fullest: fullestDisk(status),
             connectsInWindow: this.births.get(id, since) as number,
             raisedInWindow: raisedSince(this.o.db, id, since),
+            drills: {
+              last: drills.last && {
+                at: drills.last.drill.finishedAt,
+                ok: drills.last.drill.ok,
+                failures: drills.last.drill.results.filter((r) => !r.ok).map((r) => `${r.source} from ${r.location}: ${r.problems.join(', ')}`),
+              },
+              lastPassAt: drills.lastPassAt,
+              since: site.enrolled_at,
+            },
           },
           cfg,
           now,

@@ -5,6 +5,7 @@
 import type { Database } from 'better-sqlite3';
 import { backupsDamageMigration, backupsMigration } from '../backups/catalogue.js';
 import { MESSAGE_HOURS_SCHEMA, markAllHours } from './message-hours.js';
+import { DRILLS_INDEX } from './drills.js';
 
 export type Migration = (db: Database) => void;
 
@@ -146,6 +147,8 @@ export const MIGRATIONS: readonly Migration[] = [
   backupsDamageMigration,
   // 6: time lookups through hour marks instead of a per-message index on time.
   messagesByHour,
+  // 7: restore drill reports (type 'drill'), rare, found through an index of their own.
+  (db) => db.exec(DRILLS_INDEX),
 ];
 
 /**
