@@ -65,6 +65,8 @@ export const HubConfig = z
         secureCookies: z.enum(['auto', 'always', 'never']).default('auto'),
         /** The language a page opens in until the user picks one. */
         language: z.enum(['pt', 'en']).default('pt'),
+        /** The headless Chromium that prints the continuity test report to PDF. */
+        pdfBrowser: z.string().min(1).default('/usr/bin/chromium'),
       })
       .prefault({}),
     /** Alert rules, evaluated every evaluateSeconds and after new messages arrive. */
