@@ -5,7 +5,7 @@ import type { Principal } from '../api/access.js';
 import { escapeHtml } from '../api/console.js';
 import type { Db } from '../store/db.js';
 import { drillFacts, drillsBetween } from '../store/drills.js';
-import { fleetDrillBody, reportBody, reportCsv, reportDocument, reportLines, type FleetDrillRow, type ReportScope } from './drills.js';
+import { fleetDrillBody, reportBody, reportPrintBody, reportCsv, reportDocument, reportLines, type FleetDrillRow, type ReportScope } from './drills.js';
 import { translator, type Lang } from './i18n.js';
 import { htmlToPdf } from './pdf.js';
 
@@ -106,7 +106,7 @@ export function drillRoutes(app: FastifyInstance, db: Db, config: HubConfig, kit
     const lang = kit.langOf(req);
     const scope = scopeOf(req.query as Record<string, string>);
     try {
-      const pdf = await htmlToPdf(config.console.pdfBrowser, reportDocument(lang, reportBody(lang, scope, linesOf(scope), new Date().toISOString())));
+      const pdf = await htmlToPdf(config.console.pdfBrowser, reportDocument(lang, reportPrintBody(lang, scope, linesOf(scope), new Date().toISOString())));
       return reply.type('application/pdf').header('content-disposition', `attachment; filename="${fileName(scope, 'pdf')}"`).header('cache-control', 'no-store').send(pdf);
     } catch (err) {
       req.log.error({ err: (err as Error).message }, `continuity report PDF failed: ${(err as Error).message}`);

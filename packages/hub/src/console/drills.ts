@@ -186,30 +186,45 @@ export function reportCsv(lang: Lang, lines: readonly ReportLine[]): string {
   return [COLUMNS.map(([, k]) => q(t(k))).join(','), ...lines.map((l) => COLUMNS.map(([c]) => q(cell(t, l[c]))).join(','))].join('\r\n') + '\r\n';
 }
 
-/** The report itself (title, scope, summary, table): the console page's body and the printed document's. */
-export function reportBody(lang: Lang, scope: ReportScope, lines: readonly ReportLine[], generatedAt: string): string {
-  const t = translator(lang);
+/** The report's heading: title, scope, period, when made, and the count of passes and failures. */
+function reportHead(t: T, scope: ReportScope, lines: readonly ReportLine[], generatedAt: string): string {
   const pass = lines.filter((l) => l.result === 'PASS').length;
   const scopeText = [scope.site ? `${t('col_site')}: ${scope.site}` : null, scope.province ? `${t('col_province')}: ${scope.province}` : null, !scope.site && !scope.province ? t('report_all_sites') : null]
     .filter(Boolean)
     .join(' · ');
+  return `<h1 id="report-title">${t('report_title')}</h1>
+<p id="report-scope">${e(scopeText)} · ${t('report_period')}: ${e(scope.from)} – ${e(scope.to)} · ${t('report_generated')}: ${e(when(generatedAt))} UTC</p>
+<p id="report-summary">${t('report_summary', { n: lines.length, pass, fail: lines.length - pass })}</p>`;
+}
+
+/** The report on the console page: the heading and one table row per line. */
+export function reportBody(lang: Lang, scope: ReportScope, lines: readonly ReportLine[], generatedAt: string): string {
+  const t = translator(lang);
   const rows = lines
     .map((l) => `<tr class="${l.result === 'PASS' ? 'ok' : 'bad'}">${COLUMNS.map(([c]) => `<td data-col="${c}">${e(cell(t, l[c]))}</td>`).join('')}</tr>`)
     .join('\n');
-  return `<h1 id="report-title">${t('report_title')}</h1>
-<p id="report-scope">${e(scopeText)} · ${t('report_period')}: ${e(scope.from)} – ${e(scope.to)} · ${t('report_generated')}: ${e(when(generatedAt))} UTC</p>
-<p id="report-summary">${t('report_summary', { n: lines.length, pass, fail: lines.length - pass })}</p>
+  return `${reportHead(t, scope, lines, generatedAt)}
 ${lines.length ? `<table id="report" class="report"><thead><tr>${COLUMNS.map(([, k]) => `<th>${t(k)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>` : `<p>${t('report_empty')}</p>`}`;
+}
+
+/** The report for print: the heading, then each line as a block of field and value (21 columns do not fit an A4 page). */
+export function reportPrintBody(lang: Lang, scope: ReportScope, lines: readonly ReportLine[], generatedAt: string): string {
+  const t = translator(lang);
+  const blocks = lines
+    .map((l, i) => `<table class="record ${l.result === 'PASS' ? 'ok' : 'bad'}"><caption>${i + 1}. ${e(l.site)} · ${e(l.source)} · ${e(l.location)}</caption>${COLUMNS.map(([c, k]) => `<tr><th>${t(k)}</th><td>${e(cell(t, l[c]))}</td></tr>`).join('')}</table>`)
+    .join('\n');
+  return `${reportHead(t, scope, lines, generatedAt)}\n${lines.length ? blocks : `<p>${t('report_empty')}</p>`}`;
 }
 
 /** A standalone document of the report for Chromium to print (inline style, no script, no external asset). */
 export function reportDocument(lang: Lang, body: string): string {
   return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>Sentinela</title><style>
-@page { size: A4 landscape; margin: 10mm; }
-body { font-family: sans-serif; font-size: 8pt; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid #999; padding: 2px 3px; vertical-align: top; overflow-wrap: anywhere; }
-th { background: #eee; }
-tr.bad td { background: #fde8e8; }
+@page { size: A4; margin: 12mm; }
+body { font-family: sans-serif; font-size: 9pt; }
+table.record { border-collapse: collapse; width: 100%; margin: 0 0 4mm; break-inside: avoid; }
+caption { text-align: left; font-weight: bold; padding: 1mm 0; }
+th, td { border: 1px solid #999; padding: 1px 4px; vertical-align: top; text-align: left; overflow-wrap: anywhere; }
+th { background: #eee; width: 35%; font-weight: normal; }
+table.bad caption { color: #a00; }
 </style></head><body>${body}</body></html>`;
 }
