@@ -136,6 +136,8 @@ export class AgentHandle {
         hub: { mqttUrl: opts.mqttUrl, reconnectSeconds: 1 },
         sampling: { intervalSeconds: 2, services: [] },
         outbox: { drainPerSecond: 200, resendAfterSeconds: 10 },
+        // A scheduled restore drill would start whenever a test runs in the off-peak window: tests start drills themselves.
+        drills: { enabled: false },
         log: { level: 'info' },
       },
       opts.overrides ?? {},
@@ -143,8 +145,8 @@ export class AgentHandle {
     writeFileSync(this.configFile, stringify(config));
   }
 
-  cli(args: string[]): Promise<RunResult> {
-    return runNode(AGENT_BIN, [...args, '--config', this.configFile]);
+  cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+    return runNode(AGENT_BIN, [...args, '--config', this.configFile], env);
   }
 
   async enroll(hubHttpUrl: string, token: string): Promise<void> {

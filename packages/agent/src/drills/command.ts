@@ -1,13 +1,13 @@
 /** `sentinela-agent drill`: a restore drill now, its report on stdout and in <dataDir>/drills/last.json. */
-import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { AGENT_VERB_OPTIONS, SENTINELA_VERSION, writeFileAtomic } from '@sentinela/shared';
+import { hostname, userInfo } from 'node:os';
+import { rmSync } from 'node:fs';
+import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
 import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, UsageError, type Io } from '../cli/io.js';
 import { VERB_HELP } from '../cli/help.js';
 import { loadKey, repositoryDir } from '../cli/repo-access.js';
 import { drillLocations, runDrill } from './drill.js';
 import { removeLeftovers, scratchRoot } from './scratch.js';
-import { mkdirSync, rmSync } from 'node:fs';
+import { recordDrill } from './record.js';
 
 export async function drillCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseVerbArgs('drill', args, AGENT_VERB_OPTIONS.drill);
@@ -25,19 +25,18 @@ export async function drillCommand(args: string[], io: Io): Promise<number> {
   if (sources && !config.backup.sources.some((s) => s.name === sources[0])) throw new UsageError(`sentinela-agent drill: no source "${sources[0]}" in the config`);
   const key = loadKey('drill', values, config);
   const report = await runDrill(config, key, {
+    by: `cli:${userInfo().username}`,
     sources,
     locations,
     host: hostname(),
     onResult: (r) => io.err(`${r.ok ? 'PASS' : 'FAIL'} ${r.source} from ${r.location}: ${r.snapshot ?? '-'} in ${r.rtoSeconds.toFixed(1)} s${r.ok ? '' : `: ${r.problems.join('; ')}`}`),
   });
   rmSync(scratchRoot(config), { recursive: true, force: true });
-  const full = { ...report, agentVersion: SENTINELA_VERSION, site: config.site.id };
-  mkdirSync(join(config.dataDir, 'drills'), { recursive: true });
-  writeFileAtomic(join(config.dataDir, 'drills', 'last.json'), JSON.stringify(full, null, 2));
-  if (values.json) io.out(JSON.stringify(full, null, 2));
+  if (!recordDrill(config, report)) io.err('the agent is not enrolled: the drill report is kept locally and not sent to the hub');
+  if (values.json) io.out(JSON.stringify(report, null, 2));
   else {
     for (const r of report.results)
-      io.out(`${r.ok ? 'PASS' : 'FAIL'}  ${r.source.padEnd(12)} ${r.location.padEnd(16)} RTO ${r.rtoSeconds.toFixed(1)} s  RPO ${r.rpoSeconds === null ? '-' : `${Math.round(r.rpoSeconds / 60)} min`}${r.ok ? '' : `  ${r.problems.join('; ')}`}`);
+      io.out(`${r.ok ? 'PASS' : 'FAIL'}  ${r.source.padEnd(12)} ${r.location.padEnd(16)} RTO ${r.rtoSeconds.toFixed(1)} s  RPO ${r.rpoSeconds === null ? '-' : `${Math.round(r.rpoSeconds / 60)} min`}${r.projectedRtoSeconds !== null && r.projectedRtoSeconds > r.rtoSeconds * 1.05 ? ` (RTO at the current size ${Math.round(r.projectedRtoSeconds)} s)` : ''}${r.ok ? '' : `  ${r.problems.join('; ')}`}`);
     io.out(report.ok ? 'drill: every copy restored and checked' : 'drill FAILED: see the lines above');
   }
   return report.ok ? EXIT_OK : EXIT_FAILURE;

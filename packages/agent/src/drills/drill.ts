@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { AgentConfig, SnapshotManifest } from '@sentinela/shared';
+import { SENTINELA_VERSION, type AgentConfig, type DrillReport, type DrillResult, type SnapshotManifest } from '@sentinela/shared';
 import type { MasterKey } from '../repository/keys.js';
 import { openRepository } from '../backup/repo.js';
 import { repositoryPath } from '../paths.js';
@@ -28,29 +28,8 @@ export interface DrillLocation {
   dir: string;
 }
 
-export interface DrillResult {
-  source: string;
-  kind: string;
-  location: string;
-  snapshot: string | null;
-  ok: boolean;
-  problems: string[];
-  /** Seconds to restore and check. */
-  rtoSeconds: number;
-  /** Age of the newest data restored, at the drill. */
-  rpoSeconds: number | null;
-  bytes: number;
-  /** Restored bytes per second: the projection for a larger copy of the same source. */
-  bytesPerSecond: number | null;
-}
-
-export interface DrillReport {
-  startedAt: string;
-  finishedAt: string;
-  host: string;
-  results: DrillResult[];
-  ok: boolean;
-}
+/** What restoring and checking one copy finds; runDrill adds where from and the times. */
+type Checked = Pick<DrillResult, 'source' | 'kind' | 'snapshot' | 'ok' | 'problems' | 'bytes'>;
 
 /** Every place this site's copies are: the spool, each attached USB disk, the peer mirror when labelled. */
 export function drillLocations(config: AgentConfig): DrillLocation[] {
@@ -85,7 +64,16 @@ function compareSums(expected: Record<string, string> | undefined, found: Record
   return problems;
 }
 
-async function drillOne(config: AgentConfig, m: SnapshotManifest, repoDir: string, key: MasterKey, scratch: () => Promise<ScratchMariadb>, n: number): Promise<Omit<DrillResult, 'location' | 'rtoSeconds' | 'rpoSeconds' | 'bytesPerSecond'>> {
+/** Row counts the source database itself had at the dump's snapshot (manifest sourceTables) against the restored copy's. */
+function compareCounts(expected: Record<string, number> | undefined, found: Record<string, number> | undefined): string[] {
+  if (!expected || !found) return [];
+  const problems: string[] = [];
+  for (const t of Object.keys(expected))
+    if (found[t] !== expected[t]) problems.push(`table ${t}: ${found[t] ?? 0} rows restored, the database had ${expected[t]} at backup time (the dump lost rows)`);
+  return problems;
+}
+
+async function drillOne(config: AgentConfig, m: SnapshotManifest, repoDir: string, key: MasterKey, scratch: () => Promise<ScratchMariadb>, n: number): Promise<Checked> {
   const repo = await openRepository(repoDir, key);
   const content = repo.read(m.id);
   const base = { source: m.source, kind: m.kind, snapshot: m.id };
@@ -93,7 +81,7 @@ async function drillOne(config: AgentConfig, m: SnapshotManifest, repoDir: strin
     const s = await scratch();
     const database = `drill_${n}`;
     const report = await restoreMariadb(content, { socket: s.socket, database }, { expectedTables: m.tables });
-    const problems = [...report.problems, ...compareSums(m.tableSums, await dumpSums(s.socket, database))];
+    const problems = [...report.problems, ...compareCounts(m.sourceTables, Object.fromEntries(Object.entries(report.tables).map(([t, c]) => [t, c.found]))), ...compareSums(m.tableSums, await dumpSums(s.socket, database))];
     return { ...base, ok: problems.length === 0, problems, bytes: report.bytes };
   }
   if (m.kind === 'files') {
@@ -110,12 +98,23 @@ async function drillOne(config: AgentConfig, m: SnapshotManifest, repoDir: strin
   return { ...base, ok: false, problems: [`a ${m.kind} source is not drilled yet (no scratch target for it)`], bytes: 0 };
 }
 
-export async function runDrill(config: AgentConfig, key: MasterKey, opts: { sources?: string[]; locations?: DrillLocation[]; host: string; onResult?: (r: DrillResult) => void }): Promise<DrillReport> {
+export async function runDrill(
+  config: AgentConfig,
+  key: MasterKey,
+  opts: { by: string; sources?: string[]; locations?: DrillLocation[]; host: string; onResult?: (r: DrillResult) => void },
+): Promise<DrillReport> {
   const startedAt = new Date();
   const results: DrillResult[] = [];
   const sources = (config.backup?.sources ?? []).filter((s) => !opts.sources || opts.sources.includes(s.name));
   let server: Promise<ScratchMariadb> | null = null;
-  const scratch = () => (server ??= startScratchMariadb(config));
+  const versions: Record<string, string> = { agent: SENTINELA_VERSION, node: process.versions.node };
+  const scratch = () =>
+    (server ??= startScratchMariadb(config).then((s) => {
+      versions.mariadbd = s.version;
+      return s;
+    }));
+  /** The newest size of each source: a copy that is older (smaller) than the data now is projected to it. */
+  const fullBytes = new Map<string, number>();
   let n = 0;
   try {
     for (const loc of opts.locations ?? drillLocations(config)) {
@@ -130,7 +129,8 @@ export async function runDrill(config: AgentConfig, key: MasterKey, opts: { sour
       for (const s of sources) {
         const newest = snaps.filter((m) => m.source === s.name).at(-1);
         const t0 = Date.now();
-        let r: Omit<DrillResult, 'location' | 'rtoSeconds' | 'rpoSeconds' | 'bytesPerSecond'>;
+        if (newest) fullBytes.set(s.name, Math.max(fullBytes.get(s.name) ?? 0, newest.content.bytes));
+        let r: Checked;
         if (!newest) r = { source: s.name, kind: s.kind, snapshot: null, ok: false, problems: [opened ? `the copy cannot be read: ${opened}` : `no snapshot of ${s.name} here`], bytes: 0 };
         else {
           try {
@@ -145,7 +145,7 @@ export async function runDrill(config: AgentConfig, key: MasterKey, opts: { sour
           location: loc.name,
           rtoSeconds: Math.round(seconds * 1000) / 1000,
           rpoSeconds: newest ? Math.round((Date.now() - Date.parse(newest.finishedAt)) / 1000) : null,
-          bytesPerSecond: r.ok && seconds > 0 ? Math.round(r.bytes / seconds) : null,
+          projectedRtoSeconds: r.ok && r.bytes > 0 ? Math.round((seconds * Math.max(r.bytes, fullBytes.get(s.name) ?? 0)) / r.bytes) : null,
         };
         results.push(result);
         opts.onResult?.(result);
@@ -154,5 +154,5 @@ export async function runDrill(config: AgentConfig, key: MasterKey, opts: { sour
   } finally {
     if (server) await (await (server as Promise<ScratchMariadb>).catch(() => null))?.stop();
   }
-  return { startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), host: opts.host, results, ok: results.every((r) => r.ok) };
+  return { by: opts.by, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), host: opts.host, versions, results, ok: results.every((r) => r.ok) };
 }

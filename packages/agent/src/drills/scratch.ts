@@ -55,6 +55,8 @@ function lowPriority(command: string, args: string[]): { command: string; args: 
 
 export interface ScratchMariadb {
   socket: string;
+  /** The server's own version (SELECT VERSION()), for the drill report's environment. */
+  version: string;
   dir: string;
   stop(): Promise<void>;
 }
@@ -106,8 +108,8 @@ export async function startScratchMariadb(config: AgentConfig): Promise<ScratchM
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      await query('mariadb', { socket, database: 'mysql' }, 'SELECT 1', null);
-      return { socket, dir, stop };
+      const version = (await query('mariadb', { socket, database: 'mysql' }, 'SELECT VERSION()', null))[0]?.[0] ?? 'unknown';
+      return { socket, version, dir, stop };
     } catch (err) {
       if (exited || Date.now() > deadline) {
         const log = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8').trim().split('\n').slice(-1)[0] : '';

@@ -22,6 +22,33 @@ const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       CREATE INDEX outbox_kind_seq ON outbox (kind, seq, bytes);
     `);
   },
+  // 2: restore drill reports (kind 'drill'); SQLite cannot widen a CHECK in place, so the table is rebuilt,
+  // keeping its AUTOINCREMENT counter: an emptied outbox must not start again at seq 1 (the hub would take those for duplicates).
+  (db) => {
+    const last = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").pluck().get() as number | undefined;
+    db.exec(`
+      CREATE TABLE outbox_v2 (
+        seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind     TEXT    NOT NULL CHECK (kind IN ('status', 'event', 'drill')),
+        priority INTEGER NOT NULL,
+        ts       TEXT    NOT NULL,
+        bytes    INTEGER NOT NULL,
+        sent_at  INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        payload  BLOB    NOT NULL
+      );
+      INSERT INTO outbox_v2 (seq, kind, priority, ts, bytes, sent_at, attempts, payload)
+        SELECT seq, kind, priority, ts, bytes, sent_at, attempts, payload FROM outbox;
+      DROP TABLE outbox;
+      ALTER TABLE outbox_v2 RENAME TO outbox;
+      CREATE INDEX outbox_send_order ON outbox (priority DESC, seq);
+      CREATE INDEX outbox_kind_seq ON outbox (kind, seq, bytes);
+    `);
+    if (last !== undefined) {
+      db.prepare("DELETE FROM sqlite_sequence WHERE name = 'outbox'").run();
+      db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('outbox', ?)").run(last);
+    }
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

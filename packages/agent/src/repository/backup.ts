@@ -99,6 +99,7 @@ export async function runBackup(ctx: BackupContext, source: Source, opts: Backup
     objects,
     ...(info.tables ? { tables: info.tables } : {}),
     ...(info.tableSums ? { tableSums: info.tableSums } : {}),
+    ...(info.sourceTables ? { sourceTables: info.sourceTables } : {}),
     ...(info.files ? { files: info.files } : {}),
   };
   await ctx.store.writeEnvelope(await sealManifest(ctx.keys, manifest));

@@ -11,6 +11,9 @@ import { mariadbArgs } from './connection.js';
 import { mariadbRowCounter } from './lines.js';
 import { mariadbTableSums } from './table-sums.js';
 import { findTool, streamTool, toolVersion } from './process.js';
+import { holdSnapshotForCounts } from './mariadb-facts.js';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Dump, Source } from './source.js';
 
 type Config = Extract<BackupSourceConfig, { kind: 'mariadb' }>;
@@ -43,21 +46,27 @@ export class MariadbSource implements Source {
   dump(): Dump {
     // A missing tool makes streamTool fail with "mariadb-dump is not installed".
     const tool = findTool(['mariadb-dump', 'mysqldump']) ?? 'mariadb-dump';
-    const conn = mariadbArgs(this.config);
-    const counter = mariadbRowCounter();
-    const sums = mariadbTableSums();
-    // The database name last, without --databases: the dump holds no CREATE DATABASE/USE, so it restores into any name.
-    const run = streamTool({
-      source: this.name,
-      command: tool,
-      args: [...conn.args, ...MARIADB_DUMP_FLAGS, '--', this.config.database],
-      env: conn.env,
-      through: [counter.stage, sums.stage],
-      cleanup: conn.cleanup,
-    });
-    const version = toolVersion(tool).then(parseMariadbVersion, () => 'unknown');
-    const info = Promise.all([run.done, version]).then(([, v]) => ({ tool: { name: tool, version: v }, tables: counter.tables, tableSums: sums.sums() }));
-    info.catch(() => undefined);
-    return { stream: run.stream, info };
+    const out = new PassThrough();
+    const info = (async () => {
+      // The server's own row counts at the dump's point in time (mariadb-facts.ts); the dump starts once the lock is held.
+      const facts = await holdSnapshotForCounts(this.config);
+      const conn = mariadbArgs(this.config);
+      const counter = mariadbRowCounter();
+      const sums = mariadbTableSums();
+      // The database name last, without --databases: the dump holds no CREATE DATABASE/USE, so it restores into any name.
+      const run = streamTool({
+        source: this.name,
+        command: tool,
+        args: [...conn.args, ...MARIADB_DUMP_FLAGS, '--', this.config.database],
+        env: conn.env,
+        through: ['stage' in facts ? [facts.stage] : [], counter.stage, sums.stage].flat(),
+        cleanup: conn.cleanup,
+      });
+      pipeline(run.stream, out).catch(() => undefined);
+      const [, v, counted] = await Promise.all([run.done, toolVersion(tool).then(parseMariadbVersion, () => 'unknown'), 'counts' in facts ? facts.counts : facts]);
+      return { tool: { name: tool, version: v }, tables: counter.tables, tableSums: sums.sums(), ...('tables' in counted ? { sourceTables: counted.tables } : { sourceTablesError: counted.error }) };
+    })();
+    info.catch((err: Error) => out.destroy(err));
+    return { stream: out, info };
   }
 }

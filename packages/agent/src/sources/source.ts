@@ -17,6 +17,10 @@ export interface DumpInfo {
   tool: { name: string; version: string };
   /** Per-table row counts, where the source gives them (restore checks them). */
   tables?: Record<string, number>;
+  /** Per-table row counts from the database itself at the dump's point in time (MariaDB): a dump that lost rows disagrees. */
+  sourceTables?: Record<string, number>;
+  /** Why sourceTables could not be taken (the backup goes on; the drill then checks the dump's own counts only). */
+  sourceTablesError?: string;
   /** Per-table SHA-256 of the row lines (MariaDB), recorded for restore drills. */
   tableSums?: Record<string, string>;
   /** For `files` sources: what the archive holds. */

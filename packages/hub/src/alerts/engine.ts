@@ -12,6 +12,7 @@ import type { Db } from '../store/db.js';
 import type { SiteRow } from '../store/sites.js';
 import { backupsOf, fullestDisk, powerOf } from '../console/sections.js';
 import { readStoredJson } from '../store/stored-json.js';
+import { drillFacts } from '../store/drills.js';
 import { evaluateCerts, evaluateSite, type Wanted } from './rules.js';
 import { clearAlert, currentMaintenance, openAlerts, raiseAlert, raisedSince, updateAlert, type AlertRow } from './store.js';
 import type { Webhook } from './webhook.js';
@@ -45,7 +46,7 @@ export class AlertEngine {
   constructor(private readonly o: AlertEngineOptions) {
     this.log = o.logger.child({ component: 'alerts' });
     this.clearHoldMs = o.clearHoldMs ?? 5 * 60_000;
-    this.siteQuery = o.db.prepare('SELECT id, last_seen_at, last_status_at, last_status_json FROM sites WHERE id = ?');
+    this.siteQuery = o.db.prepare('SELECT id, enrolled_at, last_seen_at, last_status_at, last_status_json FROM sites WHERE id = ?');
     this.allSiteIds = o.db.prepare('SELECT id FROM sites').pluck();
     this.births = o.db.prepare("SELECT COUNT(*) FROM connections WHERE site_id = ? AND kind = 'birth' AND at >= ?").pluck();
   }
@@ -68,9 +69,10 @@ export class AlertEngine {
     const changes: Changes = { raised: 0, cleared: 0, updated: 0, sites: new Set() };
     this.o.db.transaction(() => {
       for (const id of ids) {
-        const site = this.siteQuery.get(id) as Pick<SiteRow, 'id' | 'last_seen_at' | 'last_status_at' | 'last_status_json'> | undefined;
+        const site = this.siteQuery.get(id) as Pick<SiteRow, 'id' | 'enrolled_at' | 'last_seen_at' | 'last_status_at' | 'last_status_json'> | undefined;
         if (!site) continue;
         const status = readStoredJson(site.last_status_json);
+        const drills = drillFacts(this.o.db, id);
         const wanted = evaluateSite(
           {
             lastSeenAt: site.last_seen_at,
@@ -81,6 +83,15 @@ export class AlertEngine {
             connectsInWindow: this.births.get(id, since) as number,
             raisedInWindow: raisedSince(this.o.db, id, since),
             cooldown: this.o.cooldownOf?.(id) ?? null,
+            drills: {
+              last: drills.last && {
+                at: drills.last.drill.finishedAt,
+                ok: drills.last.drill.ok,
+                failures: drills.last.drill.results.filter((r) => !r.ok).map((r) => `${r.source} from ${r.location}: ${r.problems.join(', ')}`),
+              },
+              lastPassAt: drills.lastPassAt,
+              since: site.enrolled_at,
+            },
           },
           cfg,
           now,

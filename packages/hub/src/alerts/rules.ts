@@ -6,7 +6,7 @@ import type { HubConfig } from '@sentinela/shared';
 import type { BackupSummary, PowerSummary } from '../console/sections.js';
 import type { Cooldown } from '../limits/refusals.js';
 
-export const RULES = ['silent', 'backup-rpo', 'on-battery', 'low-disk', 'no-usb', 'verify-failed', 'cert-expiry', 'flapping', 'noisy'] as const;
+export const RULES = ['silent', 'backup-rpo', 'on-battery', 'low-disk', 'no-usb', 'verify-failed', 'cert-expiry', 'flapping', 'noisy', 'drill-failed', 'drill-overdue'] as const;
 export type Rule = (typeof RULES)[number];
 export type Severity = 'info' | 'warning' | 'critical';
 
@@ -30,6 +30,8 @@ export interface SiteFacts {
   raisedInWindow: number;
   /** The hub's cool-down of the site for too many refused messages (limits/refusals.ts), while it lasts. */
   cooldown?: Cooldown | null;
+  /** Restore drills: the newest (its failing copies), the newest that passed, and since when the site could have drilled (enrolment). */
+  drills?: { last: { at: string; ok: boolean; failures: string[] } | null; lastPassAt: string | null; since: string | null };
 }
 
 const hours = (ms: number) => Math.round(ms / 360_000) / 10;
@@ -108,6 +110,24 @@ export function evaluateSite(f: SiteFacts, cfg: HubConfig['alerts'], now: number
         data: { lastAttachedAt: b.usbLastAttachedAt },
       });
     }
+  }
+  const d = f.drills;
+  if (d?.last && !d.last.ok) {
+    out.push({
+      rule: 'drill-failed',
+      severity: 'critical',
+      message: `restore drill of ${d.last.at} failed: ${d.last.failures.join('; ')}`.slice(0, 500),
+      data: { at: d.last.at, failures: d.last.failures },
+    });
+  }
+  const drillFrom = d?.lastPassAt ?? d?.since ?? null;
+  if (d && b && b.sources.length > 0 && drillFrom && now - Date.parse(drillFrom) > cfg.drillOverdueDays * 86_400_000) {
+    out.push({
+      rule: 'drill-overdue',
+      severity: 'warning',
+      message: d.lastPassAt ? `no passing restore drill since ${d.lastPassAt} (more than ${cfg.drillOverdueDays} days)` : `no passing restore drill in the ${cfg.drillOverdueDays} days since enrolment`,
+      data: { lastPassAt: d.lastPassAt },
+    });
   }
   // While a site flaps, hold the rest: one alert, not fifty (open ones stay until they clear).
   return flapping ? out.filter((w) => w.rule === 'flapping' || w.rule === 'silent' || w.rule === 'noisy') : out;

@@ -25,7 +25,7 @@ export function renderPage(o: PageOptions): string {
   const t = translator(o.lang);
   const p = o.principal;
   const nav = p
-    ? `<nav><a href="/"${o.page === 'overview' ? ' aria-current="page"' : ''}>${t('nav_fleet')}</a><a href="/alerts"${o.page === 'alerts' ? ' aria-current="page"' : ''}>${t('nav_alerts')}</a><a href="/restore"${o.page === 'restore' ? ' aria-current="page"' : ''}>${t('nav_restore')}</a>${p.role === 'admin' ? `<a href="/admin"${o.page === 'admin' ? ' aria-current="page"' : ''}>${t('nav_admin')}</a>` : ''}</nav>`
+    ? `<nav><a href="/"${o.page === 'overview' ? ' aria-current="page"' : ''}>${t('nav_fleet')}</a><a href="/alerts"${o.page === 'alerts' ? ' aria-current="page"' : ''}>${t('nav_alerts')}</a><a href="/drills"${o.page === 'drills' || o.page === 'report' ? ' aria-current="page"' : ''}>${t('nav_drills')}</a><a href="/restore"${o.page === 'restore' ? ' aria-current="page"' : ''}>${t('nav_restore')}</a>${p.role === 'admin' ? `<a href="/admin"${o.page === 'admin' ? ' aria-current="page"' : ''}>${t('nav_admin')}</a>` : ''}</nav>`
     : '';
   const next = encodeURIComponent(o.path);
   const langs = (['pt', 'en'] as const)

@@ -15,6 +15,9 @@ import { restoreBody } from './restore.js';
 import { backupsOf } from './sections.js';
 import { readStoredJson } from '../store/stored-json.js';
 import { listSnapshots } from '../backups/catalogue.js';
+import { siteDrills } from '../store/drills.js';
+import { siteDrillSection } from './drills.js';
+import { drillRoutes } from './drill-routes.js';
 
 const html = (reply: FastifyReply, body: string, code = 200) =>
   reply
@@ -103,6 +106,8 @@ export function pageRoutes(app: FastifyInstance, db: Db, config: HubConfig): voi
 <section class="card"><h2>${t('backups')}</h2><div id="backups"></div>
 <p><a class="button" id="export-latest" href="/api/v1/sites/${escapeHtml(site.id)}/snapshots/latest/export" download>${t(held ? 'export_latest_offsite' : 'export_latest')}</a> <a href="/sites/${escapeHtml(site.id)}/restore">${t('restore_link')}</a></p>
 ${held ? '' : `<p class="note">${t('no_offsite')}</p>`}</section>
+<section class="card" id="drills-card"><h2>${t('drills_section')}</h2>${siteDrillSection(langOf(req), config.alerts, siteDrills(db, site.id, 20))}
+<p><a href="/reports/continuity?site=${escapeHtml(site.id)}">${t('report_title')}</a></p></section>
 <section class="card"><h2>${t('events')}</h2><div id="events"></div></section>`;
     return html(
       reply,
@@ -145,6 +150,8 @@ ${
 }</section>`;
     return html(reply, page(req, p, { page: 'alerts', title: t('alerts'), body, scripts: ['alerts.js'] }));
   });
+
+  drillRoutes(app, db, config, { session, langOf, page, html });
 
   app.get('/admin', async (req, reply) => {
     const p = session(req, reply);

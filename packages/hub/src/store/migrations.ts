@@ -5,6 +5,7 @@
 import type { Database } from 'better-sqlite3';
 import { backupsDamageMigration, backupsMigration } from '../backups/catalogue.js';
 import { MESSAGE_HOURS_SCHEMA, markAllHours } from './message-hours.js';
+import { DRILLS_INDEX } from './drills.js';
 
 export type Migration = (db: Database) => void;
 
@@ -148,6 +149,8 @@ export const MIGRATIONS: readonly Migration[] = [
   messagesByHour,
   // 7: no stored time more than 5 minutes after its arrival (ingest's futureDated, issue 18).
   arrivalBoundsTime,
+  // 8: restore drill reports (type 'drill'), rare, found through an index of their own.
+  (db) => db.exec(DRILLS_INDEX),
 ];
 
 /**

@@ -7,6 +7,7 @@ import { AgentPowerConfig } from './agent-power.js';
 import { AgentNetworkConfig } from './agent-network.js';
 import { AgentPageConfig } from './agent-page.js';
 import { AgentOffsiteConfig } from './agent-offsite.js';
+import { AgentDrillsConfig } from './agent-drills.js';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port, such as 127.0.0.1:3306');
 
@@ -62,6 +63,8 @@ export const AgentConfig = z.strictObject({
   page: AgentPageConfig.optional(),
   /** Off-site copies of the backups at the hub, over the MQTT link. */
   offsite: AgentOffsiteConfig.optional(),
+  /** Scheduled restore drills (absent: on, weekly, 01:00-05:00, when the agent has backups). */
+  drills: AgentDrillsConfig.prefault({}),
   log: logConfig,
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;

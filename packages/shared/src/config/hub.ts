@@ -79,6 +79,8 @@ export const HubConfig = z
         secureCookies: z.enum(['auto', 'always', 'never']).default('auto'),
         /** The language a page opens in until the user picks one. */
         language: z.enum(['pt', 'en']).default('pt'),
+        /** The headless Chromium that prints the continuity test report to PDF. */
+        pdfBrowser: z.string().min(1).default('/usr/bin/chromium'),
       })
       .prefault({}),
     /** Alert rules, evaluated every evaluateSeconds and after new messages arrive. */
@@ -89,6 +91,10 @@ export const HubConfig = z
         silentAfterMinutes: z.number().positive().default(120),
         /** Recovery point objective: a last good backup older than this raises "backup-rpo". */
         rpoHours: z.number().positive().default(1),
+        /** Recovery time objective: a restore drill slower than this (its projection for the full size) is out of objective. */
+        rtoMinutes: z.number().positive().default(60),
+        /** A site without a passing restore drill for this many days raises "drill-overdue" (and is listed in the drills view). */
+        drillOverdueDays: z.number().positive().default(10),
         /** A filesystem fuller than this (%) raises "low-disk". */
         lowDiskPct: z.number().min(1).max(100).default(90),
         /** No USB disk attached for this many days raises "no-usb". */

@@ -8,6 +8,7 @@ import { PROTOCOL_VERSION, SITE_ID_PATTERN } from './topics.js';
 import { StatusPower } from './status-power.js';
 import { StatusNetwork } from './status-network.js';
 import { StatusBackups } from './status-backups.js';
+import { DrillReport } from './drill.js';
 
 const siteId = z.string().regex(SITE_ID_PATTERN, 'a site id of lowercase letters, digits and dashes');
 const isoTime = z.iso.datetime({ offset: true });
@@ -26,7 +27,7 @@ const base = {
   site: siteId,
 };
 
-/** Fields of every message that went through the agent's outbox (status, event). */
+/** Fields of every message that went through the agent's outbox (status, event, drill). */
 const queued = {
   ...base,
   stream: streamId,
@@ -105,6 +106,14 @@ export const EventMessage = z.looseObject({
 });
 export type EventMessage = z.infer<typeof EventMessage>;
 
+/** A restore drill's report (protocol/drill.ts), queued like an event: it reaches the hub store-and-forward. */
+export const DrillMessage = z.looseObject({
+  ...queued,
+  type: z.literal('drill'),
+  drill: DrillReport,
+});
+export type DrillMessage = z.infer<typeof DrillMessage>;
+
 export const AgentInfo = z.looseObject({
   version: z.string(),
   hostname: z.string(),
@@ -133,9 +142,9 @@ export const DeathMessage = z.looseObject({
 });
 export type DeathMessage = z.infer<typeof DeathMessage>;
 
-export const UpMessage = z.discriminatedUnion('type', [BirthMessage, DeathMessage, StatusMessage, EventMessage]);
+export const UpMessage = z.discriminatedUnion('type', [BirthMessage, DeathMessage, StatusMessage, EventMessage, DrillMessage]);
 export type UpMessage = z.infer<typeof UpMessage>;
-export type QueuedMessage = StatusMessage | EventMessage;
+export type QueuedMessage = StatusMessage | EventMessage | DrillMessage;
 
 const seqRange = z.tuple([seq, seq]).refine(([a, b]) => a <= b, 'a range [from, to] with from <= to');
 

@@ -8,7 +8,7 @@ export const TOPIC_ROOT = `sentinela/v${PROTOCOL_VERSION}`;
 /** Site ids appear in topics, file names and URLs: keep them to a safe alphabet. */
 export const SITE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-export const UP_KINDS = ['birth', 'death', 'status', 'event'] as const;
+export const UP_KINDS = ['birth', 'death', 'status', 'event', 'drill'] as const;
 export type UpKind = (typeof UP_KINDS)[number];
 export const DOWN_KINDS = ['ack', 'cmd'] as const;
 export type DownKind = (typeof DOWN_KINDS)[number];

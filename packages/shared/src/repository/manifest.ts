@@ -31,6 +31,12 @@ export const SnapshotManifest = z
   tables: z.record(z.string(), z.number().int().nonnegative()).optional(),
   /** Per table, SHA-256 of its row lines as the dump wrote them: a restore drill re-dumps the restored copy and compares (optional: older snapshots lack it). */
   tableSums: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)).optional(),
+  /**
+   * Per table, the row count the source database itself gave in a snapshot taken at the same point
+   * in time as the dump's (optional): a dump that lost rows disagrees with it, where `tables`, counted
+   * from the dump stream, cannot (docs/operations.md, restore drills).
+   */
+  sourceTables: z.record(z.string(), z.number().int().nonnegative()).optional(),
   files: z.array(z.looseObject({ path: z.string(), mode: z.number().int(), size: z.number().int().nonnegative(), mtime: z.string() })).optional(),
 })
   .refine((m) => m.v !== 1 || m.tokenizer !== undefined, { message: 'a format-1 manifest names its tokenizer', path: ['tokenizer'] });
