@@ -10,7 +10,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentConfig } from '@sentinela/shared';
 import { fetchApcupsdStatus, startAgent, writeCredentials, type RunningAgent } from '@sentinela/agent';
-import { Apcupsd, NisMaster, unpackApcupsd, type ApcupsdLimits, type MasterUps } from '@sentinela/tools/harness/apcupsd.js';
+import { Apcupsd, NisMaster, unpackApcupsd, type ApcupsdLimits } from '@sentinela/tools/harness/apcupsd.js';
 import { capturedLogger } from '@sentinela/tools/harness/log.js';
 import { freePort } from '@sentinela/tools/harness/nut.js';
 import { tempDir } from '@sentinela/tools/harness/tmp.js';
@@ -37,14 +37,15 @@ interface Rig {
 }
 
 /** A master on mains, the real apcupsd slaved to it, and an agent watching that apcupsd. */
-async function rig(t: Test, name: string, limits: ApcupsdLimits, power: Record<string, unknown>, ups?: MasterUps): Promise<Rig> {
+async function rig(t: Test, name: string, limits: ApcupsdLimits, power: Record<string, unknown>, beforeAgent?: (master: NisMaster, apcupsd: Apcupsd) => Promise<void>): Promise<Rig> {
   const dir = tempDir(`apc-${name}`);
   t.teardown(dir.remove);
-  const master = await new NisMaster(ups).start();
+  const master = await new NisMaster().start();
   t.teardown(() => master.stop());
   const apcupsd = new Apcupsd(unpacked.root, master, limits);
   t.teardown(() => apcupsd.stop());
   await apcupsd.start();
+  await beforeAgent?.(master, apcupsd);
 
   const callsFile = join(dir.path, 'calls.log');
   const script = join(dir.path, 'poweroff.sh');
@@ -149,4 +150,19 @@ t.test('real apcupsd losing its master reports COMMLOST: the agent reports lost 
   await eventually('power.contact_restored', () => r.events('power.contact_restored').length === 1);
   await eventually('the agent on mains again', () => r.power().state === 'mains');
   t.same(r.calls(), [], 'no shutdown');
+});
+
+t.test('real apcupsd already SHUTTING DOWN on battery when the agent starts: its STATFLAG still says ONBATT, so the agent shuts down too', async (t) => {
+  // SHUTTING DOWN replaces every other word of apcupsd's STATUS; the agent (re)started during apcupsd's
+  // shutdown must not take it for an old latch "while on mains" and ignore it.
+  const r = await rig(t, 'late', { batteryLevel: 50, minutes: 1 }, { lowBattery: { chargePercent: 5, runtimeSeconds: 0, persistSeconds: 0 } }, async (master, apcupsd) => {
+    master.set({ status: 'ONBATT', charge: 40, minutes: 20 });
+    await eventually('apcupsd asked for the shutdown (its doshutdown)', () => apcupsd.shutdownRequested);
+  });
+  t.equal(await r.apcStatus(), 'SHUTTING DOWN');
+  await eventually('the power-off command ran', () => r.calls().length === 1);
+  t.match(r.events('power.shutdown_started'), [{ reason: 'fsd', msg: /apcupsd itself is shutting this host down/ }]);
+  t.same(r.events('power.fsd_latched'), [], 'not ignored as an old latch');
+  t.equal(r.events('power.on_battery').length, 1, 'the outage was recorded');
+  t.match(r.power(), { flags: ['FSD', 'OB'] });
 });

@@ -3,6 +3,7 @@ import t from 'tap';
 import net from 'node:net';
 import { fetchApcupsdStatus, frame, readFrames } from './apcupsd-client.js';
 import { ApcupsdSource } from './apcupsd-source.js';
+import { readingFromApcupsd } from './reading.js';
 
 async function nis(status: string, seen: string[]): Promise<{ port: number; close: () => void }> {
   const srv = net.createServer((s) => {
@@ -43,4 +44,24 @@ t.test('COMMLOST is stale, not on battery; no daemon is unreachable', async (t) 
   s.close();
   const r2 = await new ApcupsdSource({ host: '127.0.0.1', port: s.port, timeoutSeconds: 2 }).poll();
   t.equal(r2.contact, 'unreachable');
+});
+
+t.test('STATFLAG fills in what SHUTTING DOWN and COMMLOST hide from STATUS (values from the real apcupsd 3.14)', async (t) => {
+  const flags = (STATUS: string, STATFLAG?: string) => readingFromApcupsd(STATFLAG === undefined ? { STATUS } : { STATUS, STATFLAG }).flags;
+  t.same(flags('SHUTTING DOWN', '0x050E0610'), ['FSD', 'OB'], 'apcupsd shutting down on battery');
+  t.same(flags('ONLINE SLAVE', '0x05000408'), ['OL', 'SLAVE']);
+  t.same(flags('COMMLOST', '0x05000508'), ['COMMLOST', 'OL']);
+  t.same(flags('ONBATT LOWBATT', '0x05000050 Status Flag'), ['OB', 'LB']);
+  t.same(flags('SHUTTING DOWN'), ['FSD'], 'no STATFLAG: the STATUS words alone');
+  for (const bad of ['', 'N/A', '0x', '0xZZ', '5', '0x123456789', 'Status 0x10']) t.same(flags('ONLINE', bad), ['OL'], `malformed STATFLAG ${JSON.stringify(bad)} is left out`);
+});
+
+t.test('fuzz: any STATUS and STATFLAG text gives a reading, never a throw', async (t) => {
+  const alphabet = ' 0123456789abcdefxXOBLNTUSHGDW\t:';
+  const rnd = (n: number) => Array.from({ length: Math.floor(Math.random() * n) }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('');
+  for (let i = 0; i < 5000; i++) {
+    const r = readingFromApcupsd({ STATUS: rnd(30), STATFLAG: Math.random() < 0.5 ? `0x${rnd(10)}` : rnd(12) });
+    if (!r.flags.every((f) => typeof f === 'string' && f.length > 0)) t.fail(`bad flags ${JSON.stringify(r.flags)}`);
+  }
+  t.pass('5000 random records read');
 });

@@ -65,9 +65,28 @@ const APC_FLAGS: Record<string, string> = {
   COMMLOST: 'COMMLOST',
 };
 
+/**
+ * apcupsd's STATFLAG bits (its defines.h) behind the STATUS words. SHUTTING DOWN and COMMLOST replace
+ * every other word of STATUS; the bits still say ONBATT, LOWBATT… (seen with the real apcupsd 3.14).
+ */
+const APC_STATFLAG_BITS: [number, string][] = [
+  [0x1, 'CAL'], [0x2, 'TRIM'], [0x4, 'BOOST'], [0x8, 'ONLINE'], [0x10, 'ONBATT'], [0x20, 'OVERLOAD'],
+  [0x40, 'LOWBATT'], [0x80, 'REPLACEBATT'], [0x100, 'COMMLOST'], [0x200, 'SHUTTING'],
+];
+
+/** STATUS words, plus those only STATFLAG still holds ("0x05000410 Status Flag"); a malformed STATFLAG is left out. */
+function apcupsdWords(rec: Record<string, string>): string[] {
+  const words = statusTokens(rec.STATUS ?? '').filter((w) => w !== 'DOWN');
+  const m = /^0x([0-9a-f]{1,8})(\s|$)/i.exec((rec.STATFLAG ?? '').trim());
+  if (!m) return words;
+  const bits = parseInt(m[1]!, 16);
+  for (const [bit, word] of APC_STATFLAG_BITS) if (bits & bit && !words.includes(word)) words.push(word);
+  return words;
+}
+
 /** apcupsd's STATUS words mapped to NUT's tokens; TIMELEFT is in minutes. */
 export function readingFromApcupsd(rec: Record<string, string>): UpsReading {
-  const words = statusTokens(rec.STATUS ?? '').filter((w) => w !== 'DOWN');
+  const words = apcupsdWords(rec);
   return {
     flags: words.map((w) => APC_FLAGS[w] ?? w),
     charge: num(rec.BCHARGE),
