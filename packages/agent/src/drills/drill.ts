@@ -20,7 +20,9 @@ import { findTool } from '../sources/process.js';
 import { mariadbTableSums } from '../sources/table-sums.js';
 import { readDiskLabel } from '../locations/disk-label.js';
 import { siteDisks } from '../cli/repo-access.js';
-import { scratchDir, startScratchMariadb, type ScratchMariadb } from './scratch.js';
+import { configuredScratch, scratchDir, startScratchMariadb, type ScratchMariadb } from './scratch.js';
+import { myIdent, type DbConnection } from '../sources/connection.js';
+import { query } from '../sources/sql-cli.js';
 
 export interface DrillLocation {
   /** spool, usb:<label>, peer */
@@ -41,9 +43,9 @@ export function drillLocations(config: AgentConfig): DrillLocation[] {
 }
 
 /** Dumps a restored database again and returns its per-table row sums. */
-async function dumpSums(socket: string, database: string): Promise<Record<string, string>> {
+async function dumpSums(conn: Omit<DbConnection, 'database'>, database: string): Promise<Record<string, string>> {
   const tool = findTool(['mariadb-dump', 'mysqldump']) ?? 'mariadb-dump';
-  const a = mariadbArgs({ socket });
+  const a = mariadbArgs(conn);
   const child = spawn(tool, [...a.args, ...MARIADB_DUMP_FLAGS, '--', database], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -79,10 +81,17 @@ async function drillOne(config: AgentConfig, m: SnapshotManifest, repoDir: strin
   const base = { source: m.source, kind: m.kind, snapshot: m.id };
   if (m.kind === 'mariadb') {
     const s = await scratch();
-    const database = `drill_${n}`;
-    const report = await restoreMariadb(content, { socket: s.socket, database }, { expectedTables: m.tables });
-    const problems = [...report.problems, ...compareCounts(m.sourceTables, Object.fromEntries(Object.entries(report.tables).map(([t, c]) => [t, c.found]))), ...compareSums(m.tableSums, await dumpSums(s.socket, database))];
-    return { ...base, ok: problems.length === 0, problems, bytes: report.bytes };
+    // A unique name: a configured scratch server may hold a copy a killed drill left (removed by name below on the next run).
+    const database = `sentinela_drill_${process.pid}_${n}`;
+    try {
+      const report = await restoreMariadb(content, { ...s.conn, database }, { expectedTables: m.tables });
+      const found = Object.fromEntries(Object.entries(report.tables).map(([t, c]) => [t, c.found]));
+      const problems = [...report.problems, ...compareCounts(m.sourceTables, found), ...compareSums(m.tableSums, await dumpSums(s.conn, database))];
+      return { ...base, ok: problems.length === 0, problems, bytes: report.bytes };
+    } finally {
+      // A configured scratch server outlives the drill: its copy goes now (a throwaway server goes whole).
+      if (s.shared) await query('mariadb', { ...s.conn, database }, `DROP DATABASE IF EXISTS ${myIdent(database)}`, null).catch(() => undefined);
+    }
   }
   if (m.kind === 'files') {
     const dir = scratchDir(config, 'files');
@@ -109,7 +118,7 @@ export async function runDrill(
   let server: Promise<ScratchMariadb> | null = null;
   const versions: Record<string, string> = { agent: SENTINELA_VERSION, node: process.versions.node };
   const scratch = () =>
-    (server ??= startScratchMariadb(config).then((s) => {
+    (server ??= (config.drills.scratchMariadb ? configuredScratch(config.drills.scratchMariadb) : startScratchMariadb(config)).then((s) => {
       versions.mariadbd = s.version;
       return s;
     }));

@@ -10,6 +10,8 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { AgentConfig } from '@sentinela/shared';
 import { query } from '../sources/sql-cli.js';
+import type { AgentDrillsConfig } from '@sentinela/shared';
+import { myIdent, type DbConnection } from '../sources/connection.js';
 import { findTool } from '../sources/process.js';
 
 export function scratchRoot(config: AgentConfig): string {
@@ -54,7 +56,10 @@ function lowPriority(command: string, args: string[]): { command: string; args: 
 }
 
 export interface ScratchMariadb {
-  socket: string;
+  /** How to reach it (a unix socket for a throwaway server). */
+  conn: Omit<DbConnection, 'database'>;
+  /** A configured server kept for drills: each drill's database is dropped after it, the server stays. */
+  shared: boolean;
   /** The server's own version (SELECT VERSION()), for the drill report's environment. */
   version: string;
   dir: string;
@@ -109,7 +114,7 @@ export async function startScratchMariadb(config: AgentConfig): Promise<ScratchM
   for (;;) {
     try {
       const version = (await query('mariadb', { socket, database: 'mysql' }, 'SELECT VERSION()', null))[0]?.[0] ?? 'unknown';
-      return { socket, version, dir, stop };
+      return { conn: { socket }, shared: false, version, dir, stop };
     } catch (err) {
       if (exited || Date.now() > deadline) {
         const log = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8').trim().split('\n').slice(-1)[0] : '';
@@ -119,4 +124,16 @@ export async function startScratchMariadb(config: AgentConfig): Promise<ScratchM
       await new Promise((r) => setTimeout(r, 250));
     }
   }
+}
+
+/**
+ * A server configured for drills only (drills.scratchMariadb). Databases a killed drill left there
+ * (sentinela_drill_*) are dropped first, as the scratch folders are.
+ */
+export async function configuredScratch(c: NonNullable<AgentDrillsConfig['scratchMariadb']>): Promise<ScratchMariadb> {
+  const conn = { ...c };
+  const version = (await query('mariadb', { ...conn, database: 'mysql' }, 'SELECT VERSION()', null))[0]?.[0] ?? 'unknown';
+  const old = await query('mariadb', { ...conn, database: 'mysql' }, "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'sentinela\\_drill\\_%'", null);
+  for (const [name] of old) await query('mariadb', { ...conn, database: 'mysql' }, `DROP DATABASE ${myIdent(name!)}`, null);
+  return { conn, shared: true, version, dir: '', stop: async () => undefined };
 }

@@ -9,6 +9,12 @@ import { writeFileAtomic, type AgentConfig } from '@sentinela/shared';
 import { collectStatus, type StatusReport } from '../cli/status.js';
 import { glance, type Glance, type LiveStatus } from './rules.js';
 import { readHistory, type History } from './history.js';
+import { readLastDrill } from '../drills/record.js';
+
+function drillGlance(config: AgentConfig): { at: string; failed: string[] } | null {
+  const d = readLastDrill(config);
+  return d && { at: d.finishedAt, failed: d.results.filter((r) => !r.ok).map((r) => `${r.source} (${r.location})`) };
+}
 
 export interface StatusDocument extends StatusReport, History {
   /** What the running agent saw last (null: no agent page has saved a sample yet). */
@@ -44,6 +50,7 @@ export function statusDocument(config: AgentConfig, live: LiveStatus | null): St
         offsiteConfigured: !!(config.backup && config.offsite),
         dataDir: config.dataDir,
         outboxPending: report.outbox.pending,
+        lastDrill: drillGlance(config),
       })
     : null;
   return { ...report, ...history, live, glance: g };

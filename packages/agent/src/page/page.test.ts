@@ -135,3 +135,16 @@ t.test('the HTML: escaped, both languages, actions disabled without the PIN', as
   t.match(view('en', 'locked'), /data-state="locked" disabled/);
   t.notMatch(view('pt', 'open'), /id="action-backup" disabled/, 'usable once unlocked');
 });
+
+t.test('the last restore drill: passed, failed (red, with what to do), never', async (t) => {
+  const fact = (c: ReturnType<typeof card>) => c.facts.find((f) => f.label.en === 'Last restore drill')!.value;
+  const now = Date.parse(input().live.sampledAt);
+  const passed = card({ ...input(), lastDrill: { at: new Date(now - 2 * 86_400_000).toISOString(), failed: [] } }, 'backups');
+  t.match(fact(passed), { pt: /^passou há 2 dias/, en: /^passed 2 days ago/ });
+  t.equal(passed.level, 'green');
+  const failed = card({ ...input(), lastDrill: { at: new Date(now - 3_600_000).toISOString(), failed: ['emr (usb:disco A)'] } }, 'backups');
+  t.match(fact(failed), { pt: /^FALHOU há 60 min.*emr \(usb:disco A\)/, en: /^FAILED 60 min ago.*emr \(usb:disco A\)/ });
+  t.equal(failed.level, 'red');
+  t.match(failed.todo, { pt: /não se restaurou no teste/, en: /did not restore in the drill/ });
+  t.same(fact(card(input(), 'backups')), { pt: 'nunca', en: 'never' });
+});

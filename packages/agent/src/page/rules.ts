@@ -49,6 +49,8 @@ export interface GlanceInput {
   /** The agent's data folder: its filesystem is "the server's disk". */
   dataDir: string;
   outboxPending: number;
+  /** The last restore drill (drills/last.json): when it finished, and its failing copies. */
+  lastDrill?: { at: string; failed: string[] } | null;
 }
 
 const HOUR = 3_600_000;
@@ -138,6 +140,18 @@ export function backupsCard(i: GlanceInput): Card {
     if (age(lastOff, now) > OFFSITE_AMBER_MS)
       findings.push({ level: 'amber', todo: t('A cópia no hub está atrasada: verifique a ligação à rede WAN (GovNet).', 'The off-site copy is late: check the WAN (GovNet) connection.') });
   } else facts.push({ label: t('Cópia fora do local (hub)', 'Off-site copy (hub)'), value: t('não configurada', 'not configured') });
+
+  const d = i.lastDrill;
+  if (d === undefined || d === null) facts.push({ label: t('Último teste de reposição', 'Last restore drill'), value: t('nunca', 'never') });
+  else {
+    const when = ago(d.at, now);
+    facts.push({
+      label: t('Último teste de reposição', 'Last restore drill'),
+      value: d.failed.length ? t(`FALHOU ${when.pt}: ${d.failed.join('; ')}`, `FAILED ${when.en}: ${d.failed.join('; ')}`) : t(`passou ${when.pt}`, `passed ${when.en}`),
+    });
+    if (d.failed.length)
+      findings.push({ level: 'red', todo: t(`Uma cópia não se restaurou no teste (${d.failed.join('; ')}): avise a equipa central.`, `A copy did not restore in the drill (${d.failed.join('; ')}): tell the central team.`) });
+  }
 
   return card('backups', title, facts, findings);
 }

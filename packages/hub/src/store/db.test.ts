@@ -80,8 +80,8 @@ t.test('migration 4 moves messages to a rowid table: rows, dedup, indexes and tr
   t.same(db.prepare('SELECT seq FROM seen').pluck().all(), [4], 'the trigger fired for the new row');
   t.same(
     db.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'messages' AND type = 'index' ORDER BY name").pluck().all(),
-    ['messages_events', 'messages_key'],
-    'the time index gave way to hour marks (migration 6), events keep a partial index',
+    ['messages_drills', 'messages_events', 'messages_key'],
+    'the time index gave way to hour marks (migration 6), events and drills (migration 7) keep partial indexes',
   );
   t.same(
     db.prepare('SELECT site_id, hour, stream, first_seq FROM message_hours ORDER BY hour').all(),

@@ -32,6 +32,18 @@ export const birth = {
   v: 1, type: 'birth', site: 'hf-1', ts: '2026-11-24T10:00:00Z', bdSeq: 0, stream: 'stream-abc',
   agent: { version: '0.1.0', hostname: 'h', platform: 'linux', node: 'v20' }, outbox: { pending: 0, pendingBytes: 0, oldestTs: null, thinned: 0 },
 };
+/** A restore drill's report: one copy passed, one failed. */
+export const drill = {
+  v: 1, type: 'drill', site: 'hf-1', stream: 'stream-abc', seq: 9, ts: '2026-11-24T03:10:00.000Z',
+  drill: {
+    by: 'schedule', startedAt: '2026-11-24T03:00:00.000Z', finishedAt: '2026-11-24T03:09:30.000Z', host: 'hf-1-server',
+    versions: { agent: '0.1.0', node: '22.11.0', mariadbd: '10.11.6-MariaDB' }, ok: false,
+    results: [
+      { source: 'emr', kind: 'mariadb', location: 'spool', snapshot: '20261124T020000Z-emr-abc123', ok: true, problems: [], rtoSeconds: 212.4, projectedRtoSeconds: 212, rpoSeconds: 4200, bytes: 1_200_000_000 },
+      { source: 'emr', kind: 'mariadb', location: 'usb:disco A', snapshot: null, ok: false, problems: ['no snapshot of emr here'], rtoSeconds: 0.1, projectedRtoSeconds: null, rpoSeconds: null, bytes: 0 },
+    ],
+  },
+};
 export const death = { v: 1, type: 'death', site: 'hf-1', bdSeq: 0, clean: false };
 export const ack = { v: 1, type: 'ack', site: 'hf-1', stream: 'stream-abc', acked: [[1, 3], [5, 5]], rejected: [{ seq: 4, reason: 'invalid: x' }] };
 

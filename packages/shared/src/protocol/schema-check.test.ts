@@ -5,14 +5,14 @@ import { compileAccept } from './schema-check.js';
 import { DownMessage, UpMessage } from './messages.js';
 import { decodeUp } from './codec.js';
 import { upTopic } from './topics.js';
-import { ack, birth, death, event, mutations, status } from './samples.test-support.js';
+import { ack, birth, death, drill, event, mutations, status } from './samples.test-support.js';
 
 t.test('the protocol schemas compile, and the compiled test accepts what the agents send', async (t) => {
   const up = compileAccept(UpMessage);
   const down = compileAccept(DownMessage);
   t.ok(up, 'UpMessage compiles');
   t.ok(down, 'DownMessage compiles');
-  for (const m of [status, event, birth, death]) t.ok(up!(JSON.parse(JSON.stringify(m))), `${m.type} accepted without zod`);
+  for (const m of [status, event, drill, birth, death]) t.ok(up!(JSON.parse(JSON.stringify(m))), `${m.type} accepted without zod`);
   t.ok(down!(ack), 'ack accepted without zod');
   // Discriminated unions are checked by the option their tag names.
   t.notOk(up!({ ...status, type: 'event' }), 'a status body tagged as an event is not accepted');
@@ -24,6 +24,7 @@ t.test('the compiled test never accepts what zod refuses or would change', async
   const cases: Array<[string, z.ZodType, unknown]> = [
     ['status', UpMessage, status],
     ['event', UpMessage, event],
+    ['drill', UpMessage, drill],
     ['birth', UpMessage, birth],
     ['death', UpMessage, death],
     ['ack', DownMessage, ack],
