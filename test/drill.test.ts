@@ -114,4 +114,21 @@ t.test('restore drills: spool and USB pass; a flipped byte on the USB disk fails
   t.match(next.stderr, /removed a drill's leftover scratch copy/, 'the next drill says it removed the leftovers');
   await waitFor('the leftover server to be gone', () => !alive(serverPid), 10_000);
   t.notOk(existsSync(scratch), 'and nothing of the scratch copies remains');
+
+  // Killed again (a power cut, say): this time the agent's start removes what it left.
+  const again = spawn(process.execPath, [AGENT_BIN, 'drill', '--config', agent.configFile, '--from', 'spool'], { stdio: 'ignore' });
+  const pidFile2 = await waitFor(
+    'the scratch server to run again',
+    () => (existsSync(scratch) ? readdirSync(scratch).map((d) => join(scratch, d, 'server.pid')).find((f) => existsSync(f) && existsSync(join(f, '..', 'mysqld.sock'))) : undefined),
+    60_000,
+    50,
+  );
+  const serverPid2 = Number(readFileSync(pidFile2, 'utf8'));
+  again.kill('SIGKILL');
+  await new Promise((r) => again.once('exit', r));
+  await agent.start();
+  await agent.proc.waitForLog('the leftovers removed at start', (l) => typeof l.msg === 'string' && l.msg.startsWith('removed the scratch copy an interrupted restore drill left behind'), 20_000);
+  await agent.proc.stop();
+  await waitFor('the second leftover server to be gone', () => !alive(serverPid2), 10_000);
+  t.notOk(existsSync(join(scratch, pidFile2.split('/').at(-2)!)), 'the agent removed the killed drill\'s copy when it started');
 });
