@@ -5,6 +5,7 @@
 import type { AckMessage, HubConfig, Logger } from '@sentinela/shared';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
 import { startExternalIngest, type ExternalIngest } from './broker/external.js';
+import { startCredentialSweep, type CredentialSweep } from './broker/credential-sweep.js';
 import { Ingest } from './ingest/ingest.js';
 import { HubMetrics } from './metrics.js';
 import { Refusals } from './limits/refusals.js';
@@ -58,11 +59,13 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   const relays = startRelays(config, db, logger, metrics, backups.receiver);
   let upstream: Upstream | null = null;
   let embedded: EmbeddedBroker | null = null;
+  let external: ExternalIngest | null = null;
+  let sweep: CredentialSweep | null = null;
   let api: ReturnType<typeof buildApi> | null = null;
   let consoleSvc: ConsoleService | null = null;
   try {
     if (config.externalBroker) {
-      transport = startExternalIngest({ config, db, ingest, logger, metrics, refusals });
+      transport = external = startExternalIngest({ config, db, ingest, logger, metrics, refusals });
     } else {
       // Nobody can be connected to a broker that was not running: every agent reconnects with a birth.
       const reset = markAllDisconnected(db) - relays.restoreLinks();
@@ -92,11 +95,20 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
       metrics,
       mqtt: { port: transport.port, tls: transport.tls },
       onEnrolled: (siteId) => embedded?.disconnectSite(siteId),
+      ...(external?.dynsec ? { provision: (siteId: string, password: string) => external!.dynsec!.provisionSite(siteId, password) } : {}),
     });
     backups.routes(api);
+    const live = embedded;
+    sweep = startCredentialSweep(
+      db,
+      live ? { disconnectSite: (id, reason) => live.disconnectSite(id, reason) } : { dynsec: external?.dynsec ?? null },
+      config.externalBroker?.sweepSeconds ?? 30,
+      logger,
+    );
     await api.listen({ port: config.http.listen.port, host: config.http.listen.host });
     upstream = startUpstream(config, db, backups, logger);
   } catch (err) {
+    await sweep?.close();
     consoleSvc?.close();
     refusals.close();
     await api?.close().catch(() => undefined);
@@ -115,6 +127,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   const apiRef = api;
   const transportRef = transport;
   const consoleRef = consoleSvc!;
+  const sweepRef = sweep!;
   return {
     mqttPort,
     httpPort,
@@ -131,6 +144,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
         await within(upstream?.close() ?? Promise.resolve(), 5000);
         consoleRef.close(); // ends the live streams, which would hold the HTTP server open
         backups.close();
+        await within(sweepRef.close(), 5000);
         await within(apiRef.close(), 5000);
         // Commit and ack what is pending while the clients are still there…
         await within(ingest.flush(), 5000);

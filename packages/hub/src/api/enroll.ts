@@ -4,13 +4,18 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../store/db.js';
-import { redeemEnrollToken } from '../store/tokens.js';
+import { redeemEnrollToken, undoRedeem } from '../store/tokens.js';
 import { errorSchema } from './schemas.js';
 
 export interface EnrollOptions {
   mqtt: { port: number; tls: boolean };
   /** Called after a site got a new password (the broker drops its old connection). */
   onEnrolled?: (siteId: string) => void;
+  /**
+   * Gives an external broker the site's new password before the agent hears of it. If it throws,
+   * the enrolment is undone (the token can be used again) and the agent is told to retry.
+   */
+  provision?: (siteId: string, password: string) => Promise<void>;
 }
 
 export function enrollRoutes(app: FastifyInstance, db: Db, opts: EnrollOptions): void {
@@ -33,11 +38,22 @@ export function enrollRoutes(app: FastifyInstance, db: Db, opts: EnrollOptions):
           401: errorSchema,
           409: errorSchema,
           410: errorSchema,
+          503: errorSchema,
         },
       },
     },
     async (req, reply) => {
       const r = redeemEnrollToken(db, req.body.token.trim());
+      if (r.ok && opts.provision) {
+        try {
+          await opts.provision(r.siteId, r.password);
+        } catch (err) {
+          undoRedeem(db, r.undo);
+          const msg = (err as Error).message;
+          req.log.error({ site: r.siteId, remote: req.ip, err: msg }, `enrolment of site ${r.siteId} undone: the MQTT broker could not be given its account: ${msg}`);
+          return reply.code(503).send({ error: `the hub could not create this site's account on its MQTT broker (${msg}); the token is still valid: try again in a minute` });
+        }
+      }
       if (r.ok) {
         req.log.info({ site: r.siteId, remote: req.ip }, `site ${r.siteId} enrolled from ${req.ip}; it has a new MQTT password`);
         opts.onEnrolled?.(r.siteId);

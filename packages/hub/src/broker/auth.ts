@@ -57,7 +57,7 @@ export function makeAuthenticate(db: Db, logger: Logger, refusals: Refusals) {
       return refuse(BAD_USERNAME_OR_PASSWORD, 'auth-unknown-site', `MQTT login for site ${clip(username)} from ${from} refused: unknown site`);
     }
     if (stored === null) {
-      return refuse(BAD_USERNAME_OR_PASSWORD, 'auth-not-enrolled', `MQTT login for site ${username} from ${from} refused: the site has not enrolled yet`);
+      return refuse(BAD_USERNAME_OR_PASSWORD, 'auth-not-enrolled', `MQTT login for site ${username} from ${from} refused: the site has no credentials (not enrolled yet, or revoked)`);
     }
     if (!hashesEqual(sha256Hex(password.toString('utf8')), stored)) {
       return refuse(BAD_USERNAME_OR_PASSWORD, 'auth-bad-password', `MQTT login for site ${username} from ${from} refused: wrong password`);

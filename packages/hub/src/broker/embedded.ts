@@ -33,7 +33,8 @@ export interface EmbeddedBroker {
   /** Publishes any hub → site message at QoS 1 (backup sync). */
   publishDown(topic: string, payload: Buffer): Promise<void>;
   /** Drops a site's live connection (its password changed). */
-  disconnectSite(siteId: string): void;
+  /** Closes the site's connection, if it has one; `reason` completes "…: " in the log line. */
+  disconnectSite(siteId: string, reason?: string): void;
   connectedClients(): number;
   close(): Promise<void>;
 }
@@ -170,10 +171,10 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
         aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
       });
     },
-    disconnectSite(siteId) {
+    disconnectSite(siteId, reason = 'its password changed') {
       const c = clients[siteId];
       if (c) {
-        log.info({ site: siteId }, `closed the MQTT connection of site ${siteId}: its password changed`);
+        log.info({ site: siteId }, `closed the MQTT connection of site ${siteId}: ${reason}`);
         c.close();
       }
     },

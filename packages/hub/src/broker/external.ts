@@ -9,9 +9,10 @@
  * down waits in the broker. Acks go back through the same broker. The broker should enforce a
  * message size limit itself (Mosquitto: message_size_limit / max_packet_size).
  *
- * Not yet done in this mode: the passwords that enrolment hands out are stored only in the hub's
- * database, so the external broker must be set up to accept the agents some other way (for
- * now, its own password file or anonymous on loopback); the mqtt_clients_connected gauge is 0.
+ * Agents' accounts: with `provision: mosquitto-dynsec` the hub keeps them in Mosquitto's dynamic
+ * security (broker/dynsec.ts: created at enrolment, removed by the credential sweep); with
+ * `provision: none` the broker must be set up to accept the agents by hand. The
+ * mqtt_clients_connected gauge is 0 in this mode.
  */
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
@@ -22,6 +23,7 @@ import type { HubMetrics } from '../metrics.js';
 import type { Db } from '../store/db.js';
 import { clip } from '../limits/log-limit.js';
 import type { Refusals } from '../limits/refusals.js';
+import { Dynsec } from './dynsec.js';
 
 export interface ExternalIngest {
   /** The broker's port (what agents connect to). */
@@ -29,6 +31,8 @@ export interface ExternalIngest {
   tls: boolean;
   publishAck(siteId: string, ack: AckMessage): Promise<void>;
   connected(): boolean;
+  /** The broker's account store, when the hub provisions it (`provision: mosquitto-dynsec`). */
+  dynsec: Dynsec | null;
   close(): Promise<void>;
 }
 
@@ -52,8 +56,17 @@ export function startExternalIngest(opts: { config: HubConfig; db: Db; ingest: I
     ...(ext.caFile ? { ca: readFileSync(ext.caFile) } : {}),
   });
 
+  const dynsec = ext.provision === 'mosquitto-dynsec' ? new Dynsec(client) : null;
+
   client.on('connect', (connack) => {
     log.info({ url: ext.url, sessionPresent: connack.sessionPresent }, `connected to the external broker ${ext.url}`);
+    if (dynsec) {
+      // The dynsec admin role may read every topic but not send acks: give the hub's user its own role.
+      dynsec.ensureHubRole(ext.username ?? '').then(
+        () => log.info({ role: 'sentinela-hub' }, `the broker's dynamic security gives ${ext.username} the sentinela-hub role (ingest and acks)`),
+        (err: Error) => log.error({ err: err.message }, `could not set up the hub's own role in the broker's dynamic security: ${err.message}`),
+      );
+    }
     // Subscribing again is harmless with a present session and needed without one.
     client.subscribe(ALL_UP_FILTER, { qos: 1 }, (err, granted) => {
       if (err || granted?.some((g) => g.qos === 128)) {
@@ -66,6 +79,7 @@ export function startExternalIngest(opts: { config: HubConfig; db: Db; ingest: I
   client.on('error', (err) => log.warn({ err: err.message }, `external broker ${ext.url}: ${err.message}`));
 
   client.on('message', (topic, payload) => {
+    if (dynsec && topic.startsWith('$CONTROL/')) return; // the broker's answers to dynsec (broker/dynsec.ts reads them)
     const parsed = parseTopic(topic);
     if (!parsed || parsed.direction !== 'up') {
       refusals.refuse({ site: null, remote: 'the external broker', reason: 'bad-topic', fields: { topic }, text: `refused a message on ${JSON.stringify(clip(topic))}: not a v1 up topic` });
@@ -95,7 +109,9 @@ export function startExternalIngest(opts: { config: HubConfig; db: Db; ingest: I
       await client.publishAsync(downTopic(siteId, 'ack'), encodeDown(ack), { qos: 1 });
     },
     connected: () => client.connected,
+    dynsec,
     async close() {
+      dynsec?.close();
       await client.endAsync();
     },
   };

@@ -9,6 +9,7 @@ import { serve } from './serve.js';
 import { sitesAdd } from './sites-add.js';
 import { sitesList } from './sites-list.js';
 import { sitesToken } from './sites-token.js';
+import { sitesRevoke } from './sites-revoke.js';
 import { tokensAdd } from './tokens-add.js';
 import { usersAdd } from './users-add.js';
 import { doctorCmd } from './doctor.js';
@@ -17,7 +18,7 @@ import { backupsMaintain } from '../backups/cli-maintain.js';
 import { relaysAdd } from './relays-add.js';
 import { upstreamEnrol } from './upstream-enrol.js';
 
-export const COMMANDS: Command[] = [serve, sitesAdd, sitesToken, sitesList, tokensAdd, usersAdd, doctorCmd, backupsExport, backupsMaintain, relaysAdd, upstreamEnrol];
+export const COMMANDS: Command[] = [serve, sitesAdd, sitesToken, sitesRevoke, sitesList, tokensAdd, usersAdd, doctorCmd, backupsExport, backupsMaintain, relaysAdd, upstreamEnrol];
 
 export const PROGRAM_HELP = `sentinela-hub ${SENTINELA_VERSION}: the central hub of Sentinela (MQTT broker, store, API, console)
 

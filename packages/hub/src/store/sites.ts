@@ -50,6 +50,25 @@ export function listSites(db: Db): SiteRow[] {
   return db.prepare('SELECT * FROM sites ORDER BY id').all() as SiteRow[];
 }
 
+/**
+ * Revokes a site's MQTT credentials: its password stops working (the broker drops a live session
+ * within the hub's sweep) and its unused enrolment tokens expire. Its stored data stays.
+ * Returns false when there is no such site.
+ */
+export function revokeSite(db: Db, id: string, now = new Date()): boolean {
+  return db.transaction(() => {
+    const res = db.prepare('UPDATE sites SET password_hash = NULL WHERE id = ?').run(id);
+    if (res.changes === 0) return false;
+    db.prepare('UPDATE enroll_tokens SET expires_at = ? WHERE site_id = ? AND used_at IS NULL AND expires_at > ?').run(now.toISOString(), id, now.toISOString());
+    return true;
+  }).immediate();
+}
+
+/** Sites that may not hold an MQTT session: no password (never enrolled, or revoked). */
+export function sitesWithoutCredentials(db: Db): Set<string> {
+  return new Set(db.prepare('SELECT id FROM sites WHERE password_hash IS NULL').pluck().all() as string[]);
+}
+
 export function siteExists(db: Db, id: string): boolean {
   return db.prepare('SELECT 1 FROM sites WHERE id = ?').get(id) !== undefined;
 }

@@ -37,7 +37,7 @@ export function issueEnrollToken(db: Db, siteId: string, ttlHours: number, now =
 }
 
 export type RedeemResult =
-  | { ok: true; siteId: string; password: string }
+  | { ok: true; siteId: string; password: string; undo: RedeemUndo }
   | { ok: false; code: 'unknown' }
   | { ok: false; code: 'used'; siteId: string; at: string }
   | { ok: false; code: 'expired'; siteId: string; at: string };
@@ -56,9 +56,26 @@ export function redeemEnrollToken(db: Db, token: string, now = new Date()): Rede
     if (row.expires_at <= now.toISOString()) return { ok: false, code: 'expired', siteId: row.site_id, at: row.expires_at };
     const password = randomToken(32);
     const at = now.toISOString();
+    const before = db.prepare('SELECT password_hash, enrolled_at FROM sites WHERE id = ?').get(row.site_id) as { password_hash: string | null; enrolled_at: string | null };
     db.prepare('UPDATE enroll_tokens SET used_at = ? WHERE token_hash = ?').run(at, sha256Hex(token));
     db.prepare('UPDATE sites SET password_hash = ?, enrolled_at = ? WHERE id = ?').run(sha256Hex(password), at, row.site_id);
-    return { ok: true, siteId: row.site_id, password };
+    return { ok: true, siteId: row.site_id, password, undo: { tokenHash: sha256Hex(token), siteId: row.site_id, ...before } };
+  }).immediate();
+}
+
+/** What a redeem changed, so that it can be taken back when the broker could not be given the new password. */
+export interface RedeemUndo {
+  tokenHash: string;
+  siteId: string;
+  password_hash: string | null;
+  enrolled_at: string | null;
+}
+
+/** The token can be used again and the site keeps the password it had: the enrolment never happened. */
+export function undoRedeem(db: Db, undo: RedeemUndo): void {
+  db.transaction(() => {
+    db.prepare('UPDATE enroll_tokens SET used_at = NULL WHERE token_hash = ?').run(undo.tokenHash);
+    db.prepare('UPDATE sites SET password_hash = ?, enrolled_at = ? WHERE id = ?').run(undo.password_hash, undo.enrolled_at, undo.siteId);
   }).immediate();
 }
 

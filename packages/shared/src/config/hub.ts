@@ -43,6 +43,18 @@ export const HubConfig = z
         password: z.string().optional(),
         caFile: z.string().optional(),
         clientId: z.string().default('sentinela-hub-ingest'),
+        /**
+         * How agents get their broker accounts. `none`: set up by hand (the broker's own password file).
+         * `mosquitto-dynsec`: the hub creates, re-keys and removes each site's client and role through
+         * Mosquitto's dynamic-security plugin; `username` must be a dynsec admin.
+         */
+        provision: z.enum(['none', 'mosquitto-dynsec']).default('none'),
+        /** How often revoked or removed sites are swept out of the broker (seconds). */
+        sweepSeconds: z.number().int().min(1).max(3600).default(30),
+      })
+      .refine((e) => e.provision === 'none' || (e.username !== undefined && e.password !== undefined), {
+        message: 'provision: mosquitto-dynsec needs username and password of a dynamic-security admin (mosquitto_ctrl dynsec init)',
+        path: ['username'],
       })
       .optional(),
     http: z.strictObject({

@@ -1,0 +1,68 @@
+/**
+ * Revocation reaches the broker through a sweep, not a call: `sites revoke` runs in its own process
+ * and only writes the database, and a broker that was unreachable at the time must still catch up.
+ * Every `sweepSeconds` (and at start) sites without credentials lose their broker session:
+ * the embedded broker closes their connection, Mosquitto's dynamic security loses their client and role.
+ */
+import type { Logger } from '@sentinela/shared';
+import type { Db } from '../store/db.js';
+import { sitesWithoutCredentials } from '../store/sites.js';
+import type { Dynsec } from './dynsec.js';
+
+export interface SweepTarget {
+  /** Embedded broker: close a live connection. */
+  disconnectSite?: (siteId: string, reason: string) => void;
+  /** External broker provisioned by the hub. */
+  dynsec?: Dynsec | null;
+}
+
+export interface CredentialSweep {
+  /** One pass now; resolves when done (tests and `close` wait on it). */
+  run(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function startCredentialSweep(db: Db, target: SweepTarget, everySeconds: number, logger: Logger): CredentialSweep {
+  const log = logger.child({ component: 'credential-sweep' });
+  const known = db.prepare('SELECT id FROM sites').pluck();
+  const connected = db.prepare('SELECT id FROM sites WHERE connected = 1 AND password_hash IS NULL').pluck();
+  let running: Promise<void> | null = null;
+  let lastError = '';
+
+  async function pass(): Promise<void> {
+    if (target.disconnectSite) for (const id of connected.all() as string[]) target.disconnectSite(id, 'its credentials were revoked');
+    const dynsec = target.dynsec;
+    // Not connected: the ingest already says so; the next sweep after it reconnects catches up.
+    if (!dynsec?.connected()) return;
+    const revoked = sitesWithoutCredentials(db);
+    const exists = new Set(known.all() as string[]);
+    for (const id of await dynsec.provisionedSites()) {
+      if (exists.has(id) && !revoked.has(id)) continue;
+      await dynsec.revokeSite(id);
+      log.info({ site: id }, `removed site ${id} from the broker: ${exists.has(id) ? 'its credentials were revoked' : 'it is no longer a site of this hub'}`);
+    }
+  }
+
+  const run = (): Promise<void> =>
+    (running ??= pass()
+      .then(() => (lastError = ''))
+      .catch((err: unknown) => {
+        const msg = (err as Error).message;
+        // Once per distinct failure: the broker being away is retried quietly every sweep.
+        if (msg !== lastError) log.warn({ err: msg }, `could not sweep revoked sites from the broker (will retry every ${everySeconds} s): ${msg}`);
+        lastError = msg;
+      })
+      .finally(() => (running = null))
+      .then(() => undefined));
+
+  const timer = setInterval(() => void run(), everySeconds * 1000);
+  timer.unref();
+  void run();
+  return {
+    run,
+    async close() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

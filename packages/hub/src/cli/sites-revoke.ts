@@ -1,0 +1,39 @@
+/** `sentinela-hub sites revoke`: the site's MQTT password stops working; its stored data stays. */
+import { openDb } from '../store/db.js';
+import { revokeSite, SiteError } from '../store/sites.js';
+import { configOption, helpOption, jsonOption, loadHubConfig, parse, UsageError, EXIT_OK, type Command } from './common.js';
+
+export const sitesRevoke: Command = {
+  name: 'sites revoke',
+  summary: "revoke a site's MQTT credentials (a stolen or retired server)",
+  help: `Usage: sentinela-hub sites revoke --id SITE [--config FILE] [--json]
+
+Revokes the site's MQTT credentials: its password stops working, its unused enrolment tokens
+expire, and within the hub's sweep (externalBroker.sweepSeconds, default 30 s) its live
+connection is closed; with provision: mosquitto-dynsec its client and role are removed from
+Mosquitto. What the site sent stays stored. To let the site back, issue a new token
+(sentinela-hub sites token --id SITE) and enrol again.
+
+Options:
+  --id SITE            the site id
+  -c, --config FILE    hub configuration (default /etc/sentinela/hub.yaml)
+  --json               print {"siteId","revoked"}
+  -h, --help           this help
+
+Example:
+  sentinela-hub sites revoke --config /etc/sentinela/hub.yaml --id hf-0001`,
+  async run(args, io) {
+    const { values } = parse(args, { ...configOption, ...helpOption, ...jsonOption, id: { type: 'string' } });
+    if (!values.id) throw new UsageError('--id is required (e.g. --id hf-0001)');
+    const config = loadHubConfig(values.config!);
+    const db = openDb(config.dataDir, { synchronous: config.store.synchronous });
+    try {
+      if (!revokeSite(db, values.id)) throw new SiteError('unknown', `there is no site ${values.id} (sentinela-hub sites list shows the sites)`);
+    } finally {
+      db.close();
+    }
+    if (values.json) io.out(JSON.stringify({ siteId: values.id, revoked: true }));
+    else io.out(`Site ${values.id}: MQTT credentials revoked. A running hub closes its connection within ${config.externalBroker?.sweepSeconds ?? 30} s.`);
+    return EXIT_OK;
+  },
+};
