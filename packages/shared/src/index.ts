@@ -23,6 +23,7 @@ export * from './protocol/drill.js';
 export * from './repository/manifest.js';
 export * as doctor from './runtime/doctor.js';
 export * from './repository/store.js';
+export * from './repository/lock.js';
 export * from './repository/verify.js';
 export * from './protocol/sync.js';
 export * from './config/agent-offsite.js';

@@ -4,7 +4,7 @@
  * `backups` status section. Enabled by the `backup:` config section.
  */
 import cron, { type ScheduledTask } from 'node-cron';
-import type { AgentBackupConfig } from '@sentinela/shared';
+import { describeHolder, type AgentBackupConfig } from '@sentinela/shared';
 import type { AgentContext, AgentModule, StatusSections } from '../module.js';
 import type { Repository } from '../repository/api.js';
 import { loadOrCreateKey } from '../repository/keys.js';
@@ -114,7 +114,11 @@ export class BackupModule implements AgentModule {
     this.current = new AbortController();
     try {
       const { manifest, durationMs } = await this.lock.shared(() =>
-        backupSource(this.repo!, source, this.state, { rebaseEvery: this.cfg.rebaseEvery, signal: this.current!.signal }),
+        backupSource(this.repo!, source, this.state, {
+          rebaseEvery: this.cfg.rebaseEvery,
+          signal: this.current!.signal,
+          onLockWait: (h) => this.ctx.logger.info({ source: source.name, holders: h }, `backup of ${source.name} waits for the spool: in use by ${h.map(describeHolder).join('; ')}`),
+        }),
       );
       ctx.event(
         'backup.completed',

@@ -2,6 +2,7 @@
  * One backup of one source into the spool, timed and recorded. Shared by the agent's schedule and
  * the `backup` verb, so both leave the same history (the power module's estimate reads it).
  */
+import type { LockInfo } from '@sentinela/shared';
 import type { SnapshotManifest } from '@sentinela/shared';
 import type { OnProgress, Repository } from '../repository/api.js';
 import { DumpError, type Source } from '../sources/source.js';
@@ -23,7 +24,7 @@ export async function backupSource(
   repo: Repository,
   source: Source,
   state: BackupState,
-  opts: { rebaseEvery?: number; onProgress?: OnProgress; signal?: AbortSignal } = {},
+  opts: { rebaseEvery?: number; onProgress?: OnProgress; signal?: AbortSignal; onLockWait?: (holders: LockInfo[]) => void } = {},
 ): Promise<BackupResult> {
   const started = new Date();
   try {

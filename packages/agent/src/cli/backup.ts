@@ -11,6 +11,7 @@ import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, U
 import { VERB_HELP } from './help.js';
 import { backupConfig, siteIdOf } from './backup-context.js';
 import { progressPrinter } from './progress.js';
+import { describeHolder } from '@sentinela/shared';
 import { formatBytes } from './status.js';
 
 export async function backupCommand(args: string[], io: Io): Promise<number> {
@@ -34,7 +35,7 @@ export async function backupCommand(args: string[], io: Io): Promise<number> {
     for (const sc of wanted) {
       const progress = progressPrinter(io, sc.name);
       try {
-        const r = await backupSource(repo, createSource(sc, { tmpDir: config.dataDir }), state, { rebaseEvery: cfg.rebaseEvery, onProgress: progress.update });
+        const r = await backupSource(repo, createSource(sc, { tmpDir: config.dataDir }), state, { rebaseEvery: cfg.rebaseEvery, onProgress: progress.update, onLockWait: (h) => io.err(`waiting for the repository: in use by ${h.map(describeHolder).join('; ')}`) });
         progress.done();
         done.push(r);
         if (!values.json)

@@ -1,5 +1,5 @@
 /** `sentinela-agent prune`: removes objects no snapshot lists and leftover `.tmp-*` files. */
-import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
+import { AGENT_VERB_OPTIONS, describeHolder } from '@sentinela/shared';
 import type { PruneResult } from '../repository/api.js';
 import { MasterKey } from '../repository/keys.js';
 import { openRepository } from '../repository/repository.js';
@@ -25,7 +25,7 @@ export async function pruneCommand(args: string[], io: Io): Promise<number> {
   let result: PruneResult;
   try {
     const repo = await openRepository(dir, MasterKey.load(backupKeyPath(config)));
-    result = await repo.prune({ graceMs: grace * 3600 * 1000, dryRun, onProgress: progress.update });
+    result = await repo.prune({ graceMs: grace * 3600 * 1000, dryRun, onProgress: progress.update, onLockWait: (h) => io.err(`waiting for the repository: in use by ${h.map(describeHolder).join('; ')}`) });
   } catch (err) {
     if (!(err instanceof RepositoryError)) throw err;
     progress.done();

@@ -3,7 +3,7 @@
  * (backup scheduling, USB disks, the secondary server, restore) use only what is declared here.
  */
 import type { Readable } from 'node:stream';
-import type { SnapshotManifest } from '@sentinela/shared';
+import type { LockInfo, SnapshotManifest } from '@sentinela/shared';
 import type { Source } from '../sources/source.js';
 
 export interface Progress {
@@ -22,6 +22,8 @@ export interface BackupOptions {
   /** Store a full snapshot after this many deltas in a row (keeps restore chains short). */
   rebaseEvery?: number;
   signal?: AbortSignal;
+  /** Told who holds the repository's lock when the backup must wait for it (a prune in another process). */
+  onLockWait?: (holders: LockInfo[]) => void;
 }
 
 export interface VerifyProblem {
@@ -87,6 +89,7 @@ export interface PruneOptions {
   graceMs?: number;
   dryRun?: boolean;
   onProgress?: OnProgress;
+  onLockWait?: (holders: LockInfo[]) => void;
 }
 
 /** A repository opened with the site's key: it can write and read snapshots. */
@@ -102,7 +105,7 @@ export interface Repository {
   read(snapshotId: string, opts?: { onProgress?: OnProgress }): Readable;
   verify(opts: { readData: boolean; onProgress?: OnProgress }): Promise<VerifyReport>;
   /** Removes snapshots the policy does not keep; never the newest verified snapshot of a source, never a base another kept snapshot needs. */
-  forget(policy: RetentionPolicy, opts?: { dryRun?: boolean }): Promise<ForgetResult>;
+  forget(policy: RetentionPolicy, opts?: { dryRun?: boolean; onLockWait?: (holders: LockInfo[]) => void }): Promise<ForgetResult>;
   /** Deletes objects that no manifest references, and leftover temp files. */
   prune(opts?: PruneOptions): Promise<PruneResult>;
   /** Snapshot files whose manifest cannot be read, with the deltas that depend on each. */

@@ -12,6 +12,7 @@ import { AAD_OBJECT, openObject } from './objects.js';
 import { readContent, type ChainContext } from './reader.js';
 import { selectKept } from './retention.js';
 import { sha256, Store, type RepoMeta } from './store.js';
+import { withRepositoryLock, type LockInfo } from '@sentinela/shared';
 import { join } from 'node:path';
 
 /** Creates the repository (or opens it when it already exists for this site and key). */
@@ -63,8 +64,11 @@ export class SentinelaRepository implements Repository {
     return { store: this.store, keys: this.keys, manifest: (id) => this.manifest(id), ...(onBytes ? { onBytes } : {}) };
   }
 
+  /** Under the shared lock from start to commit: a forget or prune in another process waits for it. */
   async backup(source: Source, opts: BackupOptions = {}): Promise<SnapshotManifest> {
-    return runBackup({ ...this.chain(), site: this.siteId, history: (name) => this.snapshots({ source: name }) }, source, opts);
+    return withRepositoryLock(this.dir, 'shared', { purpose: `backup of ${source.name}`, ...(opts.onLockWait ? { onWait: opts.onLockWait } : {}) }, () =>
+      runBackup({ ...this.chain(), site: this.siteId, history: (name) => this.snapshots({ source: name }) }, source, opts),
+    );
   }
 
   /** Unreadable manifests are left out here (verify names them), so one bad file never stops backups. */
@@ -171,13 +175,17 @@ export class SentinelaRepository implements Repository {
     return { snapshots: manifests.length, objects: names.length, bytesRead, problems, unreferenced, tempFiles };
   }
 
-  async forget(policy: RetentionPolicy, opts: { dryRun?: boolean } = {}): Promise<ForgetResult> {
-    const all = await this.snapshots();
-    const keep = selectKept(all, policy);
-    const removed = all.filter((m) => !keep.has(m.id)).map((m) => m.id);
-    // Deltas first, bases after: an interruption never leaves a delta without its base.
-    if (!opts.dryRun) for (const id of [...removed].reverse()) await this.store.removeSnapshot(id);
-    return { kept: all.filter((m) => keep.has(m.id)).map((m) => m.id), removed };
+  /** Exclusive (unless a dry run): no backup in another process may be building a delta on what it removes. */
+  async forget(policy: RetentionPolicy, opts: { dryRun?: boolean; onLockWait?: (holders: LockInfo[]) => void } = {}): Promise<ForgetResult> {
+    const run = async (): Promise<ForgetResult> => {
+      const all = await this.snapshots();
+      const keep = selectKept(all, policy);
+      const removed = all.filter((m) => !keep.has(m.id)).map((m) => m.id);
+      // Deltas first, bases after: an interruption never leaves a delta without its base.
+      if (!opts.dryRun) for (const id of [...removed].reverse()) await this.store.removeSnapshot(id);
+      return { kept: all.filter((m) => keep.has(m.id)).map((m) => m.id), removed };
+    };
+    return opts.dryRun ? run() : withRepositoryLock(this.dir, 'exclusive', { purpose: 'forget', ...(opts.onLockWait ? { onWait: opts.onLockWait } : {}) }, run);
   }
 
   async prune(opts: PruneOptions = {}): Promise<PruneResult> {
@@ -195,6 +203,11 @@ function usedBy(manifests: SnapshotManifest[], name: string): string {
  * younger than the grace period are spared: they may belong to a backup or copy still running.
  */
 export async function pruneStore(store: Store, opts: PruneOptions = {}): Promise<PruneResult> {
+  if (opts.dryRun) return pruneUnlocked(store, opts);
+  return withRepositoryLock(store.dir, 'exclusive', { purpose: 'prune', ...(opts.onLockWait ? { onWait: opts.onLockWait } : {}) }, () => pruneUnlocked(store, opts));
+}
+
+async function pruneUnlocked(store: Store, opts: PruneOptions): Promise<PruneResult> {
   const graceMs = opts.graceMs ?? 6 * 3600 * 1000;
   const dryRun = opts.dryRun === true;
   const referenced = new Set<string>();

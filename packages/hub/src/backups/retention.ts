@@ -3,7 +3,7 @@
  * newest `keepLast` snapshots and every base a kept delta needs (deltas go before their bases),
  * then prunes objects no snapshot lists (older than a grace period: a transfer may be running).
  */
-import { SNAPSHOT_ID, verifyObjects, type KeylessVerifyReport } from '@sentinela/shared';
+import { SNAPSHOT_ID, verifyObjects, withRepositoryLock, type KeylessVerifyReport, type Store } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
 import { markDamaged, markVerified, removeSnapshots } from './catalogue.js';
 import type { HubBackupStore } from './store.js';
@@ -15,8 +15,13 @@ function sourceOf(id: string): string {
   return id.replace(/^\d{8}T\d{6}Z-/, '').replace(/-[a-z0-9]+$/, '');
 }
 
+/** Exclusive on the site's folder: a transfer's commit (Store.writeEnvelope, shared) waits, then checks its base and objects. */
 export async function applyRetention(db: Db, hub: HubBackupStore, siteId: string, keepLast: number, graceMs = PRUNE_GRACE_MS): Promise<{ forgotten: string[]; prunedObjects: number }> {
   const store = hub.store(siteId);
+  return withRepositoryLock(store.dir, 'exclusive', { purpose: 'hub retention' }, () => retain(db, store, siteId, keepLast, graceMs));
+}
+
+async function retain(db: Db, store: Store, siteId: string, keepLast: number, graceMs: number): Promise<{ forgotten: string[]; prunedObjects: number }> {
   const ids = (await store.snapshotIds()).filter((id) => SNAPSHOT_ID.test(id));
   const envs = new Map(await Promise.all(ids.map(async (id) => [id, await store.readEnvelope(id)] as const)));
   const keep = new Set<string>();

@@ -4,48 +4,13 @@
  * off-site store use the very same code; nothing here needs a site's key.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { statfsSync } from 'node:fs';
 import { open, readdir, readFile, rename, stat, unlink, utimes, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatSize } from '../runtime/doctor.js';
+import { RepositoryError, describeFsError } from './errors.js';
+import { withRepositoryLock } from './lock.js';
 
-export class RepositoryError extends Error {
-  constructor(
-    message: string,
-    /** `wrong-key`, `not-a-repository`, `corrupt-object`, `missing-object`, `bad-manifest`, `content-mismatch`, `no-space`, `io-error`, `bad-recovery-code`, `key-file`, … */
-    readonly code: string,
-  ) {
-    super(message);
-    this.name = 'RepositoryError';
-  }
-}
-
-/** How much room is left on the filesystem holding `dir`, in words ("12.0 KiB free of 8.0 MiB on /spool"). */
-export function freeSpaceText(dir: string): string {
-  try {
-    const s = statfsSync(dir);
-    return `${formatSize(s.bavail * s.bsize)} free of ${formatSize(s.blocks * s.bsize)} on ${dir}`;
-  } catch {
-    return `free space on ${dir} unknown`;
-  }
-}
-
-/**
- * Turns disk-level failures into words a technician understands; anything else passes through.
- * `dir`: the location written to, whose free space a full disk's message states.
- */
-export function describeFsError(err: unknown, what: string, dir?: string): Error {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT')
-    return new RepositoryError(
-      `${what}: the disk is full (${code}${dir ? `: ${freeSpaceText(dir)}` : ''}); free space or use another disk, then run again to resume`,
-      'no-space',
-    );
-  if (code === 'EIO' || code === 'ENXIO' || code === 'ENODEV')
-    return new RepositoryError(`${what}: input/output error (${code}); the disk may be failing or was unplugged`, 'io-error');
-  if (code === 'EROFS') return new RepositoryError(`${what}: the disk is mounted read-only (EROFS)`, 'io-error');
-  return err instanceof Error ? err : new Error(String(err));
-}
+export { RepositoryError, describeFsError, freeSpaceText } from './errors.js';
 
 /** An object's name: the SHA-256 of its stored bytes, lowercase hex. */
 export function objectName(stored: Uint8Array): string {
@@ -281,11 +246,26 @@ export class Store {
     }
   }
 
+  /**
+   * Commits a snapshot, under the repository's shared lock: its base and every object must still be
+   * there. A forget or prune in another process (the lock's exclusive side) may have removed an old
+   * object this snapshot reused, or its base, since the writer looked; then the commit fails and
+   * nothing lists a snapshot that would not restore.
+   */
   async writeEnvelope(env: SnapshotEnvelope): Promise<void> {
     try {
-      await this.upgrade();
-      await writeFileDurable(this.snapshotPath(env.id), JSON.stringify(env) + '\n');
+      await withRepositoryLock(this.dir, 'shared', { purpose: `commit of snapshot ${env.id}` }, async () => {
+        if (env.base && !(await this.hasSnapshot(env.base)))
+          throw new RepositoryError(`cannot commit snapshot ${env.id} to ${this.dir}: its base ${env.base} was removed meanwhile (a forget ran); the next backup makes a new one`, 'missing-base');
+        for (const name of env.objects) {
+          if (!(await this.has(name)))
+            throw new RepositoryError(`cannot commit snapshot ${env.id} to ${this.dir}: its object ${name} is not there (a prune ran meanwhile); the next backup stores it again`, 'missing-object');
+        }
+        await this.upgrade();
+        await writeFileDurable(this.snapshotPath(env.id), JSON.stringify(env) + '\n');
+      });
     } catch (err) {
+      if (err instanceof RepositoryError) throw err;
       throw describeFsError(err, `writing snapshot ${env.id} to ${this.dir}`, this.dir);
     }
   }
