@@ -25,7 +25,7 @@ export class BackupMirror {
   private readonly st;
 
   constructor(
-    private readonly link: UpstreamLink,
+    link: UpstreamLink,
     private readonly db: Db,
     private readonly store: HubBackupStore,
     private readonly dataDir: string,
