@@ -20,6 +20,14 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<Bench> }> 
     about: "the backup benchmark's day-2 change sent to a hub over a 256 kbit/s link with cuts: wire bytes, time, utilization, against restic and the zstd patch",
     load: async () => (await import('./offsite/offsite.bench.js')).run,
   },
+  mirror: {
+    about: "a DPS hub mirroring a site's snapshot to the MoH hub over 2 Mbit/s with a 150 ms round trip, and over 150 ms with no cap: throughput against one piece per round trip",
+    load: async () => (await import('./offsite/mirror.bench.js')).run,
+  },
+  'agent-rss': {
+    about: 'a real agent at rest (typical config: sampling, probes, UPS, backup and off-site configured, page on) started as the systemd unit does: VmRSS max and median over a minute (--full: five)',
+    load: async () => (await import('./agent-rss/agent-rss.bench.js')).run,
+  },
   console: {
     about: 'hub console in Chromium with 2,000 sites (--full) and a week of history: time to a usable overview, hub memory',
     load: async () => (await import('./console/console.bench.js')).run,

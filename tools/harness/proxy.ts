@@ -15,6 +15,11 @@ export interface ProxyOptions {
   rateBytesPerSecond?: number;
   /** Cut every connection this often (ms); 0 or absent: never. */
   cutEveryMs?: number;
+  /**
+   * One-way delay of every byte (ms), on top of the rate: a round trip costs twice this. Delayed
+   * bytes are on the line, not in the proxy's queue, so the delay does not cap the throughput.
+   */
+  latencyMs?: number;
 }
 
 const TICK_MS = 20;
@@ -72,6 +77,10 @@ export class ThrottledProxy {
 
   setRate(bytesPerSecond: number): void {
     this.opts = { ...this.opts, rateBytesPerSecond: bytesPerSecond };
+  }
+
+  setLatency(ms: number): void {
+    this.opts = { ...this.opts, latencyMs: ms };
   }
 
   setTarget(port: number): void {
@@ -156,11 +165,17 @@ export class ThrottledProxy {
     const down: Pipe = { from: target, to: client, queue: [], queued: 0, up: false };
     for (const p of [up, down]) {
       this.pipes.add(p);
-      p.from.on('data', (chunk: Buffer) => {
+      const enqueue = (chunk: Buffer) => {
+        if (p.to.destroyed) return;
         p.queue.push(chunk);
         p.queued += chunk.length;
         if (p.queued > HIGH_WATER) p.from.pause();
         this.flush(p);
+      };
+      p.from.on('data', (chunk: Buffer) => {
+        const delay = this.opts.latencyMs ?? 0;
+        if (delay > 0) setTimeout(() => enqueue(chunk), delay);
+        else enqueue(chunk);
       });
       p.from.on('close', () => this.pipes.delete(p));
     }

@@ -34,3 +34,6 @@ export * from './protocol/relay.js';
 export * from './config/hub-upstream.js';
 export * from './runtime/read-range.js';
 export * from './cli/agent-options.js';
+export * from './sync/budget.js';
+export * from './sync/progress.js';
+export * from './sync/sender.js';

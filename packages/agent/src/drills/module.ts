@@ -8,7 +8,6 @@ import { rmSync } from 'node:fs';
 import type { AgentContext, AgentModule } from '../module.js';
 import { MasterKey } from '../repository/keys.js';
 import { backupKeyPath } from '../paths.js';
-import { runDrill } from './drill.js';
 import { readLastDrill, recordDrill } from './record.js';
 import { removeLeftovers, scratchRoot } from './scratch.js';
 import { whyNotNow } from './schedule.js';
@@ -57,6 +56,8 @@ export class DrillModule implements AgentModule {
       return;
     }
     logger.info('scheduled restore drill starting');
+    // The restore engine is loaded for the drill only: at rest the agent does not hold it.
+    const { runDrill } = await import('./drill.js');
     const report = await runDrill(config, MasterKey.load(backupKeyPath(config)), { by: 'schedule', host: hostname() });
     rmSync(scratchRoot(config), { recursive: true, force: true });
     recordDrill(config, report, { outbox, siteId });

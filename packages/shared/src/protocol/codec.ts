@@ -38,8 +38,10 @@ interface Checked<T> {
   accept: Accept | null;
 }
 
-function checked<T>(schema: z.ZodType<T>): Checked<T> {
-  return { schema, accept: compileAccept(schema) };
+/** Compiled at first use: an agent decodes only down messages and never holds the up tests. */
+function checked<T>(schema: z.ZodType<T>): () => Checked<T> {
+  let c: Checked<T> | undefined;
+  return () => (c ??= { schema, accept: compileAccept(schema) });
 }
 
 const UP = checked(UpMessage);
@@ -52,7 +54,7 @@ function validate<T>(c: Checked<T>, value: unknown): z.ZodSafeParseResult<T> {
 
 function decode<T extends { site: string; type: string }>(
   direction: 'up' | 'down',
-  schema: Checked<T>,
+  schema: () => Checked<T>,
   topic: string,
   payload: Uint8Array,
   maxBytes: number,
@@ -71,7 +73,7 @@ function decode<T extends { site: string; type: string }>(
   } catch (err) {
     return fail('not-json', `payload is not JSON: ${(err as Error).message}`);
   }
-  const result = validate(schema, json);
+  const result = validate(schema(), json);
   if (!result.success) {
     const first = describeIssues(result.error, json).slice(0, 3);
     return fail('invalid', first.map((d) => `${formatPath(d.path)}: ${d.text}`).join('; '));
@@ -101,10 +103,13 @@ export interface QueuedHead {
 }
 
 const HEAD_KEYS = ['site', 'stream', 'seq', 'ts'] as const;
-const HEAD_SCANS = new Map<string, ByteScan | null>([
-  ['status', compileByteScan(StatusMessage, HEAD_KEYS)],
-  ['event', compileByteScan(EventMessage, HEAD_KEYS)],
-]);
+let headScans: Map<string, ByteScan | null> | undefined;
+/** Compiled at the first decodeUpHead: only a hub uses them. */
+const HEAD_SCANS = () =>
+  (headScans ??= new Map<string, ByteScan | null>([
+    ['status', compileByteScan(StatusMessage, HEAD_KEYS)],
+    ['event', compileByteScan(EventMessage, HEAD_KEYS)],
+  ]));
 const head: Array<string | number> = [];
 
 /**
@@ -119,7 +124,7 @@ export function decodeUpHead(
   maxBytes = DEFAULT_MAX_PAYLOAD_BYTES,
 ): Decoded<UpMessage> | { ok: true; topic: ParsedTopic; message: QueuedHead; text: null } {
   const parsed = parseTopic(topic);
-  const scan = parsed?.direction === 'up' ? HEAD_SCANS.get(parsed.kind) : undefined;
+  const scan = parsed?.direction === 'up' ? HEAD_SCANS().get(parsed.kind) : undefined;
   if (parsed && scan && payload.byteLength <= maxBytes && scan(payload, head) && head[0] === parsed.siteId) {
     const [site, stream, seq, ts] = head as [string, string, number, string];
     return { ok: true, topic: parsed, message: { v: 1, type: parsed.kind as QueuedHead['type'], site, stream, seq, ts }, text: null };
@@ -133,11 +138,11 @@ export function decodeDown(topic: string, payload: Uint8Array, maxBytes = DEFAUL
 
 /** Validates before it encodes, so that no program can put a message on the wire that its peer would refuse. */
 export function encodeUp(message: UpMessage): Buffer {
-  return shallow(JSON.stringify(UP.accept?.(message) ? message : UpMessage.parse(message)));
+  return shallow(JSON.stringify(UP().accept?.(message) ? message : UpMessage.parse(message)));
 }
 
 export function encodeDown(message: DownMessage): Buffer {
-  return shallow(JSON.stringify(DOWN.accept?.(message) ? message : DownMessage.parse(message)));
+  return shallow(JSON.stringify(DOWN().accept?.(message) ? message : DownMessage.parse(message)));
 }
 
 function shallow(text: string): Buffer {

@@ -1,9 +1,9 @@
 /**
  * The byte budget of backup data: a rate cap (bytes/s, none when absent) and the daily windows.
  * A piece may be sent whenever the budget is not in debt; it then costs its size, so the average
- * holds whatever the piece size (the link's TokenBucket caps bursts below one piece).
+ * holds whatever the piece size (the agent's link TokenBucket caps bursts below one piece).
  */
-import { inWindow } from '@sentinela/shared';
+import { inWindow } from '../config/agent-offsite.js';
 
 export class ByteBudget {
   private tokens = 0;
