@@ -9,7 +9,7 @@ import { Ingest } from './ingest/ingest.js';
 import { HubMetrics } from './metrics.js';
 import { Refusals } from './limits/refusals.js';
 import { buildApi } from './api/server.js';
-import { siteState, SITE_STATES, type SiteState } from './api/site-view.js';
+import { siteState, SITE_STATES, type SiteState } from './core/site-view.js';
 import { openDb, type Db } from './store/db.js';
 import { markAllDisconnected } from './store/sites.js';
 import { startConsole, type ConsoleService } from './console/service.js';

@@ -10,4 +10,4 @@ export * from './store/tokens.js';
 export { GuardedSocket } from './broker/packet-guard.js';
 export { PacketFramer, type Violation } from './broker/packet-framer.js';
 export { HEADER_ALLOWANCE_BYTES } from './broker/embedded.js';
-export { siteState, siteView, SITE_STATES, type SiteState, type SiteView } from './api/site-view.js';
+export { siteState, siteView, SITE_STATES, type SiteState, type SiteView } from './core/site-view.js';

@@ -6,8 +6,8 @@ import { alertJson } from '../alerts/engine.js';
 import { ackAlert, addMaintenance, currentMaintenance, deleteMaintenance, getAlert, openAlerts } from '../alerts/store.js';
 import type { ConsoleService } from '../console/service.js';
 import { audit } from '../users/audit.js';
-import { requireRole } from './access.js';
-import { errorSchema } from './schemas.js';
+import { requireRole } from '../http/access.js';
+import { errorSchema } from '../http/schemas.js';
 
 const loose = { type: 'object', additionalProperties: true } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;

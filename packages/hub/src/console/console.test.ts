@@ -13,7 +13,7 @@ import { Webhook } from '../alerts/webhook.js';
 import { hashPassword, verifyPassword } from '../users/password.js';
 import { LoginThrottle } from '../users/throttle.js';
 import { createUser } from '../users/users.js';
-import { downIntervals, uptimePct } from './link-uptime.js';
+import { downIntervals, uptimePct } from '../core/link-uptime.js';
 
 t.test('scrypt hashes verify, carry their parameters, and differ per salt', async (t) => {
   const h = await hashPassword('correct horse battery');

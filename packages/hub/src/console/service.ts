@@ -9,7 +9,7 @@ import { Webhook } from '../alerts/webhook.js';
 import { LoginThrottle } from '../users/throttle.js';
 import { FleetCache } from './fleet.js';
 import { LiveHub } from './live.js';
-import { ChangeWatcher } from './watcher.js';
+import { ChangeWatcher } from '../core/change-feed.js';
 
 export interface ConsoleService {
   fleet: FleetCache;

@@ -7,7 +7,7 @@ import { birth, death, encodeUp, event, LogCapture, status, STREAM, tempDir } fr
 import { expandRanges, upTopic } from '@sentinela/shared';
 import { checkUp } from './check.js';
 import { Ingest } from './ingest.js';
-import { statusSeries } from '../console/history.js';
+import { statusSeries } from '../core/history.js';
 
 function setup(t: { teardown(fn: () => unknown): void }, commitIntervalMs = 5) {
   const db = openDb(tempDir(t));
