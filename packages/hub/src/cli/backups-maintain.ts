@@ -1,5 +1,5 @@
 /** `sentinela-hub backups maintain`: retention and keyless verify of the off-site store now, not at the next timer. */
-import { openDb } from '../store/db.js';
+import { openDb } from '../database.js';
 import { configOption, helpOption, jsonOption, loadHubConfig, parse, EXIT_FAILURE, EXIT_OK, UsageError, type Command } from './common.js';
 import { describeMaintenance, maintainBackups } from '../backups/maintain.js';
 import { PRUNE_GRACE_MS } from '../backups/retention.js';

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createLogger } from '@sentinela/shared';
-import { openDb } from '../store/db.js';
+import { openDb } from '../database.js';
 import { createSite } from '../store/sites.js';
 import { createApiToken } from '../store/tokens.js';
 import { startTestHub, tempDir, testConfig } from '../test-support/harness.js';

@@ -1,7 +1,8 @@
 import t from 'tap';
 import type { AckMessage } from '@sentinela/shared';
 import { HubMetrics } from '../metrics.js';
-import { openDb, type Db } from '../store/db.js';
+import { openDb } from '../database.js';
+import type { Db } from '../store/db.js';
 import { createSite } from '../store/sites.js';
 import { birth, death, encodeUp, event, LogCapture, status, STREAM, tempDir } from '../test-support/harness.js';
 import { expandRanges, upTopic } from '@sentinela/shared';
