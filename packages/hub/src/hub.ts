@@ -14,6 +14,8 @@ import { openDb } from './database.js';
 import type { Db } from './store/db.js';
 import { markAllDisconnected } from './store/sites.js';
 import { startConsole, type ConsoleService } from './console/service.js';
+import { ChangeFeed } from './core/change-feed.js';
+import { startAlerts, type AlertService } from './alerts/service.js';
 import { startBackups, type HubBackups } from './backups/service.js';
 import { startRelays, startUpstream, type Relays, type Upstream } from './upstream/index.js';
 
@@ -61,6 +63,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   let embedded: EmbeddedBroker | null = null;
   let api: ReturnType<typeof buildApi> | null = null;
   let consoleSvc: ConsoleService | null = null;
+  let feed: ChangeFeed | null = null;
+  let alerts: AlertService | null = null;
   try {
     if (config.externalBroker) {
       transport = startExternalIngest({ config, db, ingest, logger, metrics, refusals });
@@ -82,11 +86,16 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
         return counts;
       },
     );
-    consoleSvc = startConsole(db, config, logger, { cooldownOf: (site) => refusals.cooldownOf(site) });
-    const svc = consoleSvc;
-    refusals.onCooldown = (site) => svc.touched([site], true);
+    feed = new ChangeFeed(db);
+    alerts = startAlerts(db, config, logger, feed, { cooldownOf: (site) => refusals.cooldownOf(site) });
+    consoleSvc = startConsole(db, config, logger, alerts);
+    const alertsRef = alerts;
+    refusals.onCooldown = (site) => alertsRef.evaluate([site]);
+    const log = logger.child({ component: 'console' });
+    feed.start(1000, (err) => log.warn({ err: err.message }, `change poll failed: ${err.message}`));
     api = buildApi({
       console: consoleSvc,
+      modules: [alerts, backups],
       config,
       db,
       logger,
@@ -94,10 +103,11 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
       mqtt: { port: transport.port, tls: transport.tls },
       onEnrolled: (siteId) => embedded?.disconnectSite(siteId),
     });
-    backups.routes(api);
     await api.listen({ port: config.http.listen.port, host: config.http.listen.host });
     upstream = startUpstream(config, db, backups, logger);
   } catch (err) {
+    feed?.close();
+    alerts?.close();
     consoleSvc?.close();
     refusals.close();
     await api?.close().catch(() => undefined);
@@ -116,6 +126,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   const apiRef = api;
   const transportRef = transport;
   const consoleRef = consoleSvc!;
+  const feedRef = feed!;
+  const alertsRef = alerts!;
   return {
     mqttPort,
     httpPort,
@@ -130,6 +142,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
       closing ??= (async () => {
         logger.info('hub stopping');
         await within(upstream?.close() ?? Promise.resolve(), 5000);
+        feedRef.close();
+        alertsRef.close();
         consoleRef.close(); // ends the live streams, which would hold the HTTP server open
         backups.close();
         await within(apiRef.close(), 5000);

@@ -9,7 +9,7 @@ import { enrollRoutes, type EnrollOptions } from './enroll.js';
 import { healthRoutes } from './health.js';
 import { siteRoutes } from './sites.js';
 import type { ConsoleService } from '../console/service.js';
-import { alertRoutes } from './alert-routes.js';
+import type { RunningModule } from '../module.js';
 import { fleetRoutes } from './fleet-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { siteDetailRoutes } from './site-detail-routes.js';
@@ -21,8 +21,10 @@ export interface ApiOptions extends EnrollOptions {
   db: Db;
   logger: Logger;
   metrics: HubMetrics;
-  /** The console's fleet cache, alert engine and live stream. */
+  /** The console's fleet cache and live stream. */
   console: ConsoleService;
+  /** The started modules (alerts, backups…): each one's routes go in a plugin context of their own. */
+  modules: readonly RunningModule[];
 }
 
 /** Per-request lines at debug (Prometheus scrapes would flood journald); errors keep their level. */
@@ -36,6 +38,11 @@ class QuietRequests extends LogController {
   }
 }
 
+/**
+ * Every group of routes is a fastify plugin of its own (encapsulated): a hook or decorator one
+ * adds stays inside it. What all share (the number parser, later cookies and compression) is
+ * registered on the root before them.
+ */
 export function buildApi(opts: ApiOptions): FastifyInstance {
   const { config, db } = opts;
   const tls = config.http.tls;
@@ -46,14 +53,21 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     ...(tls ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {}),
   }) as unknown as FastifyInstance;
   refuseNonFiniteNumbers(app);
-  healthRoutes(app, db, opts.metrics);
-  siteRoutes(app, db, config);
-  enrollRoutes(app, db, opts);
-  consoleRoutes(app, db, config);
-  sessionRoutes(app, db, config, opts.console.throttle);
-  fleetRoutes(app, db, opts.console);
-  siteDetailRoutes(app, db);
-  alertRoutes(app, db, opts.console);
-  userRoutes(app, db);
+  const parts: Array<[string, (scope: FastifyInstance) => void]> = [
+    ['health', (scope) => healthRoutes(scope, db, opts.metrics)],
+    ['sites', (scope) => siteRoutes(scope, db, config)],
+    ['enroll', (scope) => enrollRoutes(scope, db, opts)],
+    ['console', (scope) => consoleRoutes(scope, db, config)],
+    ['sessions', (scope) => sessionRoutes(scope, db, config, opts.console.throttle)],
+    ['fleet', (scope) => fleetRoutes(scope, db, opts.console)],
+    ['site-detail', (scope) => siteDetailRoutes(scope, db)],
+    ['users', (scope) => userRoutes(scope, db)],
+    ...opts.modules.flatMap((m): Array<[string, (scope: FastifyInstance) => void]> => (m.routes ? [[m.name, (scope) => m.routes!(scope)]] : [])),
+  ];
+  for (const [name, add] of parts) {
+    const plugin = async (scope: FastifyInstance) => add(scope);
+    Object.defineProperty(plugin, 'name', { value: `sentinela-${name}` });
+    app.register(plugin);
+  }
   return app;
 }
