@@ -2,7 +2,7 @@ import t from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { tempDir } from './test-support/harness.js';
+import { tempDir } from './harness.test-support.js';
 import { MIGRATIONS, openDb } from './database.js';
 import { dbPath, schemaVersion } from './store/db.js';
 import { orderSteps, type Migration } from './store/migrations.js';

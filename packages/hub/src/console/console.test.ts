@@ -6,7 +6,7 @@ import { createLogger } from '@sentinela/shared';
 import { openDb } from '../database.js';
 import { createSite } from '../store/sites.js';
 import { createApiToken } from '../store/tokens.js';
-import { startTestHub, tempDir, testConfig } from '../test-support/harness.js';
+import { startTestHub, tempDir, testConfig } from '../harness.test-support.js';
 import { AlertEngine } from '../alerts/engine.js';
 import { addMaintenance, openAlerts } from '../alerts/store.js';
 import { Webhook } from '../alerts/webhook.js';

@@ -39,13 +39,18 @@ export class ChangeFeed {
   start(pollMs: number, onError: (err: Error) => void): void {
     this.timer = setInterval(() => {
       try {
-        const changed = this.poll();
-        if (changed.size > 0) for (const fn of this.listeners) fn(changed);
+        this.tick();
       } catch (err) {
         onError(err as Error);
       }
     }, pollMs);
     this.timer.unref();
+  }
+
+  /** One poll, told to the subscribers when anything changed. */
+  tick(): void {
+    const changed = this.poll();
+    if (changed.size > 0) for (const fn of this.listeners) fn(changed);
   }
 
   /** The ids of sites that changed since the last call. */

@@ -4,7 +4,7 @@ import { HubMetrics } from '../metrics.js';
 import { openDb } from '../database.js';
 import type { Db } from '../store/db.js';
 import { createSite } from '../store/sites.js';
-import { birth, death, encodeUp, event, LogCapture, status, STREAM, tempDir } from '../test-support/harness.js';
+import { birth, death, encodeUp, event, LogCapture, status, STREAM, tempDir } from '../harness.test-support.js';
 import { expandRanges, upTopic } from '@sentinela/shared';
 import { checkUp } from './check.js';
 import { Ingest } from './ingest.js';

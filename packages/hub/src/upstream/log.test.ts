@@ -1,6 +1,6 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { tempDir } from '../test-support/harness.js';
+import { tempDir } from '../harness.test-support.js';
 import { openDb } from '../database.js';
 import type { Db } from '../store/db.js';
 import { UpstreamLog } from './log.js';
