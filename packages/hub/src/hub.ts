@@ -16,6 +16,7 @@ import { markAllDisconnected } from './store/sites.js';
 import { startConsole, type ConsoleService } from './console/service.js';
 import { ChangeFeed } from './core/change-feed.js';
 import { startAlerts, type AlertService } from './alerts/service.js';
+import { usersModule } from './users/module.js';
 import { startBackups, type HubBackups } from './backups/service.js';
 import { startRelays, startUpstream, type Relays, type Upstream } from './upstream/index.js';
 
@@ -95,7 +96,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     feed.start(1000, (err) => log.warn({ err: err.message }, `change poll failed: ${err.message}`));
     api = buildApi({
       console: consoleSvc,
-      modules: [alerts, backups],
+      modules: [alerts, backups, usersModule(db)],
       config,
       db,
       logger,

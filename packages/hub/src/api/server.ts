@@ -13,7 +13,6 @@ import type { RunningModule } from '../module.js';
 import { fleetRoutes } from './fleet-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { siteDetailRoutes } from './site-detail-routes.js';
-import { userRoutes } from './user-routes.js';
 import { refuseNonFiniteNumbers } from './finite-numbers.js';
 
 export interface ApiOptions extends EnrollOptions {
@@ -61,7 +60,6 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     ['sessions', (scope) => sessionRoutes(scope, db, config, opts.console.throttle)],
     ['fleet', (scope) => fleetRoutes(scope, db, opts.console)],
     ['site-detail', (scope) => siteDetailRoutes(scope, db)],
-    ['users', (scope) => userRoutes(scope, db)],
     ...opts.modules.flatMap((m): Array<[string, (scope: FastifyInstance) => void]> => (m.routes ? [[m.name, (scope) => m.routes!(scope)]] : [])),
   ];
   for (const [name, add] of parts) {
