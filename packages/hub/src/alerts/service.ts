@@ -75,15 +75,14 @@ export function startAlerts(
   periodic.unref();
   const first = setImmediate(full);
 
+  const changed = (ids: Iterable<string>) => safely('notice', () => tell({ sites: new Set(ids), alertsChanged: true, all: false }));
   return {
     name: 'alerts',
     engine,
     onEvaluated: (fn) => void listeners.push(fn),
     evaluate,
-    changed: (ids) => safely('notice', () => tell({ sites: new Set(ids), alertsChanged: true, all: false })),
-    routes(app: FastifyInstance) {
-      alertRoutes(app, db, this);
-    },
+    changed,
+    routes: (app: FastifyInstance) => alertRoutes(app, db, { changed }),
     close() {
       clearInterval(periodic);
       clearImmediate(first);

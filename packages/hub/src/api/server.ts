@@ -38,9 +38,9 @@ class QuietRequests extends LogController {
 }
 
 /**
- * Every group of routes is a fastify plugin of its own (encapsulated): a hook or decorator one
- * adds stays inside it. What all share (the number parser, later cookies and compression) is
- * registered on the root before them.
+ * Every group of routes, the API's own and each started module's, is a fastify plugin of its own
+ * (encapsulated): a hook or decorator one adds stays inside it. What all share (the number check)
+ * is registered on the root before them.
  */
 export function buildApi(opts: ApiOptions): FastifyInstance {
   const { config, db } = opts;
@@ -52,18 +52,20 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     ...(tls ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {}),
   }) as unknown as FastifyInstance;
   refuseNonFiniteNumbers(app);
-  const parts: Array<[string, (scope: FastifyInstance) => void]> = [
-    ['health', (scope) => healthRoutes(scope, db, opts.metrics)],
-    ['sites', (scope) => siteRoutes(scope, db, config)],
-    ['enroll', (scope) => enrollRoutes(scope, db, opts)],
-    ['console', (scope) => consoleRoutes(scope, db, config)],
-    ['sessions', (scope) => sessionRoutes(scope, db, config, opts.console.throttle)],
-    ['fleet', (scope) => fleetRoutes(scope, db, opts.console)],
-    ['site-detail', (scope) => siteDetailRoutes(scope, db)],
-    ...opts.modules.flatMap((m): Array<[string, (scope: FastifyInstance) => void]> => (m.routes ? [[m.name, (scope) => m.routes!(scope)]] : [])),
+  const groups: RunningModule[] = [
+    { name: 'health', routes: (scope) => healthRoutes(scope, db, opts.metrics) },
+    { name: 'sites', routes: (scope) => siteRoutes(scope, db, config) },
+    { name: 'enroll', routes: (scope) => enrollRoutes(scope, db, opts) },
+    { name: 'console', routes: (scope) => consoleRoutes(scope, db, config) },
+    { name: 'sessions', routes: (scope) => sessionRoutes(scope, db, config, opts.console.throttle) },
+    { name: 'fleet', routes: (scope) => fleetRoutes(scope, db, opts.console) },
+    { name: 'site-detail', routes: (scope) => siteDetailRoutes(scope, db) },
+    ...opts.modules,
   ];
-  for (const [name, add] of parts) {
-    const plugin = async (scope: FastifyInstance) => add(scope);
+  for (const { name, routes } of groups) {
+    if (!routes) continue;
+    const plugin = async (scope: FastifyInstance) => routes(scope);
+    // The name fastify shows for the plugin (app.printPlugins(), errors).
     Object.defineProperty(plugin, 'name', { value: `sentinela-${name}` });
     app.register(plugin);
   }
