@@ -75,7 +75,7 @@ copy_package() {
   tar -C "$src" \
     --exclude=./node_modules --exclude='./tsconfig*.json' --exclude='*.tsbuildinfo' \
     --exclude='*.ts' --exclude='*.tsx' --exclude='*.map' \
-    --exclude='*.test.js' --exclude='*.test.mjs' --exclude='*.test.cjs' \
+    --exclude='*.test.js' --exclude='*.test.mjs' --exclude='*.test.cjs' --exclude='*.test-support.js' \
     --exclude='__snapshots__' --exclude='fixtures' \
     -cf - . | tar -C "$dst" -xf -
   # A folder left empty by the excludes (src/ of a package without assets) is noise.

@@ -173,7 +173,7 @@ t.test(`build release ${V1} and ${V2} (one more schema migration in each program
   t.comment(`agent bundle ${(archive / 1e6).toFixed(1)} MB, hub bundle ${(statSync(join(dir.path, 'b1', `sentinela-hub-${V1}-linux-${arch}.tar.gz`)).size / 1e6).toFixed(1)} MB`);
   // Release N+1: one more migration in each program, at the end of the list as a release adds it.
   appendFileSync(
-    join(b2.hub, 'app/packages/hub/dist/store/migrations.js'),
+    join(b2.hub, 'app/packages/hub/dist/database.js'),
     "\n// test/install.test.ts: the next release's migration\nMIGRATIONS.push((db) => db.exec('CREATE TABLE release_marker (release TEXT NOT NULL) STRICT'));\n",
   );
   const schemaJs = join(b2.agent, 'app/packages/agent/dist/outbox/schema.js');
@@ -183,7 +183,7 @@ t.test(`build release ${V1} and ${V2} (one more schema migration in each program
     schemaJs,
     text.replace('export const SCHEMA_VERSION = MIGRATIONS.length;', "MIGRATIONS.push((db) => db.exec('CREATE TABLE release_marker (release TEXT NOT NULL) STRICT'));\nexport const SCHEMA_VERSION = MIGRATIONS.length;"),
   );
-  hubMigrations = (await import(join(REPO_ROOT, 'packages/hub/dist/store/migrations.js'))).MIGRATIONS.length as number;
+  hubMigrations = (await import(join(REPO_ROOT, 'packages/hub/dist/database.js'))).MIGRATIONS.length as number;
   outboxSchema = (await import(join(REPO_ROOT, 'packages/agent/dist/outbox/schema.js'))).SCHEMA_VERSION as number;
   t.ok(hubMigrations >= 1 && outboxSchema >= 1, `release ${V1}: hub schema ${hubMigrations}, outbox schema ${outboxSchema}`);
 });

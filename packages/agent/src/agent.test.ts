@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { AgentConfig } from '@sentinela/shared';
 import { NotEnrolledError, SiteMismatchError, startAgent } from './agent.js';
 import { writeCredentials } from './enroll/credentials.js';
-import { BROKER_URL, closedPort, memoryLogger, purgeSession, tempDir, TestHub, uniqueSite, waitFor } from './testing/fixtures.js';
+import { BROKER_URL, closedPort, memoryLogger, purgeSession, tempDir, TestHub, uniqueSite, waitFor } from './fixtures.test-support.js';
 
 t.test('not enrolled: a clear error', async (t) => {
   const config = AgentConfig.parse({ dataDir: tempDir(t), hub: { mqttUrl: BROKER_URL } });

@@ -10,10 +10,14 @@ import { Ingest } from './ingest/ingest.js';
 import { HubMetrics } from './metrics.js';
 import { Refusals } from './limits/refusals.js';
 import { buildApi } from './api/server.js';
-import { siteState, SITE_STATES, type SiteState } from './api/site-view.js';
-import { openDb, type Db } from './store/db.js';
+import { siteState, SITE_STATES, type SiteState } from './core/site-view.js';
+import { openDb } from './database.js';
+import type { Db } from './store/db.js';
 import { markAllDisconnected } from './store/sites.js';
 import { startConsole, type ConsoleService } from './console/service.js';
+import { ChangeFeed } from './core/change-feed.js';
+import { startAlerts, type AlertService } from './alerts/service.js';
+import { usersModule } from './users/module.js';
 import { startBackups, type HubBackups } from './backups/service.js';
 import { startRelays, startUpstream, type Relays, type Upstream } from './upstream/index.js';
 
@@ -63,6 +67,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   let sweep: CredentialSweep | null = null;
   let api: ReturnType<typeof buildApi> | null = null;
   let consoleSvc: ConsoleService | null = null;
+  let feed: ChangeFeed | null = null;
+  let alerts: AlertService | null = null;
   try {
     if (config.externalBroker) {
       transport = external = startExternalIngest({ config, db, ingest, logger, metrics, refusals });
@@ -84,11 +90,16 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
         return counts;
       },
     );
-    consoleSvc = startConsole(db, config, logger, { cooldownOf: (site) => refusals.cooldownOf(site) });
-    const svc = consoleSvc;
-    refusals.onCooldown = (site) => svc.touched([site], true);
+    feed = new ChangeFeed(db);
+    alerts = startAlerts(db, config, logger, feed, { cooldownOf: (site) => refusals.cooldownOf(site) });
+    consoleSvc = startConsole(db, config, logger, alerts);
+    const alertsRef = alerts;
+    refusals.onCooldown = (site) => alertsRef.evaluate([site]);
+    const log = logger.child({ component: 'console' });
+    feed.start(1000, (err) => log.warn({ err: err.message }, `change poll failed: ${err.message}`));
     api = buildApi({
       console: consoleSvc,
+      modules: [alerts, backups, usersModule(db)],
       config,
       db,
       logger,
@@ -97,7 +108,6 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
       onEnrolled: (siteId) => embedded?.disconnectSite(siteId),
       ...(external?.dynsec ? { provision: (siteId: string, password: string) => external!.dynsec!.provisionSite(siteId, password) } : {}),
     });
-    backups.routes(api);
     const live = embedded;
     sweep = startCredentialSweep(
       db,
@@ -109,6 +119,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     upstream = startUpstream(config, db, backups, logger);
   } catch (err) {
     await sweep?.close();
+    feed?.close();
+    alerts?.close();
     consoleSvc?.close();
     refusals.close();
     await api?.close().catch(() => undefined);
@@ -128,6 +140,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   const transportRef = transport;
   const consoleRef = consoleSvc!;
   const sweepRef = sweep!;
+  const feedRef = feed!;
+  const alertsRef = alerts!;
   return {
     mqttPort,
     httpPort,
@@ -142,6 +156,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
       closing ??= (async () => {
         logger.info('hub stopping');
         await within(upstream?.close() ?? Promise.resolve(), 5000);
+        feedRef.close();
+        alertsRef.close();
         consoleRef.close(); // ends the live streams, which would hold the HTTP server open
         backups.close();
         await within(sweepRef.close(), 5000);

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AgentConfig, StatusBackups, type Severity } from '@sentinela/shared';
-import { memoryLogger, tempDir } from '../testing/fixtures.js';
+import { memoryLogger, tempDir } from '../fixtures.test-support.js';
 import { Outbox } from '../outbox/outbox.js';
 import type { AgentContext } from '../module.js';
 import { finalBackupFor } from '../power/final-backup.js';

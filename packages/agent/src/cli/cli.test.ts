@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { purgeSession, tempDir, TestHub, uniqueSite, waitFor, BROKER_URL } from '../testing/fixtures.js';
+import { purgeSession, tempDir, TestHub, uniqueSite, waitFor, BROKER_URL } from '../fixtures.test-support.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 

@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync, utimesSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '../testing/fixtures.js';
+import { tempDir } from '../fixtures.test-support.js';
 import { MasterKey } from '../repository/keys.js';
 import { initRepository } from '../repository/repository.js';
-import { ShellSource } from '../repository/test-helpers.js';
+import { ShellSource } from '../repository/shell-source.test-support.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 

@@ -7,7 +7,7 @@ import { resolve, join } from 'node:path';
 import { AGENT_VERB_OPTIONS, type AgentConfig, type BackupSourceConfig, type SnapshotManifest } from '@sentinela/shared';
 import type { Repository } from '../repository/api.js';
 import { openRepository } from '../backup/repo.js';
-import { restoreFiles, restoreMariadb, restorePostgres, restoreSqlite, restoreToFile, RestoreRefused, type RestoreReport } from '../sources/index.js';
+import { restoreSnapshot, RestoreRefused, WrongRestoreTarget, type RestoreReport, type RestoreTo } from '../sources/index.js';
 import type { DbConnection } from '../sources/connection.js';
 import { ClientError } from '../sources/sql-cli.js';
 import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, UsageError, type Io } from './io.js';
@@ -115,20 +115,20 @@ export async function restoreCommand(args: string[], io: Io): Promise<number> {
   let report: RestoreReport;
   let conn: DbConnection | undefined;
   try {
+    let target: RestoreTo;
     if (typeof values['to-database'] === 'string') {
       conn = restoreConnection(values, config, manifest, values['to-database']);
       if (conn.user && !conn.passwordFile) io.err(`note: --user ${conn.user} without --password-file: connecting without a password`);
-      if (manifest.kind === 'mariadb') report = await restoreMariadb(content, conn, opts);
-      else if (manifest.kind === 'postgres') report = await restorePostgres(content, conn, opts);
-      else throw new UsageError(`sentinela-agent restore: a ${manifest.kind} snapshot goes to a file or folder (--to-file / --to-dir), not --to-database`);
-    } else if (typeof values['to-dir'] === 'string') {
-      if (manifest.kind !== 'files') throw new UsageError(`sentinela-agent restore: --to-dir is for files sources; this is a ${manifest.kind} snapshot (use --to-file)`);
-      report = await restoreFiles(content, resolve(values['to-dir']), { ...opts, expectedFiles: manifest.files });
-    } else {
-      const file = resolve(values['to-file'] as string);
-      report = manifest.kind === 'sqlite' ? await restoreSqlite(content, file, opts) : await restoreToFile(content, file, opts);
-    }
+      target = { to: 'database', conn };
+    } else if (typeof values['to-dir'] === 'string') target = { to: 'dir', path: resolve(values['to-dir']) };
+    else target = { to: 'file', path: resolve(values['to-file'] as string) };
+    report = await restoreSnapshot(manifest.kind, content, target, { ...opts, expectedFiles: manifest.files });
   } catch (err) {
+    if (err instanceof WrongRestoreTarget) {
+      progress.done();
+      content.destroy();
+      throw new UsageError(`sentinela-agent restore: ${err.message}`);
+    }
     progress.done();
     content.destroy();
     if (err instanceof RestoreRefused) {

@@ -2,7 +2,7 @@ import t from 'tap';
 import net from 'node:net';
 import { join } from 'node:path';
 import { hubRequest } from './hub-http.js';
-import { closedPort, tempDir } from '../testing/fixtures.js';
+import { closedPort, tempDir } from '../fixtures.test-support.js';
 
 t.test('every failure to reach the hub says why, in words', async (t) => {
   const port = await closedPort();

@@ -4,7 +4,7 @@ import { encodeUp, PROTOCOL_VERSION } from '@sentinela/shared';
 import { sampleHost } from './sampler.js';
 import { probeService } from './service-probe.js';
 import { ServiceWatch } from './service-watch.js';
-import { closedPort } from '../testing/fixtures.js';
+import { closedPort } from '../fixtures.test-support.js';
 
 t.test('host sample is a valid status body', async (t) => {
   const host = await sampleHost();

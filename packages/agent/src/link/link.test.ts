@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { downTopic } from '@sentinela/shared';
 import { Outbox } from '../outbox/outbox.js';
 import { HubLink, type LinkOptions } from './link.js';
-import { BROKER_URL, closedPort, memoryLogger, purgeSession, statusBuild, tempDir, TestHub, uniqueSite, waitFor, type Teardown } from '../testing/fixtures.js';
+import { BROKER_URL, closedPort, memoryLogger, purgeSession, statusBuild, tempDir, TestHub, uniqueSite, waitFor, type Teardown } from '../fixtures.test-support.js';
 
 async function setup(t: Teardown, opts: Partial<LinkOptions> = {}, prefill?: (ob: Outbox, site: string) => void) {
   const site = uniqueSite('link');

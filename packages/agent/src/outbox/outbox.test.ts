@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { decodeUp, upTopic } from '@sentinela/shared';
 import { Outbox } from './outbox.js';
 import { SCHEMA_VERSION } from './schema.js';
-import { memoryLogger, statusBuild, tempDir, type Teardown } from '../testing/fixtures.js';
+import { memoryLogger, statusBuild, tempDir, type Teardown } from '../fixtures.test-support.js';
 
 const SITE = 'hc-test-01';
 

@@ -1,11 +1,11 @@
 import t from 'tap';
 import { readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../testing/fixtures.js';
+import { tempDir } from '../fixtures.test-support.js';
 import { MasterKey } from './keys.js';
 import { initRepository, openRepository } from './repository.js';
 import { copySnapshots, verifyObjects } from './copy.js';
-import { ShellSource } from './test-helpers.js';
+import { ShellSource } from './shell-source.test-support.js';
 
 t.test('an interrupted copy leaves nothing that looks complete; running it again completes it', async (t) => {
   const dir = tempDir(t);

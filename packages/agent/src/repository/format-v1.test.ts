@@ -3,11 +3,11 @@ import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '../testing/fixtures.js';
+import { tempDir } from '../fixtures.test-support.js';
 import { copySnapshots } from './copy.js';
 import { MasterKey } from './keys.js';
 import { openRepository } from './repository.js';
-import { ShellSource } from './test-helpers.js';
+import { ShellSource } from './shell-source.test-support.js';
 
 // A repository written by format version 1 (fixtures/make-repo-v1.mjs, run with the code before issue 17).
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../src/repository/fixtures');

@@ -7,10 +7,10 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../testing/fixtures.js';
+import { tempDir } from '../fixtures.test-support.js';
 import { MasterKey } from './keys.js';
 import { initRepository } from './repository.js';
-import { ShellSource } from './test-helpers.js';
+import { ShellSource } from './shell-source.test-support.js';
 import { RepositoryError } from './errors.js';
 
 function smallDisk(t: Parameters<typeof tempDir>[0]): string {

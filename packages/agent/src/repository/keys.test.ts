@@ -2,7 +2,7 @@ import t from 'tap';
 import { statSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { MasterKey, loadOrCreateKey } from './keys.js';
-import { tempDir } from '../testing/fixtures.js';
+import { tempDir } from '../fixtures.test-support.js';
 
 t.test('recovery code round-trips, tolerates case and separators', async (t) => {
   const key = MasterKey.generate();

@@ -8,7 +8,7 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '../testing/fixtures.js';
+import { tempDir } from '../fixtures.test-support.js';
 
 const CHILD = fileURLToPath(new URL('./peak-rss-child.js', import.meta.url));
 const BYTES = Number(process.env.SENTINELA_MEMORY_TEST_BYTES) || 48 * 1024 * 1024;

@@ -2,10 +2,10 @@ import t from 'tap';
 import { readdirSync, writeFileSync, readFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { DumpError } from '../sources/source.js';
-import { tempDir } from '../testing/fixtures.js';
+import { tempDir } from '../fixtures.test-support.js';
 import { MasterKey } from './keys.js';
 import { initRepository, openRepository } from './repository.js';
-import { ShellSource } from './test-helpers.js';
+import { ShellSource } from './shell-source.test-support.js';
 import type { Readable } from 'node:stream';
 
 function prng(seed: number): () => number {

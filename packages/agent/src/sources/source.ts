@@ -3,8 +3,9 @@
  * Implementations live beside this file, one per kind; the repository stores what they stream.
  */
 import type { Readable } from 'node:stream';
+import type { BackupSourceKind } from '@sentinela/shared';
 
-export type SourceKind = 'mariadb' | 'postgres' | 'sqlite' | 'files' | 'command';
+export type SourceKind = BackupSourceKind;
 
 /**
  * How the repository cuts this source's content into tokens for its delta (docs/repository.md):

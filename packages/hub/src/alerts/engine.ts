@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { HubConfig, Logger } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
 import type { SiteRow } from '../store/sites.js';
-import { backupsOf, fullestDisk, powerOf } from '../console/sections.js';
+import { backupsOf, fullestDisk, powerOf } from '../core/sections.js';
 import { readStoredJson } from '../store/stored-json.js';
 import { drillFacts } from '../store/drills.js';
 import { evaluateCerts, evaluateSite, type Wanted } from './rules.js';

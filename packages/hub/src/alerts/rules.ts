@@ -3,7 +3,7 @@
  * should be open. The engine diffs that against the open alerts (raise, update, clear).
  */
 import type { HubConfig } from '@sentinela/shared';
-import type { BackupSummary, PowerSummary } from '../console/sections.js';
+import type { BackupSummary, PowerSummary } from '../core/sections.js';
 import type { Cooldown } from '../limits/refusals.js';
 
 export const RULES = ['silent', 'backup-rpo', 'on-battery', 'low-disk', 'no-usb', 'verify-failed', 'cert-expiry', 'flapping', 'noisy', 'drill-failed', 'drill-overdue'] as const;

@@ -2,7 +2,7 @@ import t from 'tap';
 import { downTopic, encodeUp, upTopic } from '@sentinela/shared';
 import { createSite } from '../store/sites.js';
 import { createApiToken, issueEnrollToken } from '../store/tokens.js';
-import { birth, collect, connectSite, event, startTestHub, status } from '../test-support/harness.js';
+import { birth, collect, connectSite, event, startTestHub, status } from '../harness.test-support.js';
 
 async function call(port: number, path: string, init: RequestInit = {}) {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, init);

@@ -5,10 +5,6 @@ import type { Db } from '../store/db.js';
 import { assetRoutes } from '../console/assets.js';
 import { pageRoutes } from '../console/pages.js';
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 export function consoleRoutes(app: FastifyInstance, db: Db, config: HubConfig): void {
   pageRoutes(app, db, config);
   assetRoutes(app);

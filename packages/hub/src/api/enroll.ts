@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../store/db.js';
 import { redeemEnrollToken, undoRedeem } from '../store/tokens.js';
-import { errorSchema } from './schemas.js';
+import { errorSchema } from '../http/schemas.js';
 
 export interface EnrollOptions {
   mqtt: { port: number; tls: boolean };

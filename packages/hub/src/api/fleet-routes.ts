@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Db } from '../store/db.js';
 import type { ConsoleService } from '../console/service.js';
 import type { FleetQuery } from '../console/fleet.js';
-import { requireRole } from './access.js';
-import { errorSchema } from './schemas.js';
+import { requireRole } from '../http/access.js';
+import { errorSchema } from '../http/schemas.js';
 
 const loose = { type: 'object', additionalProperties: true } as const;
 

@@ -9,11 +9,10 @@ import { enrollRoutes, type EnrollOptions } from './enroll.js';
 import { healthRoutes } from './health.js';
 import { siteRoutes } from './sites.js';
 import type { ConsoleService } from '../console/service.js';
-import { alertRoutes } from './alert-routes.js';
+import type { RunningModule } from '../module.js';
 import { fleetRoutes } from './fleet-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { siteDetailRoutes } from './site-detail-routes.js';
-import { userRoutes } from './user-routes.js';
 import { refuseNonFiniteNumbers } from './finite-numbers.js';
 
 export interface ApiOptions extends EnrollOptions {
@@ -21,8 +20,10 @@ export interface ApiOptions extends EnrollOptions {
   db: Db;
   logger: Logger;
   metrics: HubMetrics;
-  /** The console's fleet cache, alert engine and live stream. */
+  /** The console's fleet cache and live stream. */
   console: ConsoleService;
+  /** The started modules (alerts, backups…): each one's routes go in a plugin context of their own. */
+  modules: readonly RunningModule[];
 }
 
 /** Per-request lines at debug (Prometheus scrapes would flood journald); errors keep their level. */
@@ -36,6 +37,11 @@ class QuietRequests extends LogController {
   }
 }
 
+/**
+ * Every group of routes, the API's own and each started module's, is a fastify plugin of its own
+ * (encapsulated): a hook or decorator one adds stays inside it. What all share (the number check)
+ * is registered on the root before them.
+ */
 export function buildApi(opts: ApiOptions): FastifyInstance {
   const { config, db } = opts;
   const tls = config.http.tls;
@@ -46,14 +52,22 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     ...(tls ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {}),
   }) as unknown as FastifyInstance;
   refuseNonFiniteNumbers(app);
-  healthRoutes(app, db, opts.metrics);
-  siteRoutes(app, db, config);
-  enrollRoutes(app, db, opts);
-  consoleRoutes(app, db, config);
-  sessionRoutes(app, db, config, opts.console.throttle);
-  fleetRoutes(app, db, opts.console);
-  siteDetailRoutes(app, db);
-  alertRoutes(app, db, opts.console);
-  userRoutes(app, db);
+  const groups: RunningModule[] = [
+    { name: 'health', routes: (scope) => healthRoutes(scope, db, opts.metrics) },
+    { name: 'sites', routes: (scope) => siteRoutes(scope, db, config) },
+    { name: 'enroll', routes: (scope) => enrollRoutes(scope, db, opts) },
+    { name: 'console', routes: (scope) => consoleRoutes(scope, db, config) },
+    { name: 'sessions', routes: (scope) => sessionRoutes(scope, db, config, opts.console.throttle) },
+    { name: 'fleet', routes: (scope) => fleetRoutes(scope, db, opts.console) },
+    { name: 'site-detail', routes: (scope) => siteDetailRoutes(scope, db) },
+    ...opts.modules,
+  ];
+  for (const { name, routes } of groups) {
+    if (!routes) continue;
+    const plugin = async (scope: FastifyInstance) => routes(scope);
+    // The name fastify shows for the plugin (app.printPlugins(), errors).
+    Object.defineProperty(plugin, 'name', { value: `sentinela-${name}` });
+    app.register(plugin);
+  }
   return app;
 }

@@ -11,8 +11,8 @@ import { decoyHash, verifyPassword } from '../users/password.js';
 import { createSession, deleteSession } from '../users/sessions.js';
 import type { LoginThrottle } from '../users/throttle.js';
 import { getUser } from '../users/users.js';
-import { cookie, foreignOrigin, readCookie, requireRole, SESSION_COOKIE } from './access.js';
-import { errorSchema } from './schemas.js';
+import { cookie, foreignOrigin, readCookie, requireRole, SESSION_COOKIE } from '../http/access.js';
+import { errorSchema } from '../http/schemas.js';
 
 const me = {
   type: 'object',

@@ -7,9 +7,9 @@ import type { Db } from '../store/db.js';
 import { getSite } from '../store/sites.js';
 import { alertJson } from '../alerts/engine.js';
 import { siteAlerts } from '../alerts/store.js';
-import { outages, statusSeries } from '../console/history.js';
-import { requireRole } from './access.js';
-import { errorSchema, siteIdParams } from './schemas.js';
+import { outages, statusSeries } from '../core/history.js';
+import { requireRole } from '../http/access.js';
+import { errorSchema, siteIdParams } from '../http/schemas.js';
 
 const loose = { type: 'object', additionalProperties: true } as const;
 const days = { type: 'object', additionalProperties: false, properties: { days: { type: 'integer', minimum: 1, maximum: 90, default: 7 } } } as const;

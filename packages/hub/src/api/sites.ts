@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { HubConfig } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
 import { getSite, latestEvents, listSites, siteStreams } from '../store/sites.js';
-import { requireRole } from './access.js';
-import { authHeader, errorSchema, siteIdParams, siteSchema } from './schemas.js';
-import { eventView, siteView } from './site-view.js';
+import { requireRole } from '../http/access.js';
+import { authHeader, errorSchema, siteIdParams, siteSchema } from '../http/schemas.js';
+import { eventView, siteView } from '../core/site-view.js';
 
 export function siteRoutes(app: FastifyInstance, db: Db, config: HubConfig): void {
   const preHandler = requireRole(db, 'viewer');

@@ -6,7 +6,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Db } from '../store/db.js';
 
-/** The migration step (appended at the end of store/migrations.ts). */
+/** Schema step 3 (backups/module.ts). */
 export function backupsMigration(db: Database): void {
   db.exec(`
     CREATE TABLE backup_snapshots (

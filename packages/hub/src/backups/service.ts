@@ -2,13 +2,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { HubConfig, Logger } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
+import type { RunningModule } from '../module.js';
 import { loadOrCreateEscrowKey, type EscrowKeyPair } from './escrow.js';
 import { SyncReceiver } from './receiver.js';
 import { describeMaintenance, maintainBackups } from './maintain.js';
 import { backupRoutes } from './routes.js';
 import { HubBackupStore } from './store.js';
 
-export interface HubBackups {
+export interface HubBackups extends RunningModule {
   store: HubBackupStore;
   receiver: SyncReceiver;
   escrow: EscrowKeyPair;
@@ -33,6 +34,7 @@ export function startBackups(config: HubConfig, db: Db, logger: Logger): HubBack
   const timer = hours > 0 ? setInterval(() => void maintain(), hours * 3600 * 1000) : null;
   timer?.unref();
   return {
+    name: 'backups',
     store,
     receiver,
     escrow,

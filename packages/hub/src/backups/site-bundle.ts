@@ -5,7 +5,7 @@
 import type { Db } from '../store/db.js';
 import { latestEvents, type SiteRow } from '../store/sites.js';
 import { readStoredJson } from '../store/stored-json.js';
-import { eventView } from '../api/site-view.js';
+import { eventView } from '../core/site-view.js';
 
 export function siteBundle(db: Db, site: SiteRow, snapshot: unknown, exportedBy: string): string {
   return JSON.stringify(

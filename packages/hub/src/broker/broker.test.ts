@@ -5,7 +5,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { downTopic, encodeUp, upTopic } from '@sentinela/shared';
-import { birth, collect, connect, connectSite, death, enrolSite, event, sleep, startTestHub, status, STREAM, tempDir, varint } from '../test-support/harness.js';
+import { birth, collect, connect, connectSite, death, enrolSite, event, sleep, startTestHub, status, STREAM, tempDir, varint } from '../harness.test-support.js';
 
 t.test('authentication', async (t) => {
   const { hub, db, logs } = await startTestHub(t);

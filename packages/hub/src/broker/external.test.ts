@@ -5,7 +5,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { downTopic, encodeUp, upTopic } from '@sentinela/shared';
 import { createSite } from '../store/sites.js';
-import { collect, connect, startTestHub, status, tempDir, sleep } from '../test-support/harness.js';
+import { collect, connect, startTestHub, status, tempDir, sleep } from '../harness.test-support.js';
 
 const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find((p) => existsSync(p));
 

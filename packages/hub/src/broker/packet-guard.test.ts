@@ -2,7 +2,7 @@ import t from 'tap';
 import net from 'node:net';
 import { GuardedSocket, type Violation } from './packet-guard.js';
 import { PacketFramer, passThrough, type FrameSink } from './packet-framer.js';
-import { varint } from '../test-support/harness.js';
+import { varint } from '../harness.test-support.js';
 
 function packet(type: number, bodyLength: number): Buffer {
   return Buffer.concat([Buffer.from([type, ...varint(bodyLength)]), Buffer.alloc(bodyLength, 0x61)]);

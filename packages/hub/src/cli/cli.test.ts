@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '../test-support/harness.js';
+import { tempDir } from '../harness.test-support.js';
 import { main } from './program.js';
 
 const BIN = fileURLToPath(new URL('./main.js', import.meta.url));

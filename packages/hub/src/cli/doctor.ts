@@ -1,5 +1,6 @@
 /** `sentinela-hub doctor`: checks this hub against its config and says what to fix (checks in ../doctor/checks.ts). */
 import { doctor, SENTINELA_VERSION } from '@sentinela/shared';
+import { MIGRATIONS } from '../database.js';
 import { hubChecks } from '../doctor/checks.js';
 import { configOption, helpOption, jsonOption, loadHubConfig, parse, type Command } from './common.js';
 
@@ -27,7 +28,7 @@ Example:
   async run(args, io) {
     const { values } = parse(args, { ...configOption, ...helpOption, ...jsonOption });
     const config = loadHubConfig(values.config!);
-    const report = await doctor.runChecks('sentinela-hub', SENTINELA_VERSION, hubChecks(config));
+    const report = await doctor.runChecks('sentinela-hub', SENTINELA_VERSION, hubChecks(config, MIGRATIONS.length));
     io.out(values.json ? JSON.stringify(report, null, 2) : doctor.formatDoctorReport(report));
     return doctor.doctorExitCode(report);
   },

@@ -13,8 +13,8 @@ import { sitesRevoke } from './sites-revoke.js';
 import { tokensAdd } from './tokens-add.js';
 import { usersAdd } from './users-add.js';
 import { doctorCmd } from './doctor.js';
-import { backupsExport } from '../backups/cli-export.js';
-import { backupsMaintain } from '../backups/cli-maintain.js';
+import { backupsExport } from './backups-export.js';
+import { backupsMaintain } from './backups-maintain.js';
 import { relaysAdd } from './relays-add.js';
 import { upstreamEnrol } from './upstream-enrol.js';
 

@@ -1,5 +1,5 @@
 /** `sentinela-hub relays add` (at the MoH hub): registers a DPS hub as a relay for one province and prints its secret once. */
-import { openDb } from '../store/db.js';
+import { openDb } from '../database.js';
 import { createRelay } from '../upstream/relays.js';
 import { configOption, helpOption, jsonOption, loadHubConfig, parse, UsageError, EXIT_OK, type Command } from './common.js';
 

@@ -1,5 +1,5 @@
 /** `sentinela-hub sites add`: creates a site and prints its one-time enrolment token. */
-import { openDb } from '../store/db.js';
+import { openDb } from '../database.js';
 import { createSite } from '../store/sites.js';
 import { issueEnrollToken } from '../store/tokens.js';
 import { configOption, enrollCommand, helpOption, hubUrl, jsonOption, loadHubConfig, parse, UsageError, EXIT_OK, type Command } from './common.js';

@@ -1,6 +1,6 @@
 /** `sentinela-hub sites list`: every site with its state. */
-import { siteView } from '../api/site-view.js';
-import { openDb } from '../store/db.js';
+import { siteView } from '../core/site-view.js';
+import { openDb } from '../database.js';
 import { listSites, siteStreams } from '../store/sites.js';
 import { configOption, helpOption, jsonOption, loadHubConfig, parse, EXIT_OK, type Command } from './common.js';
 

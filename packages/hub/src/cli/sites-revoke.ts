@@ -1,5 +1,5 @@
 /** `sentinela-hub sites revoke`: the site's MQTT password stops working; its stored data stays. */
-import { openDb } from '../store/db.js';
+import { openDb } from '../database.js';
 import { revokeSite, SiteError } from '../store/sites.js';
 import { configOption, helpOption, jsonOption, loadHubConfig, parse, UsageError, EXIT_OK, type Command } from './common.js';
 

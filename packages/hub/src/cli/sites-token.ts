@@ -1,6 +1,6 @@
 /** `sentinela-hub sites token`: a new enrolment token for an existing site (re-enrolment). */
 import type { HubConfig } from '@sentinela/shared';
-import { openDb } from '../store/db.js';
+import { openDb } from '../database.js';
 import { issueEnrollToken, type IssuedToken } from '../store/tokens.js';
 import { configOption, enrollCommand, helpOption, hubUrl, jsonOption, loadHubConfig, parse, UsageError, EXIT_OK, type Command, type Io } from './common.js';
 

@@ -1,5 +1,5 @@
 /** `sentinela-hub tokens add`: a new API token for /api/v1 (printed once, stored hashed). */
-import { openDb } from '../store/db.js';
+import { openDb } from '../database.js';
 import { createApiToken } from '../store/tokens.js';
 import { configOption, helpOption, jsonOption, loadHubConfig, parse, UsageError, EXIT_OK, type Command } from './common.js';
 

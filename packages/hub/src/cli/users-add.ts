@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { openDb } from '../store/db.js';
+import { openDb } from '../database.js';
 import { audit } from '../users/audit.js';
 import { createUser, UserError } from '../users/users.js';
 import { configOption, helpOption, jsonOption, loadHubConfig, loginUrl, parse, UsageError, EXIT_OK, type Command, type Io } from './common.js';

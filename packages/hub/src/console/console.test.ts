@@ -3,17 +3,17 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createLogger } from '@sentinela/shared';
-import { openDb } from '../store/db.js';
+import { openDb } from '../database.js';
 import { createSite } from '../store/sites.js';
 import { createApiToken } from '../store/tokens.js';
-import { startTestHub, tempDir, testConfig } from '../test-support/harness.js';
+import { startTestHub, tempDir, testConfig } from '../harness.test-support.js';
 import { AlertEngine } from '../alerts/engine.js';
 import { addMaintenance, openAlerts } from '../alerts/store.js';
 import { Webhook } from '../alerts/webhook.js';
 import { hashPassword, verifyPassword } from '../users/password.js';
 import { LoginThrottle } from '../users/throttle.js';
 import { createUser } from '../users/users.js';
-import { downIntervals, uptimePct } from './link-uptime.js';
+import { downIntervals, uptimePct } from '../core/link-uptime.js';
 
 t.test('scrypt hashes verify, carry their parameters, and differ per salt', async (t) => {
   const h = await hashPassword('correct horse battery');
@@ -72,7 +72,8 @@ t.test('alerts: raised, deduplicated, cleared, held by maintenance, one alert fo
   const webhook = new Webhook(config.alerts.webhookUrl, 'hub-test', createLogger('t', 'error'));
   const engine = new AlertEngine({ db, config, logger: createLogger('t', 'error'), webhook, clearHoldMs: 0 });
   const now = Date.now();
-  const status = (disk: number) => JSON.stringify({ ts: new Date(now).toISOString(), host: { filesystems: [{ mount: '/', usePct: disk }] } });
+  const status = (disk: number) =>
+    JSON.stringify({ ts: new Date(now).toISOString(), host: { filesystems: [{ mount: '/', fs: '/dev/sda2', type: 'ext4', sizeBytes: 100e9, usedBytes: disk * 1e9, usePct: disk }] } });
   const setStatus = (id: string, disk: number) =>
     db.prepare('UPDATE sites SET last_seen_at = ?, last_status_at = ?, last_status_json = ?, connected = 1 WHERE id = ?').run(new Date(now).toISOString(), new Date(now).toISOString(), status(disk), id);
   for (const id of ['hf-a', 'hf-b', 'hf-c']) createSite(db, { id });

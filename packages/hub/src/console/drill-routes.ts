@@ -1,8 +1,8 @@
 /** Routes of the drill views: /drills (fleet), /reports/continuity (+ .csv, .pdf). The site page's section is in pages.ts. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HubConfig } from '@sentinela/shared';
-import type { Principal } from '../api/access.js';
-import { escapeHtml } from '../api/console.js';
+import type { Principal } from '../http/access.js';
+import { escapeHtml } from '../http/escape-html.js';
 import type { Db } from '../store/db.js';
 import { drillFacts, drillsBetween } from '../store/drills.js';
 import { fleetDrillBody, reportBody, reportPrintBody, reportCsv, reportDocument, reportLines, type FleetDrillRow, type ReportScope } from './drills.js';

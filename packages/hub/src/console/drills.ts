@@ -4,7 +4,7 @@
  * days, and the continuity test report (HTML, CSV, and the HTML that Chromium prints to PDF).
  */
 import type { DrillResult, HubConfig } from '@sentinela/shared';
-import { escapeHtml } from '../api/console.js';
+import { escapeHtml } from '../http/escape-html.js';
 import type { StoredDrill } from '../store/drills.js';
 import { latestResults } from '../store/drills.js';
 import { translator, type Lang } from './i18n.js';

@@ -11,10 +11,10 @@
 import type { HubConfig } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
 import type { SiteRow } from '../store/sites.js';
-import { siteState, type SiteState } from '../api/site-view.js';
-import { backupsOf, fullestDisk, networkOf, powerOf } from './sections.js';
+import { siteState, type SiteState } from '../core/site-view.js';
+import { backupsOf, fullestDisk, networkOf, powerOf } from '../core/sections.js';
 import { readStoredJson } from '../store/stored-json.js';
-import { uptimePct, type LinkEvent } from './link-uptime.js';
+import { uptimePct, type LinkEvent } from '../core/link-uptime.js';
 
 const DAY = 86_400_000;
 

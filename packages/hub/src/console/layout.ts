@@ -1,6 +1,6 @@
 /** The page shell every console page shares: header, navigation, language switch, and the data the page script needs. */
-import { escapeHtml } from '../api/console.js';
-import type { Principal } from '../api/access.js';
+import { escapeHtml } from '../http/escape-html.js';
+import type { Principal } from '../http/access.js';
 import { dictionary, translator, type Lang } from './i18n.js';
 
 export interface PageOptions {

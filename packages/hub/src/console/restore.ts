@@ -6,8 +6,8 @@
  * sources, the newest copy in each place, what the hub holds off-site).
  */
 import { AGENT_CONFIG_PATH, agentCommand } from '@sentinela/shared';
-import { escapeHtml } from '../api/console.js';
-import type { BackupSummary } from './sections.js';
+import { escapeHtml } from '../http/escape-html.js';
+import type { BackupSummary } from '../core/sections.js';
 import type { Lang } from './i18n.js';
 
 export interface RestoreSite {

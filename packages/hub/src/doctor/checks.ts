@@ -8,17 +8,18 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { doctor, type HubConfig } from '@sentinela/shared';
 import { dbPath } from '../store/db.js';
-import { MIGRATIONS } from '../store/migrations.js';
+
 
 type Check = doctor.Check;
 const { ok, warn, fail } = doctor;
 const TIMEOUT_MS = 5000;
 
-export function hubChecks(config: HubConfig): Check[] {
+/** `knownSchema`: how many schema steps this release has (database.ts MIGRATIONS.length). */
+export function hubChecks(config: HubConfig, knownSchema: number): Check[] {
   const checks: Check[] = [
     doctor.writableDirCheck('datadir', 'data folder', config.dataDir),
     doctor.diskSpaceCheck('disk.data', 'data folder', config.dataDir),
-    schemaCheck(dbPath(config.dataDir)),
+    schemaCheck(dbPath(config.dataDir), knownSchema),
   ];
   for (const [name, tls] of [['mqtt', config.mqtt.tls], ['http', config.http.tls]] as const) {
     if (!tls) continue;
@@ -64,7 +65,7 @@ export function hubChecks(config: HubConfig): Check[] {
   return checks;
 }
 
-function schemaCheck(path: string): Check {
+function schemaCheck(path: string, knownSchema: number): Check {
   return {
     id: 'db.schema',
     async run() {
@@ -72,14 +73,14 @@ function schemaCheck(path: string): Check {
       const db = new Database(path, { readonly: true, fileMustExist: true });
       try {
         const v = db.pragma('user_version', { simple: true }) as number;
-        if (v > MIGRATIONS.length) {
-          return fail('db.schema', `database ${path} has schema ${v}, newer than this hub (${MIGRATIONS.length}): it was written by a newer release`, {
+        if (v > knownSchema) {
+          return fail('db.schema', `database ${path} has schema ${v}, newer than this hub (${knownSchema}): it was written by a newer release`, {
             pt: 'Reinstale a versão mais recente do hub (o instalador recusa instalar uma versão mais antiga por cima de dados novos).',
             en: 'Install the newer hub release again (the installer refuses to downgrade over newer data).',
           });
         }
         const sites = (db.prepare('SELECT count(*) AS n FROM sites').get() as { n: number }).n;
-        return ok('db.schema', `database ${path}: schema ${v}${v < MIGRATIONS.length ? ` (migrates to ${MIGRATIONS.length} at start)` : ''}, ${sites} sites`);
+        return ok('db.schema', `database ${path}: schema ${v}${v < knownSchema ? ` (migrates to ${knownSchema} at start)` : ''}, ${sites} sites`);
       } finally {
         db.close();
       }

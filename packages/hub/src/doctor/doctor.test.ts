@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
-import { MIGRATIONS } from '../store/migrations.js';
+import { MIGRATIONS } from '../database.js';
 
 const HUB_BIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const harness = (name: string) => import(new URL(`../../../../tools/dist/harness/${name}.js`, import.meta.url).href);

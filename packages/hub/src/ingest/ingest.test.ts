@@ -1,13 +1,14 @@
 import t from 'tap';
 import type { AckMessage } from '@sentinela/shared';
 import { HubMetrics } from '../metrics.js';
-import { openDb, type Db } from '../store/db.js';
+import { openDb } from '../database.js';
+import type { Db } from '../store/db.js';
 import { createSite } from '../store/sites.js';
-import { birth, death, encodeUp, event, LogCapture, status, STREAM, tempDir } from '../test-support/harness.js';
+import { birth, death, encodeUp, event, LogCapture, status, STREAM, tempDir } from '../harness.test-support.js';
 import { expandRanges, upTopic } from '@sentinela/shared';
 import { checkUp } from './check.js';
 import { Ingest } from './ingest.js';
-import { statusSeries } from '../console/history.js';
+import { statusSeries } from '../core/history.js';
 
 function setup(t: { teardown(fn: () => unknown): void }, commitIntervalMs = 5) {
   const db = openDb(tempDir(t));

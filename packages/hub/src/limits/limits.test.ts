@@ -1,6 +1,6 @@
 import t from 'tap';
 import { HubMetrics } from '../metrics.js';
-import { LogCapture } from '../test-support/harness.js';
+import { LogCapture } from '../harness.test-support.js';
 import { Backoff } from './backoff.js';
 import { clip, RateLimitedLog } from './log-limit.js';
 import { Refusals } from './refusals.js';

@@ -7,7 +7,7 @@
 import t from 'tap';
 import net from 'node:net';
 import { downTopic, encodeUp, upTopic } from '@sentinela/shared';
-import { collect, connect, connectSite, enrolSite, sleep, startTestHub, status, varint } from '../test-support/harness.js';
+import { collect, connect, connectSite, enrolSite, sleep, startTestHub, status, varint } from '../harness.test-support.js';
 import { createApiToken } from '../store/tokens.js';
 
 const mqtt = (noisySites: Record<string, number>) => ({ mqtt: { listen: { host: '127.0.0.1', port: 0 }, allowPlaintext: true, noisySites } });

@@ -1,10 +1,14 @@
-/** Opens the hub database: one SQLite file in WAL mode, migrated to the current schema. */
+/**
+ * Opens a hub database: one SQLite file in WAL mode, migrated with the steps given. The hub's
+ * whole list (the store's steps and each module's) is src/database.ts, which callers use.
+ */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { MIGRATIONS, type Migration } from './migrations.js';
-
 export type Db = Database.Database;
+
+/** One schema step (store/migrations.ts has the list and how modules add theirs). */
+export type Migration = (db: Database.Database) => void;
 
 const statements = new WeakMap<Db, Map<string, Database.Statement>>();
 
@@ -26,14 +30,13 @@ export interface OpenDbOptions {
   synchronous?: 'full' | 'normal';
   /** How long a writer waits for another (the CLI beside `serve`) before SQLITE_BUSY. */
   busyTimeoutMs?: number;
-  migrations?: readonly Migration[];
 }
 
 export function dbPath(dataDir: string): string {
   return join(dataDir, 'hub.db');
 }
 
-export function openDb(dataDir: string, opts: OpenDbOptions = {}): Db {
+export function openStore(dataDir: string, migrations: readonly Migration[], opts: OpenDbOptions = {}): Db {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db = new Database(dbPath(dataDir));
   try {
@@ -47,7 +50,7 @@ export function openDb(dataDir: string, opts: OpenDbOptions = {}): Db {
     // Ingest touches the newest index page of every site at every commit: with a thousand sites that
     // is some 10 MB, five times SQLite's default cache, so each commit read most pages back from the OS.
     db.pragma(`cache_size = -${64 * 1024}`);
-    migrate(db, opts.migrations ?? MIGRATIONS);
+    migrate(db, migrations);
   } catch (err) {
     db.close();
     throw err;
@@ -60,7 +63,7 @@ export function schemaVersion(db: Db): number {
 }
 
 /** Runs the missing steps, each in its own transaction with its version bump, so a crash mid-way leaves a consistent version. */
-export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): void {
+export function migrate(db: Db, migrations: readonly Migration[]): void {
   const current = schemaVersion(db);
   if (current > migrations.length) {
     throw new Error(

@@ -1,17 +1,43 @@
 /**
- * Schema migrations, applied in order. `PRAGMA user_version` holds how many have run, so a
- * migration is never edited once released: a change is a new step at the end of the list.
+ * Schema migrations. The hub has one schema, and `PRAGMA user_version` holds how many of its steps
+ * have run, so a step is never edited once released: a change is a new step after the last. The
+ * store owns the steps below; a feature contributes its own through its HubModule (src/module.ts),
+ * each step at its fixed place, and src/database.ts puts them all in order (orderSteps).
  */
 import type { Database } from 'better-sqlite3';
-import { backupsDamageMigration, backupsMigration } from '../backups/catalogue.js';
+import type { Migration } from './db.js';
 import { MESSAGE_HOURS_SCHEMA, markAllHours } from './message-hours.js';
 import { DRILLS_INDEX } from './drills.js';
 
-export type Migration = (db: Database) => void;
+export type { Migration };
 
-export const MIGRATIONS: readonly Migration[] = [
+/** One step of the schema: `step` is its place in user_version order (1 = the first schema). */
+export interface MigrationStep {
+  step: number;
+  up: Migration;
+}
+
+/** The steps in user_version order; a step missing or given twice is a programming error, said at start. */
+export function orderSteps(steps: Iterable<MigrationStep>): Migration[] {
+  const byStep = new Map<number, Migration>();
+  for (const s of steps) {
+    if (!Number.isInteger(s.step) || s.step < 1) throw new Error(`migration step ${s.step} is not a positive integer`);
+    if (byStep.has(s.step)) throw new Error(`migration step ${s.step} is given twice`);
+    byStep.set(s.step, s.up);
+  }
+  const ordered: Migration[] = [];
+  for (let step = 1; step <= byStep.size; step++) {
+    const up = byStep.get(step);
+    if (!up) throw new Error(`migration step ${step} is missing (steps go up to ${Math.max(...byStep.keys())})`);
+    ordered.push(up);
+  }
+  return ordered;
+}
+
+/** The store's own steps; 3 and 5 are the backups module's (backups/module.ts). */
+export const STORE_MIGRATIONS: readonly MigrationStep[] = [
   // 1: the first schema.
-  (db) =>
+  { step: 1, up: (db) =>
     db.exec(`
       CREATE TABLE sites (
         id TEXT PRIMARY KEY,
@@ -75,9 +101,9 @@ export const MIGRATIONS: readonly Migration[] = [
         at TEXT NOT NULL
       ) STRICT;
       CREATE INDEX connections_site_at ON connections(site_id, at);
-    `),
+    `) },
   // 2: the console: people, sessions, the audit log, roles on API tokens, alerts and maintenance windows.
-  (db) =>
+  { step: 2, up: (db) =>
     db.exec(`
       CREATE TABLE users (
         id INTEGER PRIMARY KEY,
@@ -138,19 +164,15 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at TEXT NOT NULL
       ) STRICT;
       CREATE INDEX maintenance_ends ON maintenance(ends_at);
-    `),
-  // off-site backups: the catalogue and the escrowed keys (backups/catalogue.ts).
-  backupsMigration,
+    `) },
   // 4: messages in a rowid table, receipt order, deduplicated by a UNIQUE index.
-  messagesByRowid,
-  // 5: off-site snapshots the keyless verify found damaged (backups/catalogue.ts).
-  backupsDamageMigration,
+  { step: 4, up: messagesByRowid },
   // 6: time lookups through hour marks instead of a per-message index on time.
-  messagesByHour,
+  { step: 6, up: messagesByHour },
   // 7: no stored time more than 5 minutes after its arrival (ingest's futureDated, issue 18).
-  arrivalBoundsTime,
+  { step: 7, up: arrivalBoundsTime },
   // 8: restore drill reports (type 'drill'), rare, found through an index of their own.
-  (db) => db.exec(DRILLS_INDEX),
+  { step: 8, up: (db) => db.exec(DRILLS_INDEX) },
 ];
 
 /**

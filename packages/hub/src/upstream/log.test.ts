@@ -1,7 +1,8 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { tempDir } from '../test-support/harness.js';
-import { openDb, type Db } from '../store/db.js';
+import { tempDir } from '../harness.test-support.js';
+import { openDb } from '../database.js';
+import type { Db } from '../store/db.js';
 import { UpstreamLog } from './log.js';
 import { dropUpstreamLog } from './schema.js';
 

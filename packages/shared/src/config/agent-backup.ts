@@ -48,6 +48,24 @@ export const BackupSourceConfig = z.discriminatedUnion('kind', [
 ]);
 export type BackupSourceConfig = z.infer<typeof BackupSourceConfig>;
 
+/** A source kind: one entry of the union above, the one place a kind is named in shared. */
+export type BackupSourceKind = BackupSourceConfig['kind'];
+
+/** Every source kind, read from the union: the snapshot manifest and the agent take their lists from it. */
+export const BACKUP_SOURCE_KINDS = BackupSourceConfig.options.map((o) => o.shape.kind.value) as [BackupSourceKind, ...BackupSourceKind[]];
+
+/**
+ * Where a snapshot of each kind goes back: into a database (`--to-database`), a folder (`--to-dir`)
+ * or a file (`--to-file`). The agent's restore and the console's restore guide both follow it.
+ */
+export const RESTORE_TARGET = {
+  mariadb: 'database',
+  postgres: 'database',
+  sqlite: 'file',
+  files: 'dir',
+  command: 'file',
+} as const satisfies Record<BackupSourceKind, 'database' | 'dir' | 'file'>;
+
 export const AgentBackupConfig = z.strictObject({
   /** The local repository (spool) on this server. Default: <dataDir>/repository. */
   spool: z.string().optional(),

@@ -52,6 +52,15 @@ function validate<T>(c: Checked<T>, value: unknown): z.ZodSafeParseResult<T> {
   return c.schema.safeParse(value);
 }
 
+/**
+ * `schema.safeParse` with the compiled test in front, for a reader of many stored values (the
+ * hub's status sections of every site): the valid common case costs a fraction of zod's parse.
+ */
+export function compiledSafeParse<T>(schema: z.ZodType<T>): (value: unknown) => z.ZodSafeParseResult<T> {
+  const c = checked(schema);
+  return (value) => validate(c(), value);
+}
+
 function decode<T extends { site: string; type: string }>(
   direction: 'up' | 'down',
   schema: () => Checked<T>,

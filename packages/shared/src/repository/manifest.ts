@@ -3,6 +3,7 @@
  * hub catalogues. Shared because the hub and the agent both read it.
  */
 import { z } from 'zod';
+import { BACKUP_SOURCE_KINDS } from '../config/agent-backup.js';
 
 export const SnapshotManifest = z
   .looseObject({
@@ -11,7 +12,7 @@ export const SnapshotManifest = z
   id: z.string().regex(/^\d{8}T\d{6}Z-[a-z0-9-]+-[a-z0-9]+$/, 'YYYYMMDDTHHMMSSZ-<source>-<random>'),
   site: z.string(),
   source: z.string(),
-  kind: z.enum(['mariadb', 'postgres', 'sqlite', 'files', 'command']),
+  kind: z.enum(BACKUP_SOURCE_KINDS),
   /** Format 1 only: how a delta's base is cut into tokens. */
   tokenizer: z.enum(['lines', 'pages', 'chunks']).optional(),
   startedAt: z.iso.datetime({ offset: true }),

@@ -2,9 +2,10 @@ import t from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { tempDir } from '../test-support/harness.js';
-import { dbPath, openDb, schemaVersion } from './db.js';
-import { MIGRATIONS, type Migration } from './migrations.js';
+import { tempDir } from './harness.test-support.js';
+import { MIGRATIONS, openDb } from './database.js';
+import { dbPath, schemaVersion } from './store/db.js';
+import { orderSteps, type Migration } from './store/migrations.js';
 
 t.test('a fresh database gets the whole schema, a re-open changes nothing', async (t) => {
   const dir = join(tempDir(t), 'data');
@@ -108,4 +109,13 @@ t.test('migration 7: rows an older hub stored dated far after their arrival get 
   t.teardown(() => db.close());
   t.same(db.prepare('SELECT ts FROM messages ORDER BY stream, seq').pluck().all(), ['2026-12-01T10:00:00.000Z', '2026-12-01T10:03:00.000Z', '2026-11-01T10:00:00.000Z'], 'only the time past arrival + 5 min changed');
   t.equal(db.prepare("SELECT last_status_at FROM sites WHERE id = 'hf-0001'").pluck().get(), '2026-12-01T10:00:00.000Z', 'the latest status has its row time, which a newer status beats');
+});
+
+t.test('the schema steps of the store and the modules fit together: each step once, none missing', async (t) => {
+  const up: Migration = () => undefined;
+  t.equal(orderSteps([{ step: 2, up }, { step: 1, up }]).length, 2);
+  t.throws(() => orderSteps([{ step: 1, up }, { step: 1, up }]), /migration step 1 is given twice/);
+  t.throws(() => orderSteps([{ step: 1, up }, { step: 3, up }]), /migration step 2 is missing \(steps go up to 3\)/);
+  t.throws(() => orderSteps([{ step: 0, up }]), /not a positive integer/);
+  t.equal(MIGRATIONS.length, 8, 'the hub schema has 8 steps (store: 1, 2, 4, 6, 7, 8; backups: 3, 5)');
 });

@@ -1,9 +1,9 @@
 /** `sentinela-hub backups maintain`: retention and keyless verify of the off-site store now, not at the next timer. */
-import { openDb } from '../store/db.js';
-import { configOption, helpOption, jsonOption, loadHubConfig, parse, EXIT_FAILURE, EXIT_OK, UsageError, type Command } from '../cli/common.js';
-import { describeMaintenance, maintainBackups } from './maintain.js';
-import { PRUNE_GRACE_MS } from './retention.js';
-import { HubBackupStore } from './store.js';
+import { openDb } from '../database.js';
+import { configOption, helpOption, jsonOption, loadHubConfig, parse, EXIT_FAILURE, EXIT_OK, UsageError, type Command } from './common.js';
+import { describeMaintenance, maintainBackups } from '../backups/maintain.js';
+import { PRUNE_GRACE_MS } from '../backups/retention.js';
+import { HubBackupStore } from '../backups/store.js';
 
 export const backupsMaintain: Command = {
   name: 'backups maintain',

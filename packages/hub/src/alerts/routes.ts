@@ -2,17 +2,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../store/db.js';
 import { siteExists } from '../store/sites.js';
-import { alertJson } from '../alerts/engine.js';
-import { ackAlert, addMaintenance, currentMaintenance, deleteMaintenance, getAlert, openAlerts } from '../alerts/store.js';
-import type { ConsoleService } from '../console/service.js';
+import { alertJson } from './engine.js';
+import { ackAlert, addMaintenance, currentMaintenance, deleteMaintenance, getAlert, openAlerts } from './store.js';
 import { audit } from '../users/audit.js';
-import { requireRole } from './access.js';
-import { errorSchema } from './schemas.js';
+import { requireRole } from '../http/access.js';
+import { errorSchema } from '../http/schemas.js';
 
 const loose = { type: 'object', additionalProperties: true } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
 
-export function alertRoutes(app: FastifyInstance, db: Db, svc: ConsoleService): void {
+export function alertRoutes(app: FastifyInstance, db: Db, svc: { changed(siteIds: Iterable<string>): void }): void {
   app.get('/api/v1/alerts', { preHandler: requireRole(db, 'viewer'), schema: { response: { 200: loose, 401: errorSchema } } }, async () => ({
     alerts: openAlerts(db).map(alertJson),
     maintenance: currentMaintenance(db),
@@ -28,7 +27,7 @@ export function alertRoutes(app: FastifyInstance, db: Db, svc: ConsoleService): 
       const ok = ackAlert(db, a.id, p.name);
       audit(db, { actor: p.name, role: p.role, action: 'alert.ack', target: `${a.site_id ?? 'hub'}/${a.rule}#${a.id}`, ok, ip: req.ip });
       if (!ok) return reply.code(409).send({ error: `alert ${a.id} is already ${a.cleared_at ? 'cleared' : 'acknowledged'}` });
-      if (a.site_id) svc.touched([a.site_id]);
+      if (a.site_id) svc.changed([a.site_id]);
       return alertJson(getAlert(db, a.id)!);
     },
   );

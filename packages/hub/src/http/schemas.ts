@@ -1,5 +1,5 @@
 /** JSON schemas of the HTTP API (validation of requests, serialisation of responses). */
-import { SITE_STATES } from './site-view.js';
+import { SITE_STATES } from '../core/site-view.js';
 
 const str = { type: 'string' } as const;
 const nstr = { type: ['string', 'null'] } as const;

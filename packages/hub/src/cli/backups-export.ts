@@ -1,10 +1,10 @@
 /** `sentinela-hub backups export`: one snapshot's chain from the off-site store into a folder, with progress. */
 import { resolve } from 'node:path';
-import { openDb } from '../store/db.js';
-import { configOption, helpOption, jsonOption, loadHubConfig, parse, EXIT_OK, UsageError, type Command } from '../cli/common.js';
-import { unsealSiteKey } from './escrow.js';
-import { exportToDir } from './export.js';
-import { HubBackupStore } from './store.js';
+import { openDb } from '../database.js';
+import { configOption, helpOption, jsonOption, loadHubConfig, parse, EXIT_OK, UsageError, type Command } from './common.js';
+import { unsealSiteKey } from '../backups/escrow.js';
+import { exportToDir } from '../backups/export.js';
+import { HubBackupStore } from '../backups/store.js';
 
 export const backupsExport: Command = {
   name: 'backups export',

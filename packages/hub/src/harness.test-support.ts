@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { createLogger, encodeUp, HubConfig, type Logger, type UpMessage } from '@sentinela/shared';
-import { startHub, type Hub } from '../hub.js';
-import { createSite } from '../store/sites.js';
-import { issueEnrollToken, redeemEnrollToken } from '../store/tokens.js';
-import type { Db } from '../store/db.js';
+import { startHub, type Hub } from './hub.js';
+import { createSite } from './store/sites.js';
+import { issueEnrollToken, redeemEnrollToken } from './store/tokens.js';
+import type { Db } from './store/db.js';
 
 interface Teardown {
   teardown(fn: () => unknown): void;

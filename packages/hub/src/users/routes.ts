@@ -1,10 +1,10 @@
 /** Admin: GET/POST /api/v1/users, GET /api/v1/audit. */
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../store/db.js';
-import { audit, listAudit } from '../users/audit.js';
-import { createUser, listUsers, UserError } from '../users/users.js';
-import { requireRole } from './access.js';
-import { errorSchema } from './schemas.js';
+import { audit, listAudit } from './audit.js';
+import { createUser, listUsers, UserError } from './users.js';
+import { requireRole } from '../http/access.js';
+import { errorSchema } from '../http/schemas.js';
 
 const loose = { type: 'object', additionalProperties: true } as const;
 
