@@ -20,6 +20,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<Bench> }> 
     about: "the backup benchmark's day-2 change sent to a hub over a 256 kbit/s link with cuts: wire bytes, time, utilization, against restic and the zstd patch",
     load: async () => (await import('./offsite/offsite.bench.js')).run,
   },
+  drill: {
+    about: 'restore drills of a clinical MariaDB (1 M rows with --full) from spool, USB folder and hub: RTO per location; restore and verify --read-data against restic dump and restic check --read-data',
+    load: async () => (await import('./drill/drill.bench.js')).run,
+  },
   console: {
     about: 'hub console in Chromium with 2,000 sites (--full) and a week of history: time to a usable overview, hub memory',
     load: async () => (await import('./console/console.bench.js')).run,

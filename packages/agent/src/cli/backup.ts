@@ -11,7 +11,7 @@ import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, U
 import { VERB_HELP } from './help.js';
 import { backupConfig, siteIdOf } from './backup-context.js';
 import { progressPrinter } from './progress.js';
-import { formatBytes } from './status.js';
+import { formatBytes } from './format-bytes.js';
 
 export async function backupCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseVerbArgs('backup', args, AGENT_VERB_OPTIONS.backup);

@@ -3,34 +3,27 @@
 import { SENTINELA_VERSION } from '@sentinela/shared';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, failureLine, processIo, UsageError, type Io } from './io.js';
 import { PROGRAM_HELP } from './help.js';
-import { runCommand } from './run.js';
-import { enrollCommand } from './enroll.js';
-import { statusCommand } from './status.js';
-import { backupCommand } from './backup.js';
-import { restoreCommand } from './restore.js';
-import { diskCommand } from './disk.js';
-import { doctorCommand } from './doctor.js';
-import { snapshotsCommand } from './snapshots.js';
-import { verifyCommand } from './verify.js';
-import { pruneCommand } from './prune.js';
-import { keyCommand } from './key.js';
-import { pageCommand } from './page.js';
-import { drillCommand } from '../drills/command.js';
 
-const VERBS: Record<string, (args: string[], io: Io) => Promise<number>> = {
-  run: runCommand,
-  enroll: enrollCommand,
-  status: statusCommand,
-  backup: backupCommand,
-  restore: restoreCommand,
-  disk: diskCommand,
-  doctor: doctorCommand,
-  snapshots: snapshotsCommand,
-  verify: verifyCommand,
-  prune: pruneCommand,
-  key: keyCommand,
-  page: pageCommand,
-  drill: drillCommand,
+type Verb = (args: string[], io: Io) => Promise<number>;
+
+/**
+ * Each verb's module is loaded when it runs: a restore or a verify does not pay for loading the
+ * service's MQTT, SQLite and HTTP modules (~0.3 s of CPU at every start, a fifth of a 110 MB restore).
+ */
+const VERBS: Record<string, () => Promise<Verb>> = {
+  run: async () => (await import('./run.js')).runCommand,
+  enroll: async () => (await import('./enroll.js')).enrollCommand,
+  status: async () => (await import('./status.js')).statusCommand,
+  backup: async () => (await import('./backup.js')).backupCommand,
+  restore: async () => (await import('./restore.js')).restoreCommand,
+  disk: async () => (await import('./disk.js')).diskCommand,
+  doctor: async () => (await import('./doctor.js')).doctorCommand,
+  snapshots: async () => (await import('./snapshots.js')).snapshotsCommand,
+  verify: async () => (await import('./verify.js')).verifyCommand,
+  prune: async () => (await import('./prune.js')).pruneCommand,
+  key: async () => (await import('./key.js')).keyCommand,
+  page: async () => (await import('./page.js')).pageCommand,
+  drill: async () => (await import('../drills/command.js')).drillCommand,
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -43,13 +36,13 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.out(SENTINELA_VERSION);
     return EXIT_OK;
   }
-  const command = VERBS[verb];
-  if (!command) {
+  const load = VERBS[verb];
+  if (!load) {
     io.err(`sentinela-agent: unknown verb "${verb}"; verbs: ${Object.keys(VERBS).join(', ')} (see sentinela-agent --help)`);
     return EXIT_USAGE;
   }
   try {
-    return await command(rest, io);
+    return await (await load())(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(err.message);
