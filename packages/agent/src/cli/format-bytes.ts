@@ -1,11 +1,4 @@
-/** Bytes for people: 1.5 MiB. Its own module so that verbs printing sizes load nothing else (status.ts loads the page and SQLite). */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
-}
+/** Bytes for people (1.5 MiB): the one implementation, shared with the doctor reports. A module of its own so that verbs printing sizes need not load status.ts (the page and SQLite). */
+import { doctor } from '@sentinela/shared';
+
+export const formatBytes = doctor.formatSize;

@@ -17,7 +17,7 @@ import type { AgentConfig, AgentDrillsConfig } from '@sentinela/shared';
 import { pgIdent } from '../sources/connection.js';
 import { findTool } from '../sources/process.js';
 import { query } from '../sources/sql-cli.js';
-import { ELSEWHERE_FILE, ELSEWHERE_PREFIX, lowPriority, scratchDir, type ScratchServer } from './scratch.js';
+import { ELSEWHERE_FILE, ELSEWHERE_PREFIX, lowPriority, runningServer, scratchDir, type ScratchServer } from './scratch.js';
 
 /** The scratch server's superuser: `postgres`, the usual owner in a dump (an ALTER … OWNER TO a role the server lacks fails the restore). */
 const SUPERUSER = 'postgres';
@@ -85,34 +85,11 @@ export async function startScratchPostgres(config: AgentConfig): Promise<Scratch
   ]);
   const child: ChildProcess = spawn(cmd.command, cmd.args, { stdio: ['ignore', log, log], ...user });
   closeSync(log);
-  writeFileSync(join(dir, 'server.pid'), String(child.pid));
-  let exited = false;
-  child.on('exit', () => (exited = true));
-  const stop = async () => {
-    if (!exited) {
-      const gone = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGINT'); // fast shutdown: the copy is thrown away
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await gone;
-      clearTimeout(timer);
-    }
-    stopAll();
-  };
+  // SIGINT: fast shutdown, the copy is thrown away.
+  const server = runningServer('PostgreSQL', child, dir, 'SIGINT', stopAll);
   const conn = { socket: home, port: SOCKET_PORT, user: SUPERUSER };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      const version = (await query('postgres', { ...conn, database: 'postgres' }, 'SHOW server_version', 'postgres'))[0]?.[0] ?? 'unknown';
-      return { conn, shared: false, version, dir, stop };
-    } catch (err) {
-      if (exited || Date.now() > deadline) {
-        const last = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8').trim().split('\n').slice(-1)[0] : '';
-        await stop();
-        throw new Error(`the scratch PostgreSQL server did not start: ${last || (err as Error).message}`);
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const version = await server.whenUp(async () => (await query('postgres', { ...conn, database: 'postgres' }, 'SHOW server_version', 'postgres'))[0]?.[0] ?? 'unknown');
+  return { conn, shared: false, version, dir, stop: server.stop };
 }
 
 /**

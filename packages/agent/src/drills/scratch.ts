@@ -110,33 +110,46 @@ export async function startScratchMariadb(config: AgentConfig): Promise<ScratchS
     `--log-error=${join(dir, 'error.log')}`,
   ]);
   const child: ChildProcess = spawn(cmd.command, cmd.args, { stdio: 'ignore', detached: false });
+  const running = runningServer('MariaDB', child, dir, 'SIGTERM', () => rmSync(dir, { recursive: true, force: true }));
+  const version = await running.whenUp(async () => (await query('mariadb', { socket, database: 'mysql' }, 'SELECT VERSION()', null))[0]?.[0] ?? 'unknown');
+  return { conn: { socket }, shared: false, version, dir, stop: running.stop };
+}
+
+/**
+ * A scratch server started as our child: its pid written for removeLeftovers, `stop` (`signal`,
+ * SIGKILL after 20 s, then `cleanup`), and `whenUp`, which asks `version` until the server answers
+ * (60 s at most) and otherwise stops it and says why from the last line of its error.log.
+ */
+export function runningServer(what: string, child: ChildProcess, dir: string, signal: NodeJS.Signals, cleanup: () => void) {
   writeFileSync(join(dir, 'server.pid'), String(child.pid));
   let exited = false;
   child.on('exit', () => (exited = true));
   const stop = async () => {
     if (!exited) {
       const gone = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
+      child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       await gone;
       clearTimeout(timer);
     }
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      const version = (await query('mariadb', { socket, database: 'mysql' }, 'SELECT VERSION()', null))[0]?.[0] ?? 'unknown';
-      return { conn: { socket }, shared: false, version, dir, stop };
-    } catch (err) {
-      if (exited || Date.now() > deadline) {
-        const log = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8').trim().split('\n').slice(-1)[0] : '';
-        await stop();
-        throw new Error(`the scratch MariaDB server did not start: ${log || (err as Error).message}`);
+  const whenUp = async (version: () => Promise<string>): Promise<string> => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        return await version();
+      } catch (err) {
+        if (exited || Date.now() > deadline) {
+          const log = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8').trim().split('\n').slice(-1)[0] : '';
+          await stop();
+          throw new Error(`the scratch ${what} server did not start: ${log || (err as Error).message}`);
+        }
+        await new Promise((r) => setTimeout(r, 250));
       }
-      await new Promise((r) => setTimeout(r, 250));
     }
-  }
+  };
+  return { stop, whenUp };
 }
 
 /**
