@@ -28,6 +28,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<Bench> }> 
     about: 'a real agent at rest (typical config: sampling, probes, UPS, backup and off-site configured, page on) started as the systemd unit does: VmRSS max and median over a minute (--full: five)',
     load: async () => (await import('./agent-rss/agent-rss.bench.js')).run,
   },
+  drill: {
+    about: 'restore drills of a clinical MariaDB (1 M rows with --full) from spool, USB folder and hub: RTO per location; restore and verify --read-data against restic dump and restic check --read-data',
+    load: async () => (await import('./drill/drill.bench.js')).run,
+  },
   console: {
     about: 'hub console in Chromium with 2,000 sites (--full) and a week of history: time to a usable overview, hub memory',
     load: async () => (await import('./console/console.bench.js')).run,

@@ -12,7 +12,7 @@ import { VERB_HELP } from './help.js';
 import { backupConfig, siteIdOf } from './backup-context.js';
 import { progressPrinter } from './progress.js';
 import { describeHolder } from '@sentinela/shared';
-import { formatBytes } from './status.js';
+import { formatBytes } from './format-bytes.js';
 
 export async function backupCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseVerbArgs('backup', args, AGENT_VERB_OPTIONS.backup);

@@ -29,20 +29,23 @@ export const VERB_HELP: Record<string, string> = {
   drill: `sentinela-agent drill --config FILE [--source NAME] [--from WHERE] [--json]
 
 A restore drill, now: the newest snapshot of each source, from every place that holds it (the
-spool, each attached USB disk of this site, the secondary server's mirror), restored into a
-scratch target that never touches production: MariaDB into a throwaway server the drill starts
-itself (mariadb-install-db + mariadbd on a temporary folder under <dataDir>/drills/scratch, unix
-socket, no network), files and SQLite into temporary folders. Each copy is checked against the
-facts its manifest recorded at backup time: per-table row counts and, for MariaDB, a checksum of
-every table's rows (the restored copy is dumped again and compared). Records RTO (time to restore
-and check) and RPO (age of the data). The scratch copies are removed afterwards; what a kill or a
+spool, each attached USB disk of this site, the secondary server's mirror, and the hub's off-site
+copy when offsite is on, downloaded first), restored into a scratch target that never touches
+production: MariaDB and PostgreSQL into a throwaway server the drill starts itself
+(mariadb-install-db + mariadbd, initdb + postgres, on a temporary folder under
+<dataDir>/drills/scratch, unix socket, no network) or the drills.scratchMariadb/scratchPostgres
+server, files and SQLite into temporary folders. Each copy is checked against the facts its
+manifest recorded at backup time: per-table row counts and a checksum of every table's rows for
+databases (the restored copy is dumped again and compared), the SHA-256 of every file for
+folders. Records RTO (time to fetch, restore and check; starting the scratch server is not
+counted) and RPO (age of the data). The scratch copies are removed afterwards; what a kill or a
 power cut left behind is removed at the next drill. Runs at the lowest CPU and I/O priority.
 The report goes to stdout and to <dataDir>/drills/last.json. Exit 1 when any copy fails.
 
 options:
   --config FILE   agent.yaml (required)
   --source NAME   only this source
-  --from WHERE    only this place: spool, usb, peer, or a folder
+  --from WHERE    only this place: spool, usb, peer, hub, or a folder
   --json          print the report as JSON
 
 example:

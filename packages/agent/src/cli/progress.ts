@@ -1,6 +1,6 @@
 /** Progress of long work on stderr: one line rewritten in place on a terminal, a line every few seconds otherwise. */
 import type { Progress } from '../repository/api.js';
-import { formatBytes } from './status.js';
+import { formatBytes } from './format-bytes.js';
 import type { Io } from './io.js';
 
 export function progressPrinter(io: Io, what: string, isTty = process.stderr.isTTY === true): { update(p: Progress): void; done(): void } {

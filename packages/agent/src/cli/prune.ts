@@ -8,7 +8,7 @@ import { backupKeyPath, repositoryPath } from '../paths.js';
 import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, UsageError, type Io } from './io.js';
 import { VERB_HELP } from './help.js';
 import { progressPrinter } from './progress.js';
-import { formatBytes } from './status.js';
+import { formatBytes } from './format-bytes.js';
 
 export async function pruneCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseVerbArgs('prune', args, AGENT_VERB_OPTIONS.prune);

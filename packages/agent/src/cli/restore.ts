@@ -13,7 +13,7 @@ import { ClientError } from '../sources/sql-cli.js';
 import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, UsageError, type Io } from './io.js';
 import { VERB_HELP } from './help.js';
 import { progressPrinter } from './progress.js';
-import { formatBytes } from './status.js';
+import { formatBytes } from './format-bytes.js';
 import { fetchFromHub, HubFetchError } from '../offsite/fetch.js';
 import { existsSync } from 'node:fs';
 import { escrowedKeyIn, loadKey, repositoryDir } from './repo-access.js';

@@ -6,7 +6,7 @@ import { RepositoryError } from '../repository/errors.js';
 import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, type Io } from './io.js';
 import { chosenDir, escrowedKeyIn, loadKey } from './repo-access.js';
 import { VERB_HELP } from './help.js';
-import { formatBytes } from './status.js';
+import { formatBytes } from './format-bytes.js';
 
 export async function snapshotsCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseVerbArgs('snapshots', args, AGENT_VERB_OPTIONS.snapshots);

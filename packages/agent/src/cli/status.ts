@@ -7,6 +7,7 @@ import { Outbox } from '../outbox/outbox.js';
 import { credentialsPath, outboxPath } from '../paths.js';
 import { EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, type Io } from './io.js';
 import { VERB_HELP } from './help.js';
+import { formatBytes } from './format-bytes.js';
 import { loadLive, statusDocument } from '../page/document.js';
 import { loadPowerSnapshot, type PowerSnapshot } from '../power/snapshot.js';
 
@@ -86,17 +87,6 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
   if (values.json) io.out(JSON.stringify(statusDocument(config, loadLive(config)), null, 2));
   else io.out(formatStatus(collectStatus(config)));
   return EXIT_OK;
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
 function when(ts: string | null, now = Date.now()): string {

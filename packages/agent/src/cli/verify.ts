@@ -7,7 +7,7 @@ import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, type Io } from '
 import { chosenDir, escrowedKeyIn, loadKey } from './repo-access.js';
 import { VERB_HELP } from './help.js';
 import { progressPrinter } from './progress.js';
-import { formatBytes } from './status.js';
+import { formatBytes } from './format-bytes.js';
 
 export async function verifyCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseVerbArgs('verify', args, AGENT_VERB_OPTIONS.verify);

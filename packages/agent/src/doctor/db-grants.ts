@@ -17,7 +17,7 @@ const MARIADB_WRITE_RIGHTS = ['INSERT', 'UPDATE', 'DELETE', 'DROP', 'ALTER', 'CR
 
 /** The documented grants, for the fix text. */
 export function mariadbGrantSql(database: string, user: string): string {
-  return `GRANT ${MARIADB_DUMP_RIGHTS.join(', ')} ON \`${database}\`.* TO '${user}'@'HOST'; GRANT SELECT ON mysql.proc TO '${user}'@'HOST';`;
+  return `GRANT ${MARIADB_DUMP_RIGHTS.join(', ')} ON \`${database}\`.* TO '${user}'@'HOST'; GRANT SELECT ON mysql.proc TO '${user}'@'HOST'; GRANT RELOAD ON *.* TO '${user}'@'HOST';`;
 }
 
 export function postgresGrantSql(user: string): string {
@@ -27,6 +27,8 @@ export function postgresGrantSql(user: string): string {
 export interface RightsVerdict {
   missing: string[];
   excess: string[];
+  /** Rights the dump works without, but a check is then lost (MariaDB RELOAD: the drill's lost-rows counts). */
+  degraded?: string[];
 }
 
 /** The current user's rights on `database`, from information_schema (it shows a user only its own grants; root sees all, hence the GRANTEE filter). */
@@ -49,7 +51,10 @@ export async function mariadbRights(conn: DbConnection): Promise<RightsVerdict> 
   // --routines reads mysql.proc; without it mariadb-dump leaves the routines out and still exits 0.
   if (!global.has('SELECT') && !on('mysql').has('SELECT') && !on('proc').has('SELECT') && !have.has('SHOW CREATE ROUTINE')) missing.push('SELECT on mysql.proc (for the routines)');
   const excess = MARIADB_WRITE_RIGHTS.filter((r) => have.has(r));
-  return { missing, excess };
+  // FLUSH TABLES WITH READ LOCK needs RELOAD (global only): without it the backup takes no row counts
+  // from the server itself (mariadb-facts.ts), and a drill cannot tell a dump that lost rows.
+  const degraded = global.has('RELOAD') ? [] : ['RELOAD'];
+  return { missing, excess, degraded };
 }
 
 /** What the current role cannot read in `database`, and whether it can write. */
@@ -94,6 +99,11 @@ export async function dbRightsFinding(id: string, kind: 'mariadb' | 'postgres', 
     return fail(id, `${kind} source ${sourceName}: ${user} lacks ${v.missing.join('; ')}: the dump would fail or leave things out`, {
       pt: `Como administrador da base de dados: ${grant}`,
       en: `As the database's admin: ${grant}`,
+    });
+  if (v.degraded?.length)
+    return warn(id, `${kind} source ${sourceName}: ${user} lacks ${v.degraded.join(', ')}: backups work, but without the row counts taken from the server at the dump's moment (FLUSH TABLES WITH READ LOCK needs RELOAD), a restore drill cannot detect a dump that lost rows`, {
+      pt: `Como administrador da base de dados: GRANT RELOAD ON *.* TO '${conn.user ?? 'backup'}'@'HOST'; (o bloqueio dura só até o dump abrir a sua transação, menos de um segundo)`,
+      en: `As the database's admin: GRANT RELOAD ON *.* TO '${conn.user ?? 'backup'}'@'HOST'; (the lock is held only until the dump opens its transaction, under a second)`,
     });
   if (v.excess.length)
     return warn(id, `${kind} source ${sourceName}: ${user} can read everything the dump needs, but holds more than a backup needs: ${v.excess.join(', ')}`, {

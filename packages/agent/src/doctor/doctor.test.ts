@@ -73,7 +73,7 @@ writeFileSync(pwFile, 'backup-pw-1\n', { mode: 0o600 });
 const my = (sql: string) => execFileSync('mariadb', ['-h', '127.0.0.1', '-u', 'root', '-e', sql], { stdio: 'pipe' });
 const pg = (sql: string, db = 'postgres') => execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-c', sql], { stdio: 'pipe' });
 my(`CREATE DATABASE ${myDb}; CREATE TABLE ${myDb}.patients (id INT PRIMARY KEY); CREATE USER '${myUser}'@'%' IDENTIFIED BY 'backup-pw-1';
-    GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON ${myDb}.* TO '${myUser}'@'%'; GRANT SELECT ON mysql.proc TO '${myUser}'@'%';`);
+    GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON ${myDb}.* TO '${myUser}'@'%'; GRANT SELECT ON mysql.proc TO '${myUser}'@'%'; GRANT RELOAD ON *.* TO '${myUser}'@'%';`);
 pg(`CREATE ROLE ${pgUser} LOGIN PASSWORD 'backup-pw-1'; GRANT pg_read_all_data TO ${pgUser};`);
 t.teardown(() => {
   my(`DROP DATABASE IF EXISTS ${myDb}; DROP USER IF EXISTS '${myUser}'@'%';`);
@@ -143,6 +143,13 @@ t.test("the backup user's rights: a missing read right FAILs with the grant to r
   t.match(find(excess.report, 'source.dhis.rights'), { level: 'WARN', what: new RegExp(`INSERT/UPDATE/DELETE on public\\.sn_doctor_${tag}`) });
   my(`REVOKE INSERT, DELETE ON ${myDb}.* FROM '${myUser}'@'%'`);
   pg(`REVOKE INSERT ON sn_doctor_${tag} FROM ${pgUser}`);
+
+  // Without RELOAD the dump works, but FLUSH TABLES WITH READ LOCK cannot be had: no lost-rows counts for the drill.
+  my(`REVOKE RELOAD ON *.* FROM '${myUser}'@'%'`);
+  t.teardown(() => my(`GRANT RELOAD ON *.* TO '${myUser}'@'%'`));
+  const noReload = await doctor(base);
+  t.match(find(noReload.report, 'source.emr.rights'), { level: 'WARN', what: /lacks RELOAD: backups work, but .* a restore drill cannot detect a dump that lost rows/ });
+  t.match(find(noReload.report, 'source.emr.rights')!.fix, { en: /GRANT RELOAD ON \*\.\* TO/, pt: /GRANT RELOAD ON \*\.\* TO/ });
 });
 
 t.test('database down: the source FAILs with a fix hint in both languages', async (t) => {

@@ -5,7 +5,7 @@ import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
 import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, UsageError, type Io } from '../cli/io.js';
 import { VERB_HELP } from '../cli/help.js';
 import { loadKey, repositoryDir } from '../cli/repo-access.js';
-import { drillLocations, runDrill } from './drill.js';
+import { drillLocations, HUB_LOCATION, runDrill } from './drill.js';
 import { removeLeftovers, scratchRoot } from './scratch.js';
 import { recordDrill } from './record.js';
 
@@ -20,7 +20,7 @@ export async function drillCommand(args: string[], io: Io): Promise<number> {
   for (const dir of removeLeftovers(config)) io.err(`removed a drill's leftover scratch copy: ${dir}`);
   const from = typeof values.from === 'string' ? values.from : null;
   const locations = from === null ? drillLocations(config) : drillLocations(config).filter((l) => l.name === from || l.name.startsWith(`${from}:`));
-  if (from !== null && locations.length === 0) locations.push({ name: from, dir: repositoryDir('drill', from, config) });
+  if (from !== null && locations.length === 0) locations.push(from === 'hub' ? HUB_LOCATION : { name: from, dir: repositoryDir('drill', from, config) });
   const sources = typeof values.source === 'string' ? [values.source] : undefined;
   if (sources && !config.backup.sources.some((s) => s.name === sources[0])) throw new UsageError(`sentinela-agent drill: no source "${sources[0]}" in the config`);
   const key = loadKey('drill', values, config);

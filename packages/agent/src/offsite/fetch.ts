@@ -29,9 +29,9 @@ export interface FetchedCopy {
 
 /**
  * Downloads `snapshot` (an id, or `latest`: the newest whole copy, of `source` when given) of this
- * site into `<dataDir>/from-hub/<snapshot>-<time>/`.
+ * site into `<dataDir>/from-hub/<snapshot>-<time>/`, or into `into` (a drill's scratch folder).
  */
-export async function fetchFromHub(config: AgentConfig, snapshot: string, onBytes?: (n: number) => void, source?: string): Promise<FetchedCopy> {
+export async function fetchFromHub(config: AgentConfig, snapshot: string, onBytes?: (n: number) => void, source?: string, into?: string): Promise<FetchedCopy> {
   const creds = readCredentials(credentialsPath(config));
   if (!creds) throw new HubFetchError(`this server is not enrolled (no ${credentialsPath(config)}): run "sentinela-agent enroll" with a token from the hub ("sentinela-hub sites token --id ${config.site.id}"), then restore`);
   const url = `${creds.hubHttpUrl.replace(/\/+$/, '')}/api/v1/sites/${encodeURIComponent(creds.siteId)}/snapshots/${encodeURIComponent(snapshot)}/export?key=1${source ? `&source=${encodeURIComponent(source)}` : ''}`;
@@ -58,7 +58,7 @@ export async function fetchFromHub(config: AgentConfig, snapshot: string, onByte
     res.body.destroy();
     throw new HubFetchError(`the hub holds no off-site copy of ${snapshot} for site ${creds.siteId}: restore from the USB disk or the secondary server`);
   }
-  const dir = join(config.dataDir, 'from-hub', `${snapshot}-${new Date().toISOString().replace(/[:.]/g, '')}`);
+  const dir = into ?? join(config.dataDir, 'from-hub', `${snapshot}-${new Date().toISOString().replace(/[:.]/g, '')}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   let bytes = 0;
   const files = await extractTar(res.body, dir, (n) => {

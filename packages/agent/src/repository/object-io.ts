@@ -64,19 +64,36 @@ export class ObjectWriter {
   }
 }
 
-/** The decrypted content of `names`, in order, reading one object ahead. */
-export async function* readObjects(store: Store, keys: Subkeys, names: string[], onBytes?: (n: number) => void): AsyncGenerator<Buffer> {
+/**
+ * Objects read, decrypted and decompressed ahead of the one being used: decompression runs on the
+ * libuv pool, so with three under way both cores work while the consumer hashes and writes (a
+ * restore of a 110 MB dump went from one core busy to two). Bounds memory to ~4 objects of content.
+ */
+export const READ_AHEAD = 3;
+
+/**
+ * The decrypted content of `names`, in order, READ_AHEAD objects ahead. `onObject` is told of each
+ * object that was read and authenticated (with its stored size), as it is used.
+ */
+export async function* readObjects(store: Store, keys: Subkeys, names: string[], onObject?: (name: string, storedBytes: number) => void): AsyncGenerator<Buffer> {
   const load = async (name: string) => {
     const stored = await store.get(name);
-    onBytes?.(stored.length);
-    return openObject(keys, stored, AAD_OBJECT, `object ${name}`);
+    return { content: await openObject(keys, stored, AAD_OBJECT, `object ${name}`), storedBytes: stored.length };
   };
-  let ahead: Promise<Buffer> | null = names.length ? load(names[0]!) : null;
-  ahead?.catch(() => {}); // surfaced when awaited below
+  const ahead: Array<Promise<{ content: Buffer; storedBytes: number }>> = [];
+  let next = 0;
+  const fill = () => {
+    while (next < names.length && ahead.length < READ_AHEAD) {
+      const p = load(names[next++]!);
+      p.catch(() => {}); // surfaced when awaited below
+      ahead.push(p);
+    }
+  };
   for (let i = 0; i < names.length; i++) {
-    const current = await ahead!;
-    ahead = i + 1 < names.length ? load(names[i + 1]!) : null;
-    ahead?.catch(() => {});
-    yield current;
+    fill();
+    const { content, storedBytes } = await ahead.shift()!;
+    onObject?.(names[i]!, storedBytes);
+    fill();
+    yield content;
   }
 }

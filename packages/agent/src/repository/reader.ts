@@ -12,19 +12,20 @@ export interface ChainContext {
   keys: Subkeys;
   /** Manifest of a snapshot by id (bases). */
   manifest(id: string): Promise<SnapshotManifest>;
-  onBytes?: (n: number) => void;
+  /** Each object read and authenticated on the way (verify counts them as checked). */
+  onObject?: (name: string, storedBytes: number) => void;
 }
 
 /** The snapshot's bytes: a full one straight from its objects, a delta applied to its base's bytes (either format). */
 export async function* readContent(ctx: ChainContext, m: SnapshotManifest, depth = 0): AsyncGenerator<Buffer> {
   if (m.base === null) {
-    yield* readObjects(ctx.store, ctx.keys, m.objects, ctx.onBytes);
+    yield* readObjects(ctx.store, ctx.keys, m.objects, ctx.onObject);
     return;
   }
   if (depth > 10000) throw new RepositoryError(`snapshot ${m.id}: its chain of bases loops`, 'bad-manifest');
   const base = await baseOf(ctx, m);
   const baseBytes = readContent(ctx, base, depth + 1);
-  const ops = readObjects(ctx.store, ctx.keys, m.objects, ctx.onBytes);
+  const ops = readObjects(ctx.store, ctx.keys, m.objects, ctx.onObject);
   // Format 2: byte operations; format 1: token operations over the base cut with the delta's tokenizer.
   if (m.v === 2) yield* applyByteDelta(baseBytes, ops, m.reach ?? 0);
   else yield* applyDeltaBytes(m.tokenizer!, baseBytes, ops);

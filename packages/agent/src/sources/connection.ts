@@ -13,7 +13,10 @@ export interface DbConnection {
   user?: string;
   /** A file holding the password (mode 0600). */
   passwordFile?: string;
-  /** A unix socket instead of host and port (MariaDB: a drill's scratch server, which has no network). */
+  /**
+   * A unix socket instead of host and port, for a drill's scratch server, which has no network:
+   * MariaDB takes the socket file, PostgreSQL the folder its socket is in (with `port` naming the file).
+   */
   socket?: string;
   database: string;
 }
@@ -53,7 +56,7 @@ export function mariadbArgs(c: Omit<DbConnection, 'database'>): ToolArgs {
 
 /** Leading arguments for pg_dump/psql; `-w` so a missing password fails at once instead of prompting. */
 export function postgresArgs(c: Omit<DbConnection, 'database'>): ToolArgs {
-  const args = ['-w', '-h', c.host ?? '127.0.0.1'];
+  const args = ['-w', '-h', c.socket ?? c.host ?? '127.0.0.1'];
   if (c.port) args.push('-p', String(c.port));
   if (c.user) args.push('-U', c.user);
   const env: NodeJS.ProcessEnv = c.passwordFile ? { PGPASSWORD: readPassword(c.passwordFile) } : {};

@@ -44,14 +44,21 @@ export class FilesSource implements Source {
 
   dump(): Dump {
     const files: NonNullable<DumpInfo['files']> = [];
+    const records = new Map<TarEntry, (typeof files)[number]>();
     const listed = async function* (entries: AsyncGenerator<TarEntry>) {
       for await (const e of entries) {
-        files.push({ path: e.path, mode: e.mode, size: e.size, mtime: e.mtime.toISOString() });
+        const record = { path: e.path, mode: e.mode, size: e.size, mtime: e.mtime.toISOString() };
+        files.push(record);
+        records.set(e, record);
         yield e;
       }
     };
+    const hashed = (e: TarEntry, sha256: string) => {
+      records.get(e)!.sha256 = sha256;
+      records.delete(e);
+    };
     const out = new PassThrough();
-    const src = Readable.from(tarStream(listed(selectFiles(this.config.path, this.config.include, this.config.exclude))));
+    const src = Readable.from(tarStream(listed(selectFiles(this.config.path, this.config.include, this.config.exclude)), hashed));
     const info = new Promise<DumpInfo>((resolve, reject) => {
       src.on('error', (err) => {
         const dumpErr = new DumpError(this.name, err.message, `archiving ${this.config.path} failed: ${err.message}`);

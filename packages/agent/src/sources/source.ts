@@ -25,7 +25,7 @@ export interface DumpInfo {
   /** Per-table SHA-256 of the row lines (MariaDB), recorded for restore drills. */
   tableSums?: Record<string, string>;
   /** For `files` sources: what the archive holds. */
-  files?: Array<{ path: string; mode: number; size: number; mtime: string }>;
+  files?: Array<{ path: string; mode: number; size: number; mtime: string; sha256?: string }>;
 }
 
 export interface Dump {

@@ -1,5 +1,6 @@
 /** Sources and restore targets on small real databases and folders (the 1M-row round trip is in test/backup-restore.test.ts). */
 import t from 'tap';
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync, readlinkSync } from 'node:fs';
@@ -78,6 +79,11 @@ t.test('files: include/exclude, tar readable by tar(1), restore, refusal, traver
   t.equal(readlinkSync(join(out, 'conf/current.yaml')), 'agent.yaml');
   t.notOk(existsSync(join(out, 'logs')));
   await t.rejects(restoreFiles(source.dump().stream, out), RestoreRefused, 'a non-empty folder is refused');
+  // Every file's SHA-256 is recorded, and a restored file whose content differs at the same size is named.
+  t.equal(info.files!.find((f) => f.path === 'conf/agent.yaml')?.sha256, createHash('sha256').update('site: hf-1\n').digest('hex'), 'the SHA-256 of each file is recorded');
+  const other = info.files!.map((f) => (f.path === 'conf/agent.yaml' ? { ...f, sha256: createHash('sha256').update('site: hf-2\n').digest('hex') } : f));
+  const bad = await restoreFiles(source.dump().stream, join(tmp(), 'restored-2'), { expectedFiles: other });
+  t.same(bad.problems, ["conf/agent.yaml: its content differs from the snapshot's (SHA-256)"], 'a file whose content differs is named');
 
   // An archive with ../ in a path is refused, and nothing lands outside.
   const evilDir = tmp();

@@ -5,6 +5,7 @@
  * implied by the paths. Written here (about 200 lines) rather than taken as a dependency because the
  * reader must refuse unsafe paths, and both must stream with bounded memory.
  */
+import { createHash } from 'node:crypto';
 import { lstat, mkdir, open, readlink, realpath, symlink, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -59,8 +60,11 @@ function padding(size: number): Buffer {
   return rest ? ZERO.subarray(0, BLOCK - rest) : Buffer.alloc(0);
 }
 
-/** The archive's bytes, entry by entry; a file that shrinks while being read is padded, one that grows is cut. */
-export async function* tarStream(entries: AsyncIterable<TarEntry> | Iterable<TarEntry>): AsyncGenerator<Buffer> {
+/**
+ * The archive's bytes, entry by entry; a file that shrinks while being read is padded, one that grows
+ * is cut. `onFile` gets each file's SHA-256 of the bytes archived for it.
+ */
+export async function* tarStream(entries: AsyncIterable<TarEntry> | Iterable<TarEntry>, onFile?: (e: TarEntry, sha256: string) => void): AsyncGenerator<Buffer> {
   for await (const e of entries) {
     const linkname = e.type === 'symlink' ? await readlink(e.source) : '';
     const size = e.type === 'file' ? e.size : 0;
@@ -77,21 +81,26 @@ export async function* tarStream(entries: AsyncIterable<TarEntry> | Iterable<Tar
     yield header(e.path, e.type === 'file' ? '0' : '2', size, e, linkname);
     if (e.type !== 'file') continue;
     const fh = await open(e.source, 'r');
+    const hash = createHash('sha256');
     try {
       let done = 0;
       while (done < size) {
         const buf = Buffer.alloc(Math.min(256 * 1024, size - done));
         const { bytesRead } = await fh.read(buf, 0, buf.length, done);
         if (bytesRead === 0) {
-          yield Buffer.alloc(size - done); // the file shrank: keep the archive well-formed
+          const fill = Buffer.alloc(size - done); // the file shrank: keep the archive well-formed
+          hash.update(fill);
+          yield fill;
           break;
         }
+        hash.update(buf.subarray(0, bytesRead));
         yield buf.subarray(0, bytesRead);
         done += bytesRead;
       }
     } finally {
       await fh.close();
     }
+    onFile?.(e, hash.digest('hex'));
     yield padding(size);
   }
   yield ZERO;
@@ -168,6 +177,8 @@ export interface ExtractedEntry {
   path: string;
   type: 'file' | 'symlink' | 'dir';
   size: number;
+  /** SHA-256 of a file's content as extracted. */
+  sha256?: string;
 }
 
 /**
@@ -223,11 +234,13 @@ export async function extractTar(stream: Readable, root: string, onEntry?: (e: E
     // Over an existing folder (force), never follow a link that sits where the file goes.
     if ((await lstat(target).catch(() => undefined))?.isSymbolicLink()) await unlink(target);
     const fh = await open(target, 'w', mode & 0o7777 || 0o644);
+    const hash = createHash('sha256');
     try {
       let left = size;
       while (left > 0) {
         const part = await reader.take(Math.min(left, 1024 * 1024));
         if (part.length === 0) throw new TarError(`archive truncated inside ${path}`);
+        hash.update(part);
         await fh.write(part);
         left -= part.length;
       }
@@ -239,7 +252,7 @@ export async function extractTar(stream: Readable, root: string, onEntry?: (e: E
     }
     const pad = padding(size).length;
     if (pad && (await reader.take(pad)).length < pad) throw new TarError(`archive truncated after ${path}`);
-    const entry: ExtractedEntry = { path, type: 'file', size };
+    const entry: ExtractedEntry = { path, type: 'file', size, sha256: hash.digest('hex') };
     done.push(entry);
     onEntry?.(entry);
   }

@@ -45,7 +45,7 @@ export class AlertEngine {
 
   constructor(private readonly o: AlertEngineOptions) {
     this.log = o.logger.child({ component: 'alerts' });
-    this.clearHoldMs = o.clearHoldMs ?? 5 * 60_000;
+    this.clearHoldMs = o.clearHoldMs ?? o.config.alerts.clearHoldMinutes * 60_000;
     this.siteQuery = o.db.prepare('SELECT id, enrolled_at, last_seen_at, last_status_at, last_status_json FROM sites WHERE id = ?');
     this.allSiteIds = o.db.prepare('SELECT id FROM sites').pluck();
     this.births = o.db.prepare("SELECT COUNT(*) FROM connections WHERE site_id = ? AND kind = 'birth' AND at >= ?").pluck();

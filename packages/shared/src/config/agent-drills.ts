@@ -3,6 +3,14 @@ import { z } from 'zod';
 
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM, such as 01:30');
 
+const scratchServer = z.strictObject({
+  socket: z.string().min(1).optional(),
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  user: z.string().min(1).optional(),
+  passwordFile: z.string().min(1).optional(),
+});
+
 export const AgentDrillsConfig = z.strictObject({
   /** Scheduled drills on (the `sentinela-agent drill` verb works either way). */
   enabled: z.boolean().default(true),
@@ -16,14 +24,8 @@ export const AgentDrillsConfig = z.strictObject({
    * Where to restore MariaDB sources instead of a throwaway server the agent starts itself: a
    * server kept for drills only (never production). The drill creates and drops its own databases.
    */
-  scratchMariadb: z
-    .strictObject({
-      socket: z.string().min(1).optional(),
-      host: z.string().min(1).optional(),
-      port: z.number().int().min(1).max(65535).optional(),
-      user: z.string().min(1).optional(),
-      passwordFile: z.string().min(1).optional(),
-    })
-    .optional(),
+  scratchMariadb: scratchServer.optional(),
+  /** The same for PostgreSQL sources (socket: the folder of the server's socket). */
+  scratchPostgres: scratchServer.optional(),
 });
 export type AgentDrillsConfig = z.infer<typeof AgentDrillsConfig>;

@@ -99,6 +99,8 @@ export const HubConfig = z
     alerts: z
       .strictObject({
         evaluateSeconds: z.number().int().min(5).max(3600).default(60),
+        /** An alert clears only once its condition has been gone this long: one that comes and goes stays one alert. */
+        clearHoldMinutes: z.number().min(0).max(1440).default(5),
         /** A site not heard from for longer than this raises "silent". */
         silentAfterMinutes: z.number().positive().default(120),
         /** Recovery point objective: a last good backup older than this raises "backup-rpo". */

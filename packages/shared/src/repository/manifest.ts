@@ -38,7 +38,8 @@ export const SnapshotManifest = z
    * from the dump stream, cannot (docs/operations.md, restore drills).
    */
   sourceTables: z.record(z.string(), z.number().int().nonnegative()).optional(),
-  files: z.array(z.looseObject({ path: z.string(), mode: z.number().int(), size: z.number().int().nonnegative(), mtime: z.string() })).optional(),
+  /** For files sources: every file and link archived; `sha256` of a file's content as archived (optional: older snapshots lack it), which a drill checks. */
+  files: z.array(z.looseObject({ path: z.string(), mode: z.number().int(), size: z.number().int().nonnegative(), mtime: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/).optional() })).optional(),
 })
   .refine((m) => m.v !== 1 || m.tokenizer !== undefined, { message: 'a format-1 manifest names its tokenizer', path: ['tokenizer'] });
 export type SnapshotManifest = z.infer<typeof SnapshotManifest>;

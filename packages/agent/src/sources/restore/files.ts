@@ -21,6 +21,7 @@ export async function restoreFiles(content: Readable, dir: string, opts: Restore
     const e = got.get(f.path);
     if (!e) problems.push(`${f.path} is missing`);
     else if (e.type === 'file' && e.size !== f.size) problems.push(`${f.path} has ${e.size} bytes, the snapshot says ${f.size}`);
+    else if (e.type === 'file' && f.sha256 && e.sha256 !== f.sha256) problems.push(`${f.path}: its content differs from the snapshot's (SHA-256)`);
   }
   return { target: dir, bytes: counter.bytes(), tables: {}, problems, ok: problems.length === 0 };
 }
