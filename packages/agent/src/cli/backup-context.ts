@@ -2,7 +2,7 @@
 import type { AgentBackupConfig, AgentConfig } from '@sentinela/shared';
 import { readCredentials } from '../enroll/credentials.js';
 import { credentialsPath } from '../paths.js';
-import { UsageError } from './io.js';
+import { UsageError } from '@sentinela/shared/cli';
 
 export function backupConfig(config: AgentConfig, verb: string): AgentBackupConfig {
   if (!config.backup) throw new UsageError(`sentinela-agent ${verb}: the config has no backup: section (see examples/agent.yaml)`);

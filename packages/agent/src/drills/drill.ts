@@ -19,7 +19,7 @@ import { MARIADB_DUMP_FLAGS } from '../sources/mariadb.js';
 import { findTool } from '../sources/process.js';
 import { mariadbTableSums } from '../sources/table-sums.js';
 import { readDiskLabel } from '../locations/disk-label.js';
-import { siteDisks } from '../cli/repo-access.js';
+import { siteDisks } from '../locations/usb.js';
 import { configuredScratch, scratchDir, startScratchMariadb, type ScratchMariadb } from './scratch.js';
 import { myIdent, type DbConnection } from '../sources/connection.js';
 import { query } from '../sources/sql-cli.js';
