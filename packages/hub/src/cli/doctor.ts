@@ -1,7 +1,7 @@
 /** `sentinela-hub doctor`: checks this hub against its config and says what to fix (checks in ../doctor/checks.ts). */
 import { doctor, SENTINELA_VERSION } from '@sentinela/shared';
 import { hubChecks } from '../doctor/checks.js';
-import { defineVerb } from '@sentinela/shared/cli';
+import { defineVerb, progressPrinter } from '@sentinela/shared/cli';
 import { configOption, loadHubConfig } from './common.js';
 
 export const doctorCmd = defineVerb({
@@ -19,7 +19,9 @@ Exit 1 when anything FAILed, 0 otherwise (warnings included).`,
   examples: ['sudo -u sentinela sentinela-hub doctor --config /etc/sentinela/hub.yaml'],
   async run({ values, io }) {
     const config = loadHubConfig(values.config);
-    const report = await doctor.runChecks('sentinela-hub', SENTINELA_VERSION, hubChecks(config));
+    const progress = progressPrinter(io, 'doctor');
+    const report = await doctor.runChecks('sentinela-hub', SENTINELA_VERSION, hubChecks(config), (done, total) => progress.update({ phase: 'checks done', doneBytes: 0, doneItems: done, totalItems: total }));
+    progress.done();
     io.out(values.json ? JSON.stringify(report, null, 2) : doctor.formatDoctorReport(report));
     return doctor.doctorExitCode(report);
   },

@@ -25,7 +25,9 @@ export function formatBytes(n: number): string {
 export function progressLine(what: string, p: Progress): string {
   const pct = p.totalBytes ? ` (${Math.floor((100 * p.doneBytes) / p.totalBytes)} %)` : '';
   const items = p.totalItems !== undefined ? ` ${p.doneItems ?? 0}/${p.totalItems}` : p.doneItems !== undefined ? ` ${p.doneItems}` : '';
-  return `${what}: ${p.phase}${items} ${formatBytes(p.doneBytes)}${p.totalBytes ? ` of ${formatBytes(p.totalBytes)}` : ''}${pct}`;
+  // Work counted in items only (checks, sites) has no bytes to show.
+  const bytes = p.doneBytes || p.totalBytes ? ` ${formatBytes(p.doneBytes)}${p.totalBytes ? ` of ${formatBytes(p.totalBytes)}` : ''}${pct}` : '';
+  return `${what}: ${p.phase}${items}${bytes}`;
 }
 
 export interface ProgressPrinter {
