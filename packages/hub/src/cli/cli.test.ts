@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../test-support/harness.js';
-import { helpText } from '@sentinela/shared/cli';
+import { helpText, parseOnly } from '@sentinela/shared/cli';
 import { HUB_PROGRAM, main } from './program.js';
 import { openDb } from '../store/db.js';
 import { listAudit } from '../users/audit.js';
@@ -84,6 +84,30 @@ t.test('usage errors exit 2, --help exits 0; help generated for every verb, each
   t.equal((await run(['sites'])).code, 2, 'a group without its verb');
   t.match((await run(['sites', 'add'])).err, /--id is required/);
   t.match((await run(['--version'])).out, /^\d+\.\d+\.\d+/);
+});
+
+t.test('every sentinela-hub command in the README and docs/operations.md parses with the hub\u2019s own parser', async (t) => {
+  const root = fileURLToPath(new URL('../../../../', import.meta.url));
+  let n = 0;
+  for (const file of ['README.md', 'docs/operations.md']) {
+    const text = readFileSync(join(root, file), 'utf8');
+    const lines = [...text.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n'));
+    lines.push(...[...text.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]!));
+    for (const raw of lines) {
+      const line = raw.replace(/#.*$/, '').replace(/^.*?(?=sentinela-hub [a-z])/, '').trim();
+      // Prose forms: optional parts, alternatives, placeholders.
+      if (!/^sentinela-hub [a-z]/.test(line) || /[[|…]/.test(line)) continue;
+      const words = [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!).slice(1);
+      n++;
+      try {
+        parseOnly(HUB_PROGRAM, words);
+        t.pass(`${file}: ${line}`);
+      } catch (err) {
+        t.fail(`${file}: ${line}: ${(err as Error).message}`);
+      }
+    }
+  }
+  t.ok(n >= 15, `${n} commands checked`);
 });
 
 t.test('sites add, token, list and tokens add', async (t) => {
