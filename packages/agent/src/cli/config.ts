@@ -10,7 +10,7 @@ export function loadAgentConfig(file: string | undefined): AgentConfig {
  * For the verbs that also work on a bare machine (restore, snapshots, verify): the config when one
  * is named or the default one exists, else null (the disk's folder and the recovery code are enough).
  */
-export function optionalAgentConfig(file: string | undefined): AgentConfig | null {
-  if ((file === undefined || file === AGENT_CONFIG_PATH) && !existsSync(AGENT_CONFIG_PATH)) return null;
+export function optionalAgentConfig(file: string | undefined, given: ReadonlySet<string>): AgentConfig | null {
+  if (!given.has('config') && !existsSync(file ?? AGENT_CONFIG_PATH)) return null;
   return loadAgentConfig(file);
 }

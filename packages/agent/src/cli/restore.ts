@@ -59,8 +59,8 @@ export function clientFailure(err: ClientError, conn: DbConnection): string {
   return err.message;
 }
 
-export async function restoreVerb({ values, io }: VerbInput<typeof AGENT_VERB_OPTIONS.restore>): Promise<number> {
-  const config = optionalAgentConfig(values.config);
+export async function restoreVerb({ values, given, io }: VerbInput<typeof AGENT_VERB_OPTIONS.restore>): Promise<number> {
+  const config = optionalAgentConfig(values.config, given);
   const targets = (['to-file', 'to-dir', 'to-database'] as const).filter((k) => typeof values[k] === 'string');
   if (targets.length !== 1) throw new UsageError('sentinela-agent restore: give one target: --to-file FILE, --to-dir DIR or --to-database NAME\nsee: sentinela-agent restore --help');
   const from = typeof values.from === 'string' ? values.from : 'spool';

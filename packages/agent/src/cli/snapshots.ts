@@ -7,9 +7,9 @@ import { RepositoryError } from '../repository/errors.js';
 import { optionalAgentConfig } from './config.js';
 import { chosenDir, escrowedKeyIn, loadKey } from './repo-access.js';
 
-export async function snapshotsVerb({ values, io }: VerbInput<typeof AGENT_VERB_OPTIONS.snapshots>): Promise<number> {
+export async function snapshotsVerb({ values, given, io }: VerbInput<typeof AGENT_VERB_OPTIONS.snapshots>): Promise<number> {
   // A bare machine (the secondary server, a new server) names the folder and gives the recovery code.
-  const config = optionalAgentConfig(values.config);
+  const config = optionalAgentConfig(values.config, given);
   const dir = chosenDir('snapshots', values, config);
   let list: SnapshotManifest[];
   let damaged: DamagedSnapshot[];

@@ -7,8 +7,8 @@ import { EXIT_FAILURE, EXIT_OK, formatBytes, progressPrinter, type VerbInput } f
 import { optionalAgentConfig } from './config.js';
 import { chosenDir, escrowedKeyIn, loadKey } from './repo-access.js';
 
-export async function verifyVerb({ values, io }: VerbInput<typeof AGENT_VERB_OPTIONS.verify>): Promise<number> {
-  const config = optionalAgentConfig(values.config);
+export async function verifyVerb({ values, given, io }: VerbInput<typeof AGENT_VERB_OPTIONS.verify>): Promise<number> {
+  const config = optionalAgentConfig(values.config, given);
   const dir = chosenDir('verify', values, config);
   const progress = progressPrinter(io, 'verify');
   let report: VerifyReport;

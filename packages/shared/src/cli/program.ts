@@ -32,6 +32,8 @@ export interface VerbInput<O extends OptionSpec> {
   values: Values<O>;
   /** The positional arguments, in the order of `args`. */
   args: Array<string | undefined>;
+  /** The options given on the command line (not defaults): an explicit --config must exist, a default one may not. */
+  given: ReadonlySet<string>;
   io: Io;
 }
 
@@ -113,9 +115,13 @@ function build(def: ProgramDef, io: Io, ran: { code: number | null }): Command {
       const c = params[params.length - 1] as Command;
       const opts = c.opts();
       const values: Record<string, string | boolean | undefined> = {};
-      // A "--no-X" option is stored by commander as X: false.
-      for (const [name, attr] of attribute) values[name] = name.startsWith('no-') ? (opts[attr] === false ? true : undefined) : (opts[attr] as string | boolean | undefined);
-      ran.code = await runVerb(def, verb, { values: values as Values<OptionSpec>, args: c.args, io });
+      const given = new Set<string>();
+      for (const [name, attr] of attribute) {
+        // A "--no-X" option is stored by commander as X: false.
+        values[name] = name.startsWith('no-') ? (opts[attr] === false ? true : undefined) : (opts[attr] as string | boolean | undefined);
+        if (c.getOptionValueSource(attr) === 'cli') given.add(name);
+      }
+      ran.code = await runVerb(def, verb, { values: values as Values<OptionSpec>, args: c.args, given, io });
     });
   }
   return program;
