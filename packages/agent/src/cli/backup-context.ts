@@ -1,8 +1,7 @@
 /** What the backup verbs share: the site id, the key, the spool and the state, from the config. */
 import type { AgentBackupConfig, AgentConfig } from '@sentinela/shared';
-import { readCredentials } from '../enroll/credentials.js';
-import { credentialsPath } from '../paths.js';
-import { UsageError } from './io.js';
+import { siteIdOrNull } from '../locations/disks.js';
+import { UsageError } from '@sentinela/shared/cli';
 
 export function backupConfig(config: AgentConfig, verb: string): AgentBackupConfig {
   if (!config.backup) throw new UsageError(`sentinela-agent ${verb}: the config has no backup: section (see examples/agent.yaml)`);
@@ -11,7 +10,7 @@ export function backupConfig(config: AgentConfig, verb: string): AgentBackupConf
 
 /** The enrolled site, or site.id before enrolment: backups work on a server not yet enrolled. */
 export function siteIdOf(config: AgentConfig, verb: string): string {
-  const site = readCredentials(credentialsPath(config))?.siteId ?? config.site.id;
+  const site = siteIdOrNull(config);
   if (!site) throw new UsageError(`sentinela-agent ${verb}: the site id is unknown: set site.id in the config or enroll first`);
   return site;
 }

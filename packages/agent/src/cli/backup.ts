@@ -1,26 +1,17 @@
 /** `sentinela-agent backup`: back up now, every source or one, into the local spool. */
-import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
-import type { SnapshotManifest } from '@sentinela/shared';
+import { describeHolder, type AGENT_VERB_OPTIONS, type SnapshotManifest } from '@sentinela/shared';
+import { EXIT_FAILURE, EXIT_OK, formatBytes, progressPrinter, UsageError, type VerbInput } from '@sentinela/shared/cli';
 import { loadOrCreateKey } from '../repository/keys.js';
 import { createSource } from '../sources/index.js';
 import { openOrInitSpool } from '../backup/spool.js';
 import { BackupState, backupStatePath } from '../backup/state.js';
 import { backupSource, failureText } from '../backup/runner.js';
 import { backupKeyPath, repositoryPath } from '../paths.js';
-import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, UsageError, type Io } from './io.js';
-import { VERB_HELP } from './help.js';
+import { loadAgentConfig } from './config.js';
 import { backupConfig, siteIdOf } from './backup-context.js';
-import { progressPrinter } from './progress.js';
-import { describeHolder } from '@sentinela/shared';
-import { formatBytes } from './format-bytes.js';
 
-export async function backupCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('backup', args, AGENT_VERB_OPTIONS.backup);
-  if (values.help) {
-    io.out(VERB_HELP.backup!);
-    return EXIT_OK;
-  }
-  const config = loadAgentConfig(requireOption('backup', values.config, 'config'));
+export async function backupVerb({ values, io }: VerbInput<typeof AGENT_VERB_OPTIONS.backup>): Promise<number> {
+  const config = loadAgentConfig(values.config);
   const cfg = backupConfig(config, 'backup');
   const wanted = typeof values.source === 'string' ? cfg.sources.filter((s) => s.name === values.source) : cfg.sources;
   if (wanted.length === 0) throw new UsageError(`sentinela-agent backup: no source named "${String(values.source)}"; sources: ${cfg.sources.map((s) => s.name).join(', ')}`);
@@ -35,7 +26,11 @@ export async function backupCommand(args: string[], io: Io): Promise<number> {
     for (const sc of wanted) {
       const progress = progressPrinter(io, sc.name);
       try {
-        const r = await backupSource(repo, createSource(sc, { tmpDir: config.dataDir }), state, { rebaseEvery: cfg.rebaseEvery, onProgress: progress.update, onLockWait: (h) => io.err(`waiting for the repository: in use by ${h.map(describeHolder).join('; ')}`) });
+        const r = await backupSource(repo, createSource(sc, { tmpDir: config.dataDir }), state, {
+          rebaseEvery: cfg.rebaseEvery,
+          onProgress: progress.update,
+          onLockWait: (h) => io.err(`waiting for the repository: in use by ${h.map(describeHolder).join('; ')}`),
+        });
         progress.done();
         done.push(r);
         if (!values.json)

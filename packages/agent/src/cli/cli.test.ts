@@ -4,6 +4,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { helpText } from '@sentinela/shared/cli';
+import { AGENT_PROGRAM } from './program.js';
 import { purgeSession, tempDir, TestHub, uniqueSite, waitFor, BROKER_URL } from '../fixtures.test-support.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -51,18 +53,53 @@ async function enrolServer(t: { teardown(fn: () => unknown): void }, reply: (bod
   return `http://127.0.0.1:${(srv.address() as import('node:net').AddressInfo).port}`;
 }
 
-t.test('help', async (t) => {
+t.test('help: generated from the verbs and their options, every verb listed, every verb explained', async (t) => {
   const r = await cli(['--help']);
   t.equal(r.code, 0);
-  t.match(r.stdout, /verbs:/);
-  for (const verb of ['run', 'enroll', 'status']) {
-    const v = await cli([verb, '--help']);
-    t.equal(v.code, 0, `${verb} --help`);
-    t.match(v.stdout, /example:/);
+  t.match(r.stdout, /^Usage: sentinela-agent \[options\] \[command\]/);
+  t.match(r.stdout, /Exit codes: 0 ok, 1 runtime failure, 2 usage or config error/);
+  for (const verb of AGENT_PROGRAM.verbs) {
+    const [first, second] = verb.name.split(' ');
+    t.match(r.stdout, new RegExp(`\\n  ${first}\\b`), `${first} listed`);
+    // In-process (the same text `VERB --help` prints; one process per verb is too slow here).
+    const v = { stdout: helpText(AGENT_PROGRAM, verb.name) };
+    t.match(v.stdout, new RegExp(`^Usage: sentinela-agent ${verb.name} `), `${verb.name}: its usage line`);
+    t.match(v.stdout, /-c, --config <FILE>\s+agent\.yaml[^]*?\(default:\s+"\/etc\/sentinela\/agent\.yaml"\)/, `${verb.name}: -c, --config with the default path`);
+    for (const name of Object.keys(verb.options)) t.match(v.stdout, `--${name}`, `${verb.name}: --${name} explained`);
+    t.match(v.stdout, /\nExamples:\n {2}(sudo -u sentinela |echo \d+ \| )?sentinela-agent /, `${verb.name}: an example`);
+    if (second) {
+      const group = { stdout: helpText(AGENT_PROGRAM, first) };
+      t.match(group.stdout, new RegExp(`\\n  ${second} `), `${first} --help lists ${second}`);
+    }
   }
-  t.equal((await cli(['frobnicate'])).code, 2, 'unknown verb');
-  t.equal((await cli(['status', '--nope'])).code, 2, 'unknown option');
-  t.equal((await cli(['status'])).code, 2, 'missing --config');
+  const restore = await cli(['restore', '--help']);
+  t.equal(restore.code, 0);
+  t.equal(restore.stdout, helpText(AGENT_PROGRAM, 'restore'), 'restore --help prints the generated help');
+  const unknown = await cli(['frobnicate']);
+  t.equal(unknown.code, 2, 'unknown verb');
+  t.match(unknown.stderr, /unknown command 'frobnicate'\nsee: sentinela-agent --help/);
+  const bad = await cli(['status', '--nope']);
+  t.equal(bad.code, 2, 'unknown option');
+  t.match(bad.stderr, /unknown option '--nope'\nsee: sentinela-agent status --help/);
+  t.equal((await cli(['disk', 'init'])).code, 2, 'missing PATH');
+  t.equal((await cli([])).code, 2, 'no verb: the help, on stderr, and exit 2');
+  t.equal((await cli(['help'])).code, 0);
+  t.match((await cli(['--version'])).stdout, /^\d+\.\d+\.\d+/);
+});
+
+t.test('--config defaults to /etc/sentinela/agent.yaml, and -c names another', async (t) => {
+  const missing = await cli(['status']);
+  // The default is read, not "--config is required"; on a machine without it, that is a config error.
+  if (existsSync('/etc/sentinela/agent.yaml')) t.not(missing.stderr, /--config/, 'the installed config is read');
+  else {
+    t.equal(missing.code, 2, 'no default config on this machine: a config error');
+    t.match(missing.stderr, /\/etc\/sentinela\/agent\.yaml: cannot read the config file/);
+  }
+  const dir = tempDir(t);
+  const file = writeConfig(dir, `dataDir: ${dir}\nhub:\n  mqttUrl: mqtt://127.0.0.1:1883\n`);
+  const r = await cli(['status', '-c', file]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /^site\s/m);
 });
 
 t.test('a config error exits 2 and names the key', async (t) => {

@@ -1,19 +1,16 @@
 /** `sentinela-agent enroll`: one-time registration with the hub. */
-import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
+import type { AGENT_VERB_OPTIONS } from '@sentinela/shared';
+import { EXIT_FAILURE, EXIT_OK, UsageError, type VerbInput } from '@sentinela/shared/cli';
 import { enroll, EnrollError } from '../enroll/enroll.js';
 import { credentialsPath } from '../paths.js';
-import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, type Io } from './io.js';
-import { VERB_HELP } from './help.js';
+import { loadAgentConfig } from './config.js';
 
-export async function enrollCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('enroll', args, AGENT_VERB_OPTIONS.enroll);
-  if (values.help) {
-    io.out(VERB_HELP.enroll!);
-    return EXIT_OK;
-  }
-  const config = loadAgentConfig(requireOption('enroll', values.config, 'config'));
-  const hubUrl = requireOption('enroll', values.hub, 'hub');
-  const token = requireOption('enroll', values.token, 'token');
+export async function enrollVerb({ values, io }: VerbInput<typeof AGENT_VERB_OPTIONS.enroll>): Promise<number> {
+  const config = loadAgentConfig(values.config);
+  const hubUrl = values.hub;
+  const token = values.token;
+  if (!hubUrl) throw new UsageError('missing --hub URL');
+  if (!token) throw new UsageError('missing --token TOKEN');
   const file = credentialsPath(config);
   try {
     const { credentials, mqttPort } = await enroll({ hubUrl, token, credentialsFile: file, expectedSiteId: config.site.id, caFile: config.hub.caFile });

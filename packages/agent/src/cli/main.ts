@@ -1,69 +1,17 @@
 #!/usr/bin/env node
-/** sentinela-agent: dispatches to one verb per file. Exit codes: 0 ok, 1 runtime failure, 2 usage or config error. */
-import { SENTINELA_VERSION } from '@sentinela/shared';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, failureLine, processIo, UsageError, type Io } from './io.js';
-import { PROGRAM_HELP } from './help.js';
-type Verb = (args: string[], io: Io) => Promise<number>;
+/** sentinela-agent: runs one verb of AGENT_PROGRAM. Exit codes: 0 ok, 1 runtime failure, 2 usage or config error. */
+import { failureLine, processIo, runProgram, EXIT_FAILURE } from '@sentinela/shared/cli';
+import { AGENT_PROGRAM } from './program.js';
 
-/**
- * Each verb's module is loaded when that verb runs: `run`, the one that stays up, then never holds
- * the backup engine, restore, drills, enrolment or doctor in memory unless it uses them.
- */
-const VERBS: Record<string, () => Promise<Verb>> = {
-  run: async () => (await import('./run.js')).runCommand,
-  enroll: async () => (await import('./enroll.js')).enrollCommand,
-  status: async () => (await import('./status.js')).statusCommand,
-  backup: async () => (await import('./backup.js')).backupCommand,
-  restore: async () => (await import('./restore.js')).restoreCommand,
-  disk: async () => (await import('./disk.js')).diskCommand,
-  doctor: async () => (await import('./doctor.js')).doctorCommand,
-  snapshots: async () => (await import('./snapshots.js')).snapshotsCommand,
-  verify: async () => (await import('./verify.js')).verifyCommand,
-  prune: async () => (await import('./prune.js')).pruneCommand,
-  key: async () => (await import('./key.js')).keyCommand,
-  page: async () => (await import('./page.js')).pageCommand,
-  drill: async () => (await import('../drills/command.js')).drillCommand,
-};
-
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
-  const [verb, ...rest] = argv;
-  if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
-    io.out(PROGRAM_HELP);
-    return verb === undefined ? EXIT_USAGE : EXIT_OK;
-  }
-  if (verb === '--version') {
-    io.out(SENTINELA_VERSION);
-    return EXIT_OK;
-  }
-  const load = VERBS[verb];
-  if (!load) {
-    io.err(`sentinela-agent: unknown verb "${verb}"; verbs: ${Object.keys(VERBS).join(', ')} (see sentinela-agent --help)`);
-    return EXIT_USAGE;
-  }
-  try {
-    return await (await load())(rest, io);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(err.message);
-      return EXIT_USAGE;
-    }
-    io.err(failureLine(verb, err));
-    return EXIT_FAILURE;
-  }
-}
-
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+runProgram(AGENT_PROGRAM, argv, processIo).then(
   (code) => {
     process.exitCode = code;
     // Let stdout drain; the run verb has already closed its handles.
-    if (verb() === 'run') setImmediate(() => process.exit(code));
+    if (argv[0] === 'run') setImmediate(() => process.exit(code));
   },
   (err: unknown) => {
-    process.stderr.write(`${failureLine(verb() ?? '', err)}\n`);
+    process.stderr.write(`${failureLine(`sentinela-agent ${argv[0] ?? ''}`, err)}\n`);
     process.exit(EXIT_FAILURE);
   },
 );
-
-function verb(): string | undefined {
-  return process.argv[2];
-}

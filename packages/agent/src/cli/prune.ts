@@ -1,22 +1,15 @@
 /** `sentinela-agent prune`: removes objects no snapshot lists and leftover `.tmp-*` files. */
-import { AGENT_VERB_OPTIONS, describeHolder } from '@sentinela/shared';
+import { describeHolder, type AGENT_VERB_OPTIONS } from '@sentinela/shared';
+import { EXIT_FAILURE, EXIT_OK, formatBytes, progressPrinter, UsageError, type VerbInput } from '@sentinela/shared/cli';
 import type { PruneResult } from '../repository/api.js';
 import { MasterKey } from '../repository/keys.js';
 import { openRepository } from '../repository/repository.js';
 import { RepositoryError } from '../repository/errors.js';
 import { backupKeyPath, repositoryPath } from '../paths.js';
-import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, UsageError, type Io } from './io.js';
-import { VERB_HELP } from './help.js';
-import { progressPrinter } from './progress.js';
-import { formatBytes } from './format-bytes.js';
+import { loadAgentConfig } from './config.js';
 
-export async function pruneCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('prune', args, AGENT_VERB_OPTIONS.prune);
-  if (values.help) {
-    io.out(VERB_HELP.prune!);
-    return EXIT_OK;
-  }
-  const config = loadAgentConfig(requireOption('prune', values.config, 'config'));
+export async function pruneVerb({ values, io }: VerbInput<typeof AGENT_VERB_OPTIONS.prune>): Promise<number> {
+  const config = loadAgentConfig(values.config);
   const dir = typeof values.repo === 'string' ? values.repo : repositoryPath(config);
   const grace = typeof values['grace-hours'] === 'string' ? Number(values['grace-hours']) : 6;
   if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`prune: --grace-hours must be a number of hours ≥ 0, not "${values['grace-hours']}"`);
@@ -25,7 +18,12 @@ export async function pruneCommand(args: string[], io: Io): Promise<number> {
   let result: PruneResult;
   try {
     const repo = await openRepository(dir, MasterKey.load(backupKeyPath(config)));
-    result = await repo.prune({ graceMs: grace * 3600 * 1000, dryRun, onProgress: progress.update, onLockWait: (h) => io.err(`waiting for the repository: in use by ${h.map(describeHolder).join('; ')}`) });
+    result = await repo.prune({
+      graceMs: grace * 3600 * 1000,
+      dryRun,
+      onProgress: progress.update,
+      onLockWait: (h) => io.err(`waiting for the repository: in use by ${h.map(describeHolder).join('; ')}`),
+    });
   } catch (err) {
     if (!(err instanceof RepositoryError)) throw err;
     progress.done();

@@ -8,16 +8,10 @@ import { join, resolve } from 'node:path';
 import type { AgentConfig } from '@sentinela/shared';
 import { MasterKey } from '../repository/keys.js';
 import { backupKeyPath, repositoryPath } from '../paths.js';
-import { scanForDisks } from '../locations/usb.js';
-import { UsageError, type ParsedValues } from './io.js';
+import { siteDisks } from '../locations/usb.js';
+import { UsageError } from '@sentinela/shared/cli';
 
-/** The mounted USB disks of this site (by their disk.json), in mount-root order. */
-export function siteDisks(config: AgentConfig): Array<{ path: string; label: string }> {
-  const site = config.site.id;
-  return scanForDisks(config.backup?.usb?.mountRoots ?? ['/media', '/mnt', '/run/media'])
-    .filter((d) => !site || d.label.siteId === site)
-    .map((d) => ({ path: d.path, label: d.label.label }));
-}
+type ParsedValues = Readonly<Record<string, string | boolean | undefined>>;
 
 /** The repository folder `from` names: spool, peer, usb (the first disk of the site mounted now), or a folder. */
 export function repositoryDir(verb: string, from: string, config: AgentConfig | null): string {

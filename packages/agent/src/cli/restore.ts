@@ -4,21 +4,21 @@
  * against the manifest. Works on a bare machine with only a disk and the recovery code.
  */
 import { resolve, join } from 'node:path';
-import { AGENT_VERB_OPTIONS, type AgentConfig, type BackupSourceConfig, type SnapshotManifest } from '@sentinela/shared';
+import type { AGENT_VERB_OPTIONS, AgentConfig, SnapshotManifest } from '@sentinela/shared';
+import { EXIT_FAILURE, EXIT_OK, formatBytes, progressPrinter, UsageError, type VerbInput } from '@sentinela/shared/cli';
 import type { Repository } from '../repository/api.js';
 import { openRepository } from '../backup/repo.js';
-import { restoreSnapshot, RestoreRefused, WrongRestoreTarget, type RestoreReport, type RestoreTo } from '../sources/index.js';
+import { restoreServer, restoreSnapshot, restoreTargets, RestoreRefused, WrongTarget, type RestoreReport, type RestoreTarget } from '../sources/index.js';
 import type { DbConnection } from '../sources/connection.js';
 import { ClientError } from '../sources/sql-cli.js';
-import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, UsageError, type Io } from './io.js';
-import { VERB_HELP } from './help.js';
-import { progressPrinter } from './progress.js';
-import { formatBytes } from './format-bytes.js';
+import { optionalAgentConfig } from './config.js';
 import { fetchFromHub, HubFetchError } from '../offsite/fetch.js';
 import { existsSync } from 'node:fs';
 import { escrowedKeyIn, loadKey, repositoryDir } from './repo-access.js';
 
-async function pickSnapshot(repo: Repository, values: Record<string, string | boolean | undefined>): Promise<SnapshotManifest> {
+type Values = VerbInput<typeof AGENT_VERB_OPTIONS.restore>['values'];
+
+async function pickSnapshot(repo: Repository, values: Values): Promise<SnapshotManifest> {
   if (typeof values.snapshot === 'string') {
     const found = (await repo.snapshots()).find((s) => s.id === values.snapshot);
     if (!found) throw new UsageError(`sentinela-agent restore: no snapshot ${values.snapshot} in ${repo.dir} (list them with: sentinela-agent snapshots)`);
@@ -35,27 +35,21 @@ async function pickSnapshot(repo: Repository, values: Record<string, string | bo
   return latest;
 }
 
-/**
- * Connection for --to-database: the server of the configured source of the same name (or --host,
- * --port), but never the source's user and password: the backup user may only read. The admin is
- * --user and --password-file, or, without them, the client's default (on Debian, root over the
- * local socket).
- */
-export function restoreConnection(values: Record<string, string | boolean | undefined>, config: AgentConfig | null, manifest: SnapshotManifest, database: string): DbConnection {
-  const sc = config?.backup?.sources.find((s: BackupSourceConfig) => s.name === manifest.source && s.kind === manifest.kind) as
-    | (BackupSourceConfig & { host?: string; port?: number })
-    | undefined;
-  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
-  const port = str('port') ?? sc?.port;
-  if (port !== undefined && !/^\d{1,5}$/.test(String(port))) throw new UsageError(`sentinela-agent restore: --port ${port} is not a port number`);
-  return {
-    host: str('host') ?? sc?.host,
-    port: port === undefined ? undefined : Number(port),
-    user: str('user'),
-    passwordFile: str('password-file'),
-    database,
-  };
+/** The server for --to-database: --host, --port, --user, --password-file over the configured source's. */
+export function restoreConnection(values: Values, config: AgentConfig | null, manifest: SnapshotManifest, database: string): DbConnection {
+  const port = values.port;
+  if (port !== undefined && !/^\d{1,5}$/.test(port)) throw new UsageError(`sentinela-agent restore: --port ${port} is not a port number`);
+  return restoreServer(config, manifest, database, { host: values.host, port: port === undefined ? undefined : Number(port), user: values.user, passwordFile: values['password-file'] });
 }
+
+/** The target the command line names, with the same words as the options. */
+function targetOf(values: Values, config: AgentConfig | null, manifest: SnapshotManifest): RestoreTarget {
+  if (values['to-database'] !== undefined) return { to: 'database', conn: restoreConnection(values, config, manifest, values['to-database']) };
+  if (values['to-dir'] !== undefined) return { to: 'dir', path: resolve(values['to-dir']) };
+  return { to: 'file', path: resolve(values['to-file']!) };
+}
+
+const TARGET_OPTION = { file: '--to-file', dir: '--to-dir', database: '--to-database' } as const;
 
 /** One line for a database client's refusal, with what to do when it is a missing right. */
 export function clientFailure(err: ClientError, conn: DbConnection): string {
@@ -65,13 +59,8 @@ export function clientFailure(err: ClientError, conn: DbConnection): string {
   return err.message;
 }
 
-export async function restoreCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('restore', args, AGENT_VERB_OPTIONS.restore);
-  if (values.help) {
-    io.out(VERB_HELP.restore!);
-    return EXIT_OK;
-  }
-  const config = typeof values.config === 'string' ? loadAgentConfig(values.config) : null;
+export async function restoreVerb({ values, given, io }: VerbInput<typeof AGENT_VERB_OPTIONS.restore>): Promise<number> {
+  const config = optionalAgentConfig(values.config, given);
   const targets = (['to-file', 'to-dir', 'to-database'] as const).filter((k) => typeof values[k] === 'string');
   if (targets.length !== 1) throw new UsageError('sentinela-agent restore: give one target: --to-file FILE, --to-dir DIR or --to-database NAME\nsee: sentinela-agent restore --help');
   const from = typeof values.from === 'string' ? values.from : 'spool';
@@ -110,27 +99,19 @@ export async function restoreCommand(args: string[], io: Io): Promise<number> {
   const progress = progressPrinter(io, 'restore');
   const total = manifest.content.bytes;
   const onBytes = (n: number) => progress.update({ phase: 'writing', doneBytes: n, totalBytes: total });
+  const target = targetOf(values, config, manifest);
+  const conn = target.to === 'database' ? target.conn : undefined;
   const content = repo.read(manifest.id);
-  const opts = { force: values.force === true, onProgress: onBytes, expectedTables: manifest.tables };
+  const opts = { force: values.force === true, onProgress: onBytes };
   let report: RestoreReport;
-  let conn: DbConnection | undefined;
   try {
-    let target: RestoreTo;
-    if (typeof values['to-database'] === 'string') {
-      conn = restoreConnection(values, config, manifest, values['to-database']);
-      if (conn.user && !conn.passwordFile) io.err(`note: --user ${conn.user} without --password-file: connecting without a password`);
-      target = { to: 'database', conn };
-    } else if (typeof values['to-dir'] === 'string') target = { to: 'dir', path: resolve(values['to-dir']) };
-    else target = { to: 'file', path: resolve(values['to-file'] as string) };
-    report = await restoreSnapshot(manifest.kind, content, target, { ...opts, expectedFiles: manifest.files });
+    if (conn?.user && !conn.passwordFile) io.err(`note: --user ${conn.user} without --password-file: connecting without a password`);
+    report = await restoreSnapshot(content, manifest, target, opts);
   } catch (err) {
-    if (err instanceof WrongRestoreTarget) {
-      progress.done();
-      content.destroy();
-      throw new UsageError(`sentinela-agent restore: ${err.message}`);
-    }
     progress.done();
     content.destroy();
+    if (err instanceof WrongTarget)
+      throw new UsageError(`sentinela-agent restore: a ${err.kind} snapshot cannot go to ${TARGET_OPTION[err.to]}; use ${restoreTargets(err.kind).map((to) => TARGET_OPTION[to]).join(' or ')}`);
     if (err instanceof RestoreRefused) {
       io.err(`sentinela-agent restore: refused: ${err.message}`);
       return EXIT_FAILURE;

@@ -1,18 +1,12 @@
 /** `sentinela-agent run`: the long-running agent. */
-import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
-import { createLogger } from '@sentinela/shared';
+import { createLogger, type AGENT_VERB_OPTIONS } from '@sentinela/shared';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type VerbInput } from '@sentinela/shared/cli';
 import { NotEnrolledError, SiteMismatchError, startAgent } from '../agent.js';
 import { CredentialsError } from '../enroll/credentials.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, loadAgentConfig, parseVerbArgs, requireOption, type Io } from './io.js';
-import { VERB_HELP } from './help.js';
+import { loadAgentConfig } from './config.js';
 
-export async function runCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('run', args, AGENT_VERB_OPTIONS.run);
-  if (values.help) {
-    io.out(VERB_HELP.run!);
-    return EXIT_OK;
-  }
-  const config = loadAgentConfig(requireOption('run', values.config, 'config'));
+export async function runVerb({ values, io }: VerbInput<typeof AGENT_VERB_OPTIONS.run>): Promise<number> {
+  const config = loadAgentConfig(values.config);
   const logger = createLogger('sentinela-agent', config.log.level);
   let agent;
   try {

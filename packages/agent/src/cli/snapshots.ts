@@ -1,21 +1,15 @@
 /** `sentinela-agent snapshots`: the complete snapshots of the spool, a USB disk, the secondary server's mirror or any copy (--from). */
-import { AGENT_VERB_OPTIONS, type SnapshotManifest } from '@sentinela/shared';
+import type { AGENT_VERB_OPTIONS, SnapshotManifest } from '@sentinela/shared';
+import { EXIT_FAILURE, EXIT_OK, formatBytes, type VerbInput } from '@sentinela/shared/cli';
 import type { DamagedSnapshot } from '../repository/api.js';
 import { openRepository } from '../repository/repository.js';
 import { RepositoryError } from '../repository/errors.js';
-import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, type Io } from './io.js';
+import { optionalAgentConfig } from './config.js';
 import { chosenDir, escrowedKeyIn, loadKey } from './repo-access.js';
-import { VERB_HELP } from './help.js';
-import { formatBytes } from './format-bytes.js';
 
-export async function snapshotsCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('snapshots', args, AGENT_VERB_OPTIONS.snapshots);
-  if (values.help) {
-    io.out(VERB_HELP.snapshots!);
-    return EXIT_OK;
-  }
+export async function snapshotsVerb({ values, given, io }: VerbInput<typeof AGENT_VERB_OPTIONS.snapshots>): Promise<number> {
   // A bare machine (the secondary server, a new server) names the folder and gives the recovery code.
-  const config = typeof values.config === 'string' ? loadAgentConfig(values.config) : null;
+  const config = optionalAgentConfig(values.config, given);
   const dir = chosenDir('snapshots', values, config);
   let list: SnapshotManifest[];
   let damaged: DamagedSnapshot[];

@@ -1,88 +1,13 @@
 /** `sentinela-agent status`: local view of enrolment and the outbox, no hub needed. */
-import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
-import { existsSync } from 'node:fs';
-import type { AgentConfig, StatusPower } from '@sentinela/shared';
-import { CredentialsError, readCredentials } from '../enroll/credentials.js';
-import { Outbox } from '../outbox/outbox.js';
-import { credentialsPath, outboxPath } from '../paths.js';
-import { EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, type Io } from './io.js';
-import { VERB_HELP } from './help.js';
-import { formatBytes } from './format-bytes.js';
+import type { AGENT_VERB_OPTIONS, StatusPower } from '@sentinela/shared';
+import { EXIT_OK, formatBytes, type VerbInput } from '@sentinela/shared/cli';
+import { loadAgentConfig } from './config.js';
 import { loadLive, statusDocument } from '../page/document.js';
-import { loadPowerSnapshot, type PowerSnapshot } from '../power/snapshot.js';
+import { collectStatus, type StatusReport } from '../status/collect.js';
+import type { PowerSnapshot } from '../power/snapshot.js';
 
-export interface StatusReport {
-  site: string | null;
-  enrolled: boolean;
-  credentialsFile: string;
-  credentialsProblem: string | null;
-  enrolledAt: string | null;
-  hubHttpUrl: string | null;
-  hubMqttUrl: string;
-  outbox: {
-    path: string;
-    exists: boolean;
-    stream: string | null;
-    pending: number;
-    pendingBytes: number;
-    maxBytes: number;
-    oldestTs: string | null;
-    thinned: number;
-  };
-  lastStatusTs: string | null;
-  lastConnectedAt: string | null;
-  lastAckAt: string | null;
-  /** The power watch as the agent last saved it (savedAt); off without a power section; null before the agent saved any. */
-  power: PowerSnapshot | StatusPower | null;
-}
-
-export function collectStatus(config: AgentConfig): StatusReport {
-  const credFile = credentialsPath(config);
-  let creds = null;
-  let credentialsProblem: string | null = null;
-  try {
-    creds = readCredentials(credFile);
-  } catch (err) {
-    if (!(err instanceof CredentialsError)) throw err;
-    credentialsProblem = err.message;
-  }
-  const path = outboxPath(config);
-  const report: StatusReport = {
-    site: creds?.siteId ?? config.site.id ?? null,
-    enrolled: creds !== null,
-    credentialsFile: credFile,
-    credentialsProblem,
-    enrolledAt: creds?.enrolledAt ?? null,
-    hubHttpUrl: creds?.hubHttpUrl ?? null,
-    hubMqttUrl: config.hub.mqttUrl,
-    outbox: { path, exists: false, stream: null, pending: 0, pendingBytes: 0, maxBytes: config.outbox.maxBytes, oldestTs: null, thinned: 0 },
-    lastStatusTs: null,
-    lastConnectedAt: null,
-    lastAckAt: null,
-    power: loadPowerSnapshot(config),
-  };
-  if (existsSync(path)) {
-    const outbox = Outbox.open({ path, fileMustExist: true });
-    try {
-      const s = outbox.stats();
-      Object.assign(report.outbox, { exists: true, stream: outbox.stream, ...s });
-      report.lastStatusTs = outbox.getMeta('lastStatusTs');
-      report.lastConnectedAt = outbox.getMeta('lastConnectedAt');
-      report.lastAckAt = outbox.getMeta('lastAckAt');
-    } finally {
-      outbox.close();
-    }
-  }
-  return report;
-}
-
-export async function statusCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('status', args, AGENT_VERB_OPTIONS.status);
-  if (values.help) {
-    io.out(VERB_HELP.status!);
-    return EXIT_OK;
-  }
-  const config = loadAgentConfig(requireOption('status', values.config, 'config'));
+export async function statusVerb({ values, io }: VerbInput<typeof AGENT_VERB_OPTIONS.status>): Promise<number> {
+  const config = loadAgentConfig(values.config);
   // --json is the document the local page's GET /api/status answers, built by the same function.
   if (values.json) io.out(JSON.stringify(statusDocument(config, loadLive(config)), null, 2));
   else io.out(formatStatus(collectStatus(config)));

@@ -2,20 +2,13 @@
 import type { VerifyReport } from '../repository/api.js';
 import { openRepository } from '../repository/repository.js';
 import { RepositoryError } from '../repository/errors.js';
-import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
-import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, type Io } from './io.js';
+import type { AGENT_VERB_OPTIONS } from '@sentinela/shared';
+import { EXIT_FAILURE, EXIT_OK, formatBytes, progressPrinter, type VerbInput } from '@sentinela/shared/cli';
+import { optionalAgentConfig } from './config.js';
 import { chosenDir, escrowedKeyIn, loadKey } from './repo-access.js';
-import { VERB_HELP } from './help.js';
-import { progressPrinter } from './progress.js';
-import { formatBytes } from './format-bytes.js';
 
-export async function verifyCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('verify', args, AGENT_VERB_OPTIONS.verify);
-  if (values.help) {
-    io.out(VERB_HELP.verify!);
-    return EXIT_OK;
-  }
-  const config = typeof values.config === 'string' ? loadAgentConfig(values.config) : null;
+export async function verifyVerb({ values, given, io }: VerbInput<typeof AGENT_VERB_OPTIONS.verify>): Promise<number> {
+  const config = optionalAgentConfig(values.config, given);
   const dir = chosenDir('verify', values, config);
   const progress = progressPrinter(io, 'verify');
   let report: VerifyReport;

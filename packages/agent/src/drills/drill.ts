@@ -22,7 +22,7 @@ import { PG_DUMP_FLAGS } from '../sources/postgres.js';
 import { findTool } from '../sources/process.js';
 import { mariadbTableSums, postgresTableSums } from '../sources/table-sums.js';
 import { readDiskLabel } from '../locations/disk-label.js';
-import { siteDisks } from '../cli/repo-access.js';
+import { siteDisks } from '../locations/usb.js';
 import { fetchFromHub } from '../offsite/fetch.js';
 import { configuredScratchMariadb, scratchDir, startScratchMariadb, type ScratchServer } from './scratch.js';
 import { configuredScratchPostgres, startScratchPostgres } from './scratch-postgres.js';

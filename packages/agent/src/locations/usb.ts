@@ -5,6 +5,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AgentConfig } from '@sentinela/shared';
 import { readDiskLabel, type DiskLabel } from './disk-label.js';
 
 export interface AttachedDisk {
@@ -50,4 +51,12 @@ export function scanForDisks(mountRoots: readonly string[]): AttachedDisk[] {
 /** Whether the disk is still there: its label is readable and is the same disk. */
 export function diskPresent(disk: AttachedDisk): boolean {
   return readDiskLabel(disk.path)?.diskId === disk.label.diskId;
+}
+
+/** The mounted USB disks of this site (by their disk.json), in mount-root order. */
+export function siteDisks(config: AgentConfig): Array<{ path: string; label: string }> {
+  const site = config.site.id;
+  return scanForDisks(config.backup?.usb?.mountRoots ?? ['/media', '/mnt', '/run/media'])
+    .filter((d) => !site || d.label.siteId === site)
+    .map((d) => ({ path: d.path, label: d.label.label }));
 }

@@ -9,7 +9,7 @@ import type { AgentContext, AgentModule } from '../module.js';
 import type { BackupModule } from '../backup/module.js';
 import { readDiskLabel } from '../locations/disk-label.js';
 import { scanForDisks } from '../locations/usb.js';
-import { initDisk, ejectDisk } from '../cli/disk.js';
+import { ejectDisk, initDisk, type DiskEjectResult, type DiskInitResult } from '../locations/disks.js';
 import { openRepository } from '../repository/repository.js';
 import { MasterKey } from '../repository/keys.js';
 import { backupKeyPath, repositoryPath } from '../paths.js';
@@ -34,10 +34,41 @@ export interface DiskChoice {
   label: string | null;
 }
 
-const collect = () => {
-  const lines: string[] = [];
-  return { io: { out: (s: string) => lines.push(s), err: (s: string) => lines.push(s) }, text: () => lines.join(' ').trim() };
-};
+/** What initializing a disk did, worded for the page in both languages. */
+export function initMessage(r: DiskInitResult): Text {
+  if (r.ok) {
+    const what = r.done === 'already' ? t(`Este disco já era o disco de cópias "${r.label}".`, `This disk already was backup disk "${r.label}".`) : t(`Disco inicializado: "${r.label}". O agente copia para ele cada cópia de segurança enquanto estiver ligado.`, `Disk initialized: "${r.label}". The agent copies every backup to it while it is plugged in.`);
+    const notes = r.warnings.map((w) =>
+      w.code === 'same-filesystem'
+        ? t(' Atenção: está no mesmo disco do servidor; não protege se o disco do servidor se estragar.', " Warning: it is on the server's own disk; it does not protect against that disk failing.")
+        : t(' Atenção: não está numa pasta onde o agente procura discos (usb.mountRoots).', ' Warning: it is not in a folder where the agent looks for disks (usb.mountRoots).'),
+    );
+    return { pt: what.pt + notes.map((n) => n.pt).join(''), en: what.en + notes.map((n) => n.en).join('') };
+  }
+  switch (r.code) {
+    case 'no-backup-config':
+      return t('As cópias não estão configuradas neste servidor.', 'Backups are not configured on this server.');
+    case 'no-site-id':
+      return t('O local ainda não está identificado: inscreva o agente no hub primeiro.', 'The site is not known yet: enroll the agent with the hub first.');
+    case 'not-a-folder':
+      return t('O disco já não está ligado.', 'The disk is no longer plugged in.');
+    case 'other-site':
+      return t(`Falhou: este disco pertence a outro local (${r.site}, "${r.label}"); não foi alterado.`, `Failed: this disk belongs to another site (${r.site}, "${r.label}"); it was not changed.`);
+  }
+}
+
+/** What ejecting a disk did, worded for the page in both languages. */
+export function ejectMessage(r: DiskEjectResult): Text {
+  if (r.ok) return t(`Pode retirar o disco "${r.label}" com segurança.`, `It is safe to unplug disk "${r.label}".`);
+  switch (r.code) {
+    case 'not-a-disk':
+      return t('Esse disco não é um disco de cópias deste local.', 'That disk is not a backup disk of this site.');
+    case 'sync-failed':
+      return t(`Falhou a gravação final no disco "${r.label}": não o retire ainda. (${r.detail})`, `The final write to disk "${r.label}" failed: do not unplug it yet. (${r.detail})`);
+    case 'unmount-failed':
+      return t(`O disco "${r.label}" está gravado, mas não foi possível desmontá-lo: feche os programas que o usam e repita. (${r.detail})`, `Disk "${r.label}" is written, but it could not be unmounted: close any program using it and try again. (${r.detail})`);
+  }
+}
 
 export class PageActions {
   verifyOutcome: VerifyOutcome | null = null;
@@ -132,10 +163,9 @@ export class PageActions {
   private async initDisk(path: string | undefined, label: string | undefined): Promise<ActionResult> {
     const p = this.offered(path, this.disks().blank);
     if (!p) return { ok: false, message: t('Esse disco não está ligado ou já foi inicializado.', 'That disk is not plugged in or is already initialized.') };
-    const out = collect();
     try {
-      const code = await initDisk(this.ctx.config, p, { label: label?.trim() || undefined }, out.io);
-      return code === 0 ? { ok: true, message: t(`Disco inicializado: ${out.text()}`, `Disk initialized: ${out.text()}`) } : { ok: false, message: t(`Falhou: ${out.text()}`, `Failed: ${out.text()}`) };
+      const r = await initDisk(this.ctx.config, p, { label: label?.trim() || undefined });
+      return { ok: r.ok, message: initMessage(r) };
     } catch (err) {
       return { ok: false, message: t(`Falhou: ${(err as Error).message}`, `Failed: ${(err as Error).message}`) };
     }
@@ -144,10 +174,9 @@ export class PageActions {
   private async ejectDisk(path: string | undefined): Promise<ActionResult> {
     const p = this.offered(path, this.disks().attached);
     if (!p) return { ok: false, message: t('Esse disco não está ligado.', 'That disk is not plugged in.') };
-    const out = collect();
     try {
-      const code = await ejectDisk(this.ctx.config, p, { wait: false, noUnmount: false }, out.io);
-      return { ok: code === 0, message: t(out.text(), out.text()) };
+      const r = await ejectDisk(this.ctx.config, p, { wait: false, noUnmount: false });
+      return { ok: r.ok, message: ejectMessage(r) };
     } catch (err) {
       return { ok: false, message: t(`Falhou: ${(err as Error).message}`, `Failed: ${(err as Error).message}`) };
     }

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, type AgentConfig } from '@sentinela/shared';
-import { collectStatus, type StatusReport } from '../cli/status.js';
+import { collectStatus, type StatusReport } from '../status/collect.js';
 import { glance, type Glance, type LiveStatus } from './rules.js';
 import { readHistory, type History } from './history.js';
 import { readLastDrill } from '../drills/record.js';

@@ -1,5 +1,5 @@
 /** Backup sources (what gets dumped) and restore targets (where a dump goes back). */
-export { createSource, restoreSnapshot, SOURCE_KINDS, WrongRestoreTarget, type RestoreTo, type SourceOptions } from './kinds.js';
+export { createSource, SOURCE_KINDS, type SourceOptions } from './kinds.js';
 export { DumpError, type Dump, type DumpInfo, type Source, type SourceKind, type Tokenizer } from './source.js';
 export { MariadbSource, MARIADB_DUMP_FLAGS } from './mariadb.js';
 export { PostgresSource } from './postgres.js';

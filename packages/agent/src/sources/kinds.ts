@@ -28,9 +28,6 @@ export interface SourceOptions {
 
 export type KindRestoreOptions = RestoreOptions & { expectedFiles?: DumpInfo['files'] };
 
-/** Where a restore writes: a database, a folder or a file. */
-export type RestoreTo = { to: 'database'; conn: DbConnection } | { to: 'dir'; path: string } | { to: 'file'; path: string };
-
 interface KindDef<K extends SourceKind> {
   create(config: Extract<BackupSourceConfig, { kind: K }>, opts: SourceOptions): Source;
   /** Puts a snapshot back at its own place: a connection for a database, a path for a folder or a file. */
@@ -47,20 +44,4 @@ export const SOURCE_KINDS: { [K in SourceKind]: KindDef<K> } = {
 
 export function createSource(config: BackupSourceConfig, opts: SourceOptions = {}): Source {
   return (SOURCE_KINDS[config.kind] as KindDef<SourceKind>).create(config as never, opts);
-}
-
-/** A restore to a place this kind does not go (a files snapshot into a database). */
-export class WrongRestoreTarget extends Error {}
-
-/**
- * Restores a snapshot of `kind` to `target`: its own place, or any kind's dump as it is to a file.
- * Throws WrongRestoreTarget, naming the place that fits, for another.
- */
-export function restoreSnapshot(kind: SourceKind, content: Readable, target: RestoreTo, opts: KindRestoreOptions): Promise<RestoreReport> {
-  const own = RESTORE_TARGET[kind];
-  const restore = SOURCE_KINDS[kind].restore as (content: Readable, target: DbConnection | string, opts: KindRestoreOptions) => Promise<RestoreReport>;
-  if (target.to === own) return restore(content, target.to === 'database' ? target.conn : target.path, opts);
-  if (target.to === 'file') return restoreToFile(content, target.path, opts);
-  if (target.to === 'database') throw new WrongRestoreTarget(`a ${kind} snapshot goes to a file or folder (--to-file / --to-dir), not --to-database`);
-  throw new WrongRestoreTarget(`--to-dir is for files sources; this is a ${kind} snapshot (use --to-file)`);
 }

@@ -21,7 +21,7 @@ export interface SiteMaintenance {
   error?: string;
 }
 
-export async function maintainBackups(db: Db, store: HubBackupStore, config: HubBackupsConfig, opts: { graceMs?: number; sites?: string[] } = {}): Promise<SiteMaintenance[]> {
+export async function maintainBackups(db: Db, store: HubBackupStore, config: HubBackupsConfig, opts: { graceMs?: number; sites?: string[]; onSite?: (r: SiteMaintenance) => void } = {}): Promise<SiteMaintenance[]> {
   const all = (await readdir(join(store.dataDir, 'backups')).catch(() => [] as string[])).filter((s) => !s.startsWith('.'));
   const out: SiteMaintenance[] = [];
   for (const site of all.filter((s) => !opts.sites || opts.sites.includes(s))) {
@@ -34,6 +34,7 @@ export async function maintainBackups(db: Db, store: HubBackupStore, config: Hub
       r.error = (err as Error).message;
     }
     out.push(r);
+    opts.onSite?.(r);
   }
   return out;
 }

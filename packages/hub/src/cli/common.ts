@@ -1,52 +1,16 @@
-/** What every CLI verb shares: argument parsing, config loading, exit codes. */
+/** What the hub's verbs share beyond the framework: the config option and loader, and the hub's addresses. */
 import { hostname } from 'node:os';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HubConfig, loadConfigFile } from '@sentinela/shared';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
 export const DEFAULT_CONFIG = '/etc/sentinela/hub.yaml';
 
-/** A mistake in the command line: exit 2 with the verb's usage hint. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-export interface Command {
-  /** e.g. "sites add" */
-  name: string;
-  summary: string;
-  help: string;
-  run(args: string[], io: Io): Promise<number>;
-}
-
-export const configOption = { config: { type: 'string', short: 'c', default: DEFAULT_CONFIG } } as const;
-export const helpOption = { help: { type: 'boolean', short: 'h' } } as const;
-export const jsonOption = { json: { type: 'boolean' } } as const;
-
-type Options = NonNullable<ParseArgsConfig['options']>;
-export type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>>;
-
-export function parse<O extends Options>(args: string[], options: O): Parsed<O> {
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
+/** -c, --config FILE with the installer's path as the default: the same option as the agent's. */
+export const configOption = { config: { type: 'string', short: 'c', arg: 'FILE', help: 'hub.yaml', default: DEFAULT_CONFIG } } as const;
+export const jsonOption = { json: { type: 'boolean', help: 'print JSON instead of text' } } as const;
 
 /** Throws ConfigError (exit 2) with every problem, before the verb does anything. */
-export function loadHubConfig(path: string): HubConfig {
-  return loadConfigFile(path, HubConfig);
+export function loadHubConfig(path: string | undefined): HubConfig {
+  return loadConfigFile(path ?? DEFAULT_CONFIG, HubConfig);
 }
 
 /** The address agents enrol against: http.publicUrl, else the listen address. */

@@ -1,35 +1,30 @@
 /** `sentinela-hub relays add` (at the MoH hub): registers a DPS hub as a relay for one province and prints its secret once. */
 import { openDb } from '../database.js';
 import { createRelay } from '../upstream/relays.js';
-import { configOption, helpOption, jsonOption, loadHubConfig, parse, UsageError, EXIT_OK, type Command } from './common.js';
+import { defineVerb, EXIT_OK, UsageError } from '@sentinela/shared/cli';
+import { configOption, loadHubConfig } from './common.js';
 
-export const relaysAdd: Command = {
+export const relaysAdd = defineVerb({
   name: 'relays add',
   summary: 'let a DPS hub mirror its province to this hub',
-  help: `Usage: sentinela-hub relays add --id ID --province NAME [--config FILE] [--json]
-
-Run at the MoH hub. Registers the DPS hub ID as a relay for the province NAME and prints its
+  description: `Run at the MoH hub. Registers the DPS hub ID as a relay for the province NAME and prints its
 secret once (only a hash is stored). The relay may send status, events and backups only for
 sites of its own: sites it brings are created here under NAME. Running it again for the same
 ID gives a new secret (the old one stops working). On the DPS hub, put the secret in a file and
 run "sentinela-hub upstream enrol".
 
-Corre no hub do MISAU. Regista o hub da DPS como relé da província e mostra o segredo uma vez.
-
-Options:
-  --id ID              the DPS hub's relay id (its hubId, e.g. dps-maputo)
-  --province NAME      the province its sites belong to (e.g. maputo-provincia)
-  -c, --config FILE    hub configuration (default /etc/sentinela/hub.yaml)
-  --json               print {"id","province","secret"}
-  -h, --help           this help
-
-Example:
-  sentinela-hub relays add --config /etc/sentinela/hub.yaml --id dps-maputo --province maputo-provincia`,
-  async run(args, io) {
-    const { values } = parse(args, { ...configOption, ...helpOption, ...jsonOption, id: { type: 'string' }, province: { type: 'string' } });
+Corre no hub do MISAU. Regista o hub da DPS como relé da província e mostra o segredo uma vez.`,
+  options: {
+    ...configOption,
+    id: { type: 'string', arg: 'ID', help: "the DPS hub's relay id (its hubId, e.g. dps-maputo)" },
+    province: { type: 'string', arg: 'NAME', help: 'the province its sites belong to (e.g. maputo-provincia)' },
+    json: { type: 'boolean', help: 'print {"id","province","secret"}' },
+  },
+  examples: ['sentinela-hub relays add --config /etc/sentinela/hub.yaml --id dps-maputo --province maputo-provincia'],
+  async run({ values, io }) {
     if (!values.id) throw new UsageError('--id is required (e.g. --id dps-maputo)');
     if (!values.province) throw new UsageError('--province is required (e.g. --province maputo-provincia)');
-    const config = loadHubConfig(values.config!);
+    const config = loadHubConfig(values.config);
     const db = openDb(config.dataDir, { synchronous: config.store.synchronous });
     try {
       const r = createRelay(db, values.id, values.province);
@@ -44,4 +39,4 @@ Example:
     }
     return EXIT_OK;
   },
-};
+});

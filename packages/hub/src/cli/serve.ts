@@ -1,26 +1,19 @@
 /** `sentinela-hub serve`: runs the hub until SIGTERM/SIGINT, then stops gracefully (exit 0). */
 import { createLogger } from '@sentinela/shared';
 import { startHub } from '../hub.js';
-import { configOption, helpOption, loadHubConfig, parse, EXIT_OK, type Command } from './common.js';
+import { defineVerb, EXIT_OK } from '@sentinela/shared/cli';
+import { configOption, loadHubConfig } from './common.js';
 
-export const serve: Command = {
+export const serve = defineVerb({
   name: 'serve',
   summary: 'run the hub: MQTT broker, ingest, HTTP API and console',
-  help: `Usage: sentinela-hub serve [--config FILE]
-
-Runs the hub until it gets SIGTERM or SIGINT, then commits and acknowledges what it has
+  description: `Runs the hub until it gets SIGTERM or SIGINT, then commits and acknowledges what it has
 received, closes every connection and exits 0. Logs are JSON lines on stdout; the line
-{"msg":"hub ready","mqttPort":…,"httpPort":…} says it is serving.
-
-Options:
-  -c, --config FILE   hub configuration (default /etc/sentinela/hub.yaml)
-  -h, --help          this help
-
-Example:
-  sentinela-hub serve --config /etc/sentinela/hub.yaml`,
-  async run(args) {
-    const { values } = parse(args, { ...configOption, ...helpOption });
-    const config = loadHubConfig(values.config!);
+{"msg":"hub ready","mqttPort":…,"httpPort":…} says it is serving.`,
+  options: configOption,
+  examples: ['sentinela-hub serve --config /etc/sentinela/hub.yaml'],
+  async run({ values }) {
+    const config = loadHubConfig(values.config);
     const logger = createLogger('sentinela-hub', config.log.level);
     process.on('uncaughtException', (err) => {
       logger.fatal({ err }, `unexpected error, the hub stops (systemd restarts it): ${err.message}`);
@@ -44,4 +37,4 @@ Example:
     });
     return EXIT_OK;
   },
-};
+});

@@ -2,39 +2,27 @@
 import { openDb } from '../database.js';
 import { createSite } from '../store/sites.js';
 import { issueEnrollToken } from '../store/tokens.js';
-import { configOption, enrollCommand, helpOption, hubUrl, jsonOption, loadHubConfig, parse, UsageError, EXIT_OK, type Command } from './common.js';
+import { defineVerb, EXIT_OK, UsageError } from '@sentinela/shared/cli';
+import { configOption, enrollCommand, hubUrl, loadHubConfig } from './common.js';
 import { printToken } from './sites-token.js';
 
-export const sitesAdd: Command = {
+export const sitesAdd = defineVerb({
   name: 'sites add',
   summary: 'create a site and print its one-time enrolment token',
-  help: `Usage: sentinela-hub sites add --id SITE [--name NAME] [--province PROVINCE] [--config FILE] [--json]
-
-Creates a health-facility site and prints a one-time enrolment token, its expiry
+  description: `Creates a health-facility site and prints a one-time enrolment token, its expiry
 (enrollment.tokenTtlHours) and the command to run on the site's agent. The token can be
-used once; "sentinela-hub sites token" issues a new one.
-
-Options:
-  --id SITE            site id: lowercase letters, digits and dashes (e.g. hf-0001)
-  --name NAME          facility name, shown in the console
-  --province PROVINCE  province, e.g. maputo-cidade
-  -c, --config FILE    hub configuration (default /etc/sentinela/hub.yaml)
-  --json               print {"siteId","name","province","token","expiresAt","hubUrl","enrollCommand"}
-  -h, --help           this help
-
-Example:
-  sentinela-hub sites add --config /etc/sentinela/hub.yaml --id hf-0001 --name "CS Chamanculo" --province maputo-cidade`,
-  async run(args, io) {
-    const { values } = parse(args, {
-      ...configOption,
-      ...helpOption,
-      ...jsonOption,
-      id: { type: 'string' },
-      name: { type: 'string' },
-      province: { type: 'string' },
-    });
+used once; "sentinela-hub sites token" issues a new one.`,
+  options: {
+    ...configOption,
+    id: { type: 'string', arg: 'SITE', help: 'site id: lowercase letters, digits and dashes (e.g. hf-0001)' },
+    name: { type: 'string', arg: 'NAME', help: 'facility name, shown in the console' },
+    province: { type: 'string', arg: 'PROVINCE', help: 'province, e.g. maputo-cidade' },
+    json: { type: 'boolean', help: 'print {"siteId","name","province","token","expiresAt","hubUrl","enrollCommand"}' },
+  },
+  examples: ['sentinela-hub sites add --config /etc/sentinela/hub.yaml --id hf-0001 --name "CS Chamanculo" --province maputo-cidade'],
+  async run({ values, io }) {
     if (!values.id) throw new UsageError('--id is required (e.g. --id hf-0001)');
-    const config = loadHubConfig(values.config!);
+    const config = loadHubConfig(values.config);
     const db = openDb(config.dataDir, { synchronous: config.store.synchronous });
     try {
       const site = createSite(db, { id: values.id, ...(values.name ? { name: values.name } : {}), ...(values.province ? { province: values.province } : {}) });
@@ -61,4 +49,4 @@ Example:
     }
     return EXIT_OK;
   },
-};
+});

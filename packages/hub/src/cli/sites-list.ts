@@ -2,27 +2,19 @@
 import { siteView } from '../core/site-view.js';
 import { openDb } from '../database.js';
 import { listSites, siteStreams } from '../store/sites.js';
-import { configOption, helpOption, jsonOption, loadHubConfig, parse, EXIT_OK, type Command } from './common.js';
+import { defineVerb, EXIT_OK } from '@sentinela/shared/cli';
+import { configOption, loadHubConfig } from './common.js';
 
-export const sitesList: Command = {
+export const sitesList = defineVerb({
   name: 'sites list',
   summary: 'list the sites with their state and last contact',
-  help: `Usage: sentinela-hub sites list [--config FILE] [--json]
-
-Lists every site: id, state (online, stale, offline, never-seen), last contact, agent
+  description: `Lists every site: id, state (online, stale, offline, never-seen), last contact, agent
 version, messages missing (gaps), name and province. With --json, the same objects as
-GET /api/v1/sites.
-
-Options:
-  -c, --config FILE    hub configuration (default /etc/sentinela/hub.yaml)
-  --json               print {"sites":[…]}
-  -h, --help           this help
-
-Example:
-  sentinela-hub sites list --config /etc/sentinela/hub.yaml`,
-  async run(args, io) {
-    const { values } = parse(args, { ...configOption, ...helpOption, ...jsonOption });
-    const config = loadHubConfig(values.config!);
+GET /api/v1/sites.`,
+  options: { ...configOption, json: { type: 'boolean', help: 'print {"sites":[…]}' } },
+  examples: ['sentinela-hub sites list --config /etc/sentinela/hub.yaml'],
+  async run({ values, io }) {
+    const config = loadHubConfig(values.config);
     const db = openDb(config.dataDir, { synchronous: config.store.synchronous });
     try {
       const now = Date.now();
@@ -46,4 +38,4 @@ Example:
     }
     return EXIT_OK;
   },
-};
+});

@@ -1,31 +1,26 @@
 /** `sentinela-hub sites revoke`: the site's MQTT password stops working; its stored data stays. */
 import { openDb } from '../database.js';
 import { revokeSite, SiteError } from '../store/sites.js';
-import { configOption, helpOption, jsonOption, loadHubConfig, parse, UsageError, EXIT_OK, type Command } from './common.js';
+import { defineVerb, EXIT_OK, UsageError } from '@sentinela/shared/cli';
+import { configOption, loadHubConfig } from './common.js';
 
-export const sitesRevoke: Command = {
+export const sitesRevoke = defineVerb({
   name: 'sites revoke',
   summary: "revoke a site's MQTT credentials (a stolen or retired server)",
-  help: `Usage: sentinela-hub sites revoke --id SITE [--config FILE] [--json]
-
-Revokes the site's MQTT credentials: its password stops working, its unused enrolment tokens
+  description: `Revokes the site's MQTT credentials: its password stops working, its unused enrolment tokens
 expire, and within the hub's sweep (externalBroker.sweepSeconds, default 30 s) its live
 connection is closed; with provision: mosquitto-dynsec its client and role are removed from
 Mosquitto. What the site sent stays stored. To let the site back, issue a new token
-(sentinela-hub sites token --id SITE) and enrol again.
-
-Options:
-  --id SITE            the site id
-  -c, --config FILE    hub configuration (default /etc/sentinela/hub.yaml)
-  --json               print {"siteId","revoked"}
-  -h, --help           this help
-
-Example:
-  sentinela-hub sites revoke --config /etc/sentinela/hub.yaml --id hf-0001`,
-  async run(args, io) {
-    const { values } = parse(args, { ...configOption, ...helpOption, ...jsonOption, id: { type: 'string' } });
+(sentinela-hub sites token --id SITE) and enrol again.`,
+  options: {
+    ...configOption,
+    id: { type: 'string', arg: 'SITE', help: 'the site id' },
+    json: { type: 'boolean', help: 'print {"siteId","revoked"}' },
+  },
+  examples: ['sentinela-hub sites revoke --config /etc/sentinela/hub.yaml --id hf-0001'],
+  async run({ values, io }) {
     if (!values.id) throw new UsageError('--id is required (e.g. --id hf-0001)');
-    const config = loadHubConfig(values.config!);
+    const config = loadHubConfig(values.config);
     const db = openDb(config.dataDir, { synchronous: config.store.synchronous });
     try {
       if (!revokeSite(db, values.id)) throw new SiteError('unknown', `there is no site ${values.id} (sentinela-hub sites list shows the sites)`);
@@ -36,4 +31,4 @@ Example:
     else io.out(`Site ${values.id}: MQTT credentials revoked. A running hub closes its connection within ${config.externalBroker?.sweepSeconds ?? 30} s.`);
     return EXIT_OK;
   },
-};
+});

@@ -2,7 +2,8 @@
 import type { HubConfig } from '@sentinela/shared';
 import { openDb } from '../database.js';
 import { issueEnrollToken, type IssuedToken } from '../store/tokens.js';
-import { configOption, enrollCommand, helpOption, hubUrl, jsonOption, loadHubConfig, parse, UsageError, EXIT_OK, type Command, type Io } from './common.js';
+import { defineVerb, EXIT_OK, UsageError, type Io } from '@sentinela/shared/cli';
+import { configOption, enrollCommand, hubUrl, loadHubConfig } from './common.js';
 
 export function printToken(io: Io, config: HubConfig, issued: IssuedToken): void {
   io.out(`One-time enrolment token for ${issued.siteId} (valid until ${issued.expiresAt}):`);
@@ -11,27 +12,21 @@ export function printToken(io: Io, config: HubConfig, issued: IssuedToken): void
   io.out(`  ${enrollCommand(config, issued.token)}`);
 }
 
-export const sitesToken: Command = {
+export const sitesToken = defineVerb({
   name: 'sites token',
   summary: "issue a new enrolment token for an existing site (e.g. after its server was replaced)",
-  help: `Usage: sentinela-hub sites token --id SITE [--config FILE] [--json]
-
-Issues a new one-time enrolment token for an existing site, for example when its server was
+  description: `Issues a new one-time enrolment token for an existing site, for example when its server was
 replaced. Older unused tokens of the site stop working. When the new token is used, the
-site gets a new MQTT password and the old password stops working at once.
-
-Options:
-  --id SITE            the site id
-  -c, --config FILE    hub configuration (default /etc/sentinela/hub.yaml)
-  --json               print {"siteId","token","expiresAt","hubUrl","enrollCommand"}
-  -h, --help           this help
-
-Example:
-  sentinela-hub sites token --config /etc/sentinela/hub.yaml --id hf-0001`,
-  async run(args, io) {
-    const { values } = parse(args, { ...configOption, ...helpOption, ...jsonOption, id: { type: 'string' } });
+site gets a new MQTT password and the old password stops working at once.`,
+  options: {
+    ...configOption,
+    id: { type: 'string', arg: 'SITE', help: 'the site id' },
+    json: { type: 'boolean', help: 'print {"siteId","token","expiresAt","hubUrl","enrollCommand"}' },
+  },
+  examples: ['sentinela-hub sites token --config /etc/sentinela/hub.yaml --id hf-0001'],
+  async run({ values, io }) {
     if (!values.id) throw new UsageError('--id is required (e.g. --id hf-0001)');
-    const config = loadHubConfig(values.config!);
+    const config = loadHubConfig(values.config);
     const db = openDb(config.dataDir, { synchronous: config.store.synchronous });
     try {
       const issued = issueEnrollToken(db, values.id, config.enrollment.tokenTtlHours);
@@ -48,4 +43,4 @@ Example:
     }
     return EXIT_OK;
   },
-};
+});

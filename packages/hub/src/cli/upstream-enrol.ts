@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { relayUsername, writeFileAtomic, type HubConfig } from '@sentinela/shared';
 import { upstreamSecretPath } from '../upstream/index.js';
-import { configOption, helpOption, loadHubConfig, parse, UsageError, EXIT_FAILURE, EXIT_OK, type Command } from './common.js';
+import { defineVerb, EXIT_FAILURE, EXIT_OK, UsageError } from '@sentinela/shared/cli';
+import { configOption, loadHubConfig } from './common.js';
 
 /** Logs in to the MoH hub once; resolves null on success, or the reason. */
 function tryLogin(config: HubConfig, secret: string): Promise<string | null> {
@@ -21,30 +22,21 @@ function tryLogin(config: HubConfig, secret: string): Promise<string | null> {
   });
 }
 
-export const upstreamEnrol: Command = {
+export const upstreamEnrol = defineVerb({
   name: 'upstream enrol',
   summary: 'store the relay secret the MoH hub gave this hub',
-  help: `Usage: sentinela-hub upstream enrol --secret-file FILE [--config FILE]
-
-Run at a DPS hub whose hub.yaml has an upstream: section. Reads the relay secret printed by
+  description: `Run at a DPS hub whose hub.yaml has an upstream: section. Reads the relay secret printed by
 "sentinela-hub relays add" at the MoH hub from FILE ("-": standard input), logs in to
 upstream.url once with it, and only if that works stores it in upstream.secretFile (default
 <dataDir>/upstream.secret, mode 0600). Restart "serve" afterwards.
 
-Corre no hub da DPS. Guarda o segredo do relé dado pelo hub do MISAU, depois de o testar.
-
-Options:
-  --secret-file FILE   the file holding the secret, or - for standard input
-  -c, --config FILE    hub configuration (default /etc/sentinela/hub.yaml)
-  -h, --help           this help
-
-Example:
-  sentinela-hub upstream enrol --config /etc/sentinela/hub.yaml --secret-file /root/relay.secret`,
-  async run(args, io) {
-    const { values } = parse(args, { ...configOption, ...helpOption, 'secret-file': { type: 'string' } });
+Corre no hub da DPS. Guarda o segredo do relé dado pelo hub do MISAU, depois de o testar.`,
+  options: { ...configOption, 'secret-file': { type: 'string', arg: 'FILE', help: 'the file holding the secret, or - for standard input' } },
+  examples: ['sentinela-hub upstream enrol --config /etc/sentinela/hub.yaml --secret-file /root/relay.secret'],
+  async run({ values, io }) {
     const file = values['secret-file'];
     if (!file) throw new UsageError('--secret-file FILE is required (the secret printed by "sentinela-hub relays add" at the MoH hub)');
-    const config = loadHubConfig(values.config!);
+    const config = loadHubConfig(values.config);
     if (!config.upstream) throw new UsageError(`${values.config} has no upstream: section (url, relayId, province); add it first (see examples/hub.yaml)`);
     const secret = readFileSync(file === '-' ? 0 : file, 'utf8').trim();
     if (!secret) throw new UsageError(`${file} holds no secret`);
@@ -58,4 +50,4 @@ Example:
     io.out(`relay ${config.upstream.relayId} logged in to ${config.upstream.url}; secret stored in ${path}. Restart "sentinela-hub serve" to start mirroring.`);
     return EXIT_OK;
   },
-};
+});

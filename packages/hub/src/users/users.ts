@@ -14,7 +14,7 @@ export interface UserRow {
 
 export class UserError extends Error {
   constructor(
-    readonly code: 'bad-name' | 'bad-role' | 'bad-password' | 'exists' | 'unknown',
+    readonly code: 'bad-name' | 'bad-role' | 'bad-password' | 'exists' | 'unknown' | 'last-admin',
     message: string,
   ) {
     super(message);
@@ -48,4 +48,52 @@ export function listUsers(db: Db): Array<Omit<UserRow, 'password_hash'>> {
 
 export function setUserRole(db: Db, name: string, role: Role): void {
   if (db.prepare('UPDATE users SET role = ? WHERE name = ?').run(role, name).changes === 0) throw new UserError('unknown', `there is no user ${name}`);
+}
+
+/** The enabled admins other than `name`: a change that would leave none is refused, or nobody could manage users from the console. */
+function otherAdmins(db: Db, name: string): number {
+  return (db.prepare("SELECT count(*) AS n FROM users WHERE role = 'admin' AND disabled = 0 AND name <> ?").get(name) as { n: number }).n;
+}
+
+function existing(db: Db, name: string): UserRow {
+  const user = getUser(db, name);
+  if (!user) throw new UserError('unknown', `there is no user ${name}`);
+  return user;
+}
+
+/**
+ * Disables or enables a user. A disabled user cannot log in and their open sessions end at once
+ * (the session lookup joins on disabled = 0; the rows are deleted too).
+ */
+export function setUserDisabled(db: Db, name: string, disabled: boolean): UserRow {
+  const user = existing(db, name);
+  if (disabled && user.role === 'admin' && user.disabled === 0 && otherAdmins(db, user.name) === 0)
+    throw new UserError('last-admin', `${user.name} is the only enabled admin; add or enable another admin first`);
+  db.transaction(() => {
+    db.prepare('UPDATE users SET disabled = ? WHERE id = ?').run(disabled ? 1 : 0, user.id);
+    if (disabled) db.prepare('DELETE FROM sessions WHERE user_id = ?').run(user.id);
+  })();
+  return getUser(db, user.name)!;
+}
+
+/** Deletes a user and their sessions; their audit entries stay (they name the user, not a row). */
+export function deleteUser(db: Db, name: string): UserRow {
+  const user = existing(db, name);
+  if (user.role === 'admin' && user.disabled === 0 && otherAdmins(db, user.name) === 0)
+    throw new UserError('last-admin', `${user.name} is the only enabled admin; add or enable another admin first`);
+  db.prepare('DELETE FROM users WHERE id = ?').run(user.id);
+  return user;
+}
+
+/** Sets a new password; the user's open sessions end (whoever knew the old one is logged out). */
+export async function resetPassword(db: Db, name: string, password: string): Promise<UserRow> {
+  const user = existing(db, name);
+  const problem = passwordProblem(password);
+  if (problem) throw new UserError('bad-password', problem);
+  const hash = await hashPassword(password);
+  db.transaction(() => {
+    db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(hash, user.id);
+    db.prepare('DELETE FROM sessions WHERE user_id = ?').run(user.id);
+  })();
+  return getUser(db, user.name)!;
 }

@@ -3,46 +3,81 @@
  * with, and the hub's restore guide and the docs build their commands from (agentCommand). A
  * command that names an option the verb does not take cannot be built.
  */
-export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+import type { OptionSpec } from './program.js';
 
-const config = { type: 'string', short: 'c' } as const;
-const json = { type: 'boolean' } as const;
+export type { OptionSpec };
+
+/** The default config path the installer writes. */
+export const AGENT_CONFIG_PATH = '/etc/sentinela/agent.yaml';
+
+const config = { type: 'string', short: 'c', arg: 'FILE', help: 'agent.yaml', default: AGENT_CONFIG_PATH } as const;
+/** restore, snapshots and verify also work on a bare machine: there the default config may not exist. */
+const bareConfig = { ...config, help: 'agent.yaml (the spool, the key file, the USB mount roots); read when it exists' } as const;
+const json = { type: 'boolean', help: 'print JSON instead of text' } as const;
 /** Where a repository is read from: a name or a folder (a USB disk's mount point, the secondary server's mirror). */
-const from = { type: 'string' } as const;
+const from = { type: 'string', arg: 'WHERE', help: 'spool (default), usb (the site\'s disk mounted now), peer (backup.peer.path), or a folder' } as const;
+const repo = { type: 'string', arg: 'DIR', help: 'a repository folder (the older spelling of --from DIR)' } as const;
+const recoveryCode = { type: 'string', arg: 'CODE', help: 'the site\'s recovery code instead of the key file (a bare machine)' } as const;
+const source = { type: 'string', arg: 'NAME', help: 'only this source' } as const;
 
 export const AGENT_VERB_OPTIONS = {
   run: { config },
-  enroll: { config, hub: { type: 'string' }, token: { type: 'string' } },
-  status: { config, json },
-  backup: { config, source: { type: 'string' }, json },
-  restore: {
+  enroll: {
     config,
-    snapshot: { type: 'string' },
-    source: { type: 'string' },
-    latest: { type: 'boolean' },
-    from,
-    'to-file': { type: 'string' },
-    'to-dir': { type: 'string' },
-    'to-database': { type: 'string' },
-    force: { type: 'boolean' },
-    'recovery-code': { type: 'string' },
-    host: { type: 'string' },
-    port: { type: 'string' },
-    user: { type: 'string' },
-    'password-file': { type: 'string' },
-    json,
+    hub: { type: 'string', arg: 'URL', help: "the hub's HTTP address, e.g. http://10.10.0.5:8080 (https: signed by hub.caFile or a system CA)" },
+    token: { type: 'string', arg: 'TOKEN', help: 'the one-time enrolment token' },
   },
-  'disk init': { config, label: { type: 'string' }, peer: { type: 'boolean' } },
+  status: { config, json: { ...json, help: "print the local page's GET /api/status document instead of a table" } },
+  backup: { config, source, json: { ...json, help: 'print the new snapshots as JSON' } },
+  restore: {
+    config: bareConfig,
+    snapshot: { type: 'string', arg: 'ID', help: 'the snapshot (see: sentinela-agent snapshots)' },
+    source: { type: 'string', arg: 'NAME', help: 'with --latest: the newest snapshot of this source' },
+    latest: { type: 'boolean', help: 'the newest snapshot of --source' },
+    from: { ...from, help: `${from.help}, or hub (the hub's off-site copy, downloaded; the server must be enrolled)` },
+    'to-file': { type: 'string', arg: 'FILE', help: 'write the dump to FILE (SQLite: a database file, checked)' },
+    'to-dir': { type: 'string', arg: 'DIR', help: 'extract a files snapshot into DIR' },
+    'to-database': { type: 'string', arg: 'NAME', help: 'load a MariaDB/PostgreSQL snapshot into a new database NAME' },
+    force: { type: 'boolean', help: 'replace an existing target' },
+    'recovery-code': recoveryCode,
+    host: { type: 'string', arg: 'HOST', help: "the database server (default: the source's)" },
+    port: { type: 'string', arg: 'PORT', help: "its port (default: the source's)" },
+    user: { type: 'string', arg: 'USER', help: 'an admin of the server (the backup user only reads)' },
+    'password-file': { type: 'string', arg: 'FILE', help: "that admin's password, first line of FILE" },
+    json: { ...json, help: 'print the report as JSON' },
+  },
+  'disk init': {
+    config,
+    label: { type: 'string', arg: 'NAME', help: 'a name to write on the disk, e.g. "disco A"' },
+    peer: { type: 'boolean', help: "PATH is the secondary server's mirror folder, not a USB disk" },
+  },
   'disk list': { config, json },
-  'disk eject': { config, wait: { type: 'boolean' }, 'no-unmount': { type: 'boolean' } },
-  doctor: { config, json },
-  snapshots: { config, source: { type: 'string' }, from, repo: { type: 'string' }, 'recovery-code': { type: 'string' }, json },
-  verify: { config, from, repo: { type: 'string' }, 'recovery-code': { type: 'string' }, 'read-data': { type: 'boolean' }, json },
-  prune: { config, repo: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'grace-hours': { type: 'string' }, json },
+  'disk eject': {
+    config,
+    wait: { type: 'boolean', help: 'let a copy under way finish instead of stopping it' },
+    'no-unmount': { type: 'boolean', help: 'sync only; leave the disk mounted' },
+  },
+  doctor: { config, json: { ...json, help: 'print the report as JSON' } },
+  snapshots: { config: bareConfig, source: { ...source, help: "only this source's snapshots" }, from, repo, 'recovery-code': recoveryCode, json: { ...json, help: 'print the manifests as JSON' } },
+  verify: {
+    config: bareConfig,
+    from,
+    repo,
+    'recovery-code': recoveryCode,
+    'read-data': { type: 'boolean', help: 'read, check and decrypt every object, not only check that it exists' },
+    json: { ...json, help: 'print the report as JSON' },
+  },
+  prune: {
+    config,
+    repo: { type: 'string', arg: 'DIR', help: 'another repository of this site (a mounted USB disk, say)' },
+    'dry-run': { type: 'boolean', help: 'only say what would be removed' },
+    'grace-hours': { type: 'string', arg: 'H', help: 'keep unreferenced files younger than H hours (default 6)' },
+    json: { ...json, help: 'print the result as JSON' },
+  },
   'key init': { config },
   'key export': { config },
-  'page set-pin': { config, 'pin-file': { type: 'string' } },
-  drill: { config, source: { type: 'string' }, from, json },
+  'page set-pin': { config, 'pin-file': { type: 'string', arg: 'FILE', help: 'a file whose first line is the PIN (default: asked for, or the first line of stdin)' } },
+  drill: { config, source, from: { ...from, help: 'only this place: spool, usb, peer, or a folder' }, json: { ...json, help: 'print the report as JSON' } },
 } as const satisfies Record<string, OptionSpec>;
 
 export type AgentVerb = keyof typeof AGENT_VERB_OPTIONS;
@@ -51,9 +86,6 @@ type OptionOf<V extends AgentVerb> = keyof (typeof AGENT_VERB_OPTIONS)[V] & stri
 /** The named places `--from` takes besides a folder. */
 export const REPOSITORY_LOCATIONS = ['spool', 'usb', 'peer', 'hub'] as const;
 export type RepositoryLocation = (typeof REPOSITORY_LOCATIONS)[number];
-
-/** The default config path the installer writes. */
-export const AGENT_CONFIG_PATH = '/etc/sentinela/agent.yaml';
 
 /** A value as a shell word: left bare when safe, quoted otherwise; `<PLACEHOLDER>`s stay as written. */
 function shellWord(v: string): string {

@@ -51,7 +51,9 @@ export const warn = (id: string, what: string, fix: Hint): Finding => ({ id, lev
 export const fail = (id: string, what: string, fix: Hint): Finding => ({ id, level: 'FAIL', what, fix });
 
 /** Runs every check at once (most of them wait on the network); a check that throws is a FAIL naming it. */
-export async function runChecks(program: string, version: string, checks: Check[]): Promise<DoctorReport> {
+/** `onDone(done, total)` after each check: the CLI shows progress while slow ones (a database login, the hub) answer. */
+export async function runChecks(program: string, version: string, checks: Check[], onDone?: (done: number, total: number) => void): Promise<DoctorReport> {
+  let done = 0;
   const results = await Promise.all(
     checks.map(async (c) => {
       try {
@@ -64,6 +66,8 @@ export async function runChecks(program: string, version: string, checks: Check[
             en: 'Unexpected error in the check; send this output to the central team.',
           }),
         ];
+      } finally {
+        onDone?.(++done, checks.length);
       }
     }),
   );

@@ -1,21 +1,16 @@
 /** `sentinela-agent drill`: a restore drill now, its report on stdout and in <dataDir>/drills/last.json. */
 import { hostname, userInfo } from 'node:os';
 import { rmSync } from 'node:fs';
-import { AGENT_VERB_OPTIONS } from '@sentinela/shared';
-import { EXIT_FAILURE, EXIT_OK, loadAgentConfig, parseVerbArgs, requireOption, UsageError, type Io } from '../cli/io.js';
-import { VERB_HELP } from '../cli/help.js';
-import { loadKey, repositoryDir } from '../cli/repo-access.js';
-import { drillLocations, HUB_LOCATION, runDrill } from './drill.js';
-import { removeLeftovers, scratchRoot } from './scratch.js';
-import { recordDrill } from './record.js';
+import type { AGENT_VERB_OPTIONS } from '@sentinela/shared';
+import { EXIT_FAILURE, EXIT_OK, UsageError, type VerbInput } from '@sentinela/shared/cli';
+import { loadAgentConfig } from './config.js';
+import { loadKey, repositoryDir } from './repo-access.js';
+import { drillLocations, HUB_LOCATION, runDrill } from '../drills/drill.js';
+import { removeLeftovers, scratchRoot } from '../drills/scratch.js';
+import { recordDrill } from '../drills/record.js';
 
-export async function drillCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('drill', args, AGENT_VERB_OPTIONS.drill);
-  if (values.help) {
-    io.out(VERB_HELP.drill!);
-    return EXIT_OK;
-  }
-  const config = loadAgentConfig(requireOption('drill', values.config, 'config'));
+export async function drillVerb({ values, io }: VerbInput<typeof AGENT_VERB_OPTIONS.drill>): Promise<number> {
+  const config = loadAgentConfig(values.config);
   if (!config.backup) throw new UsageError('sentinela-agent drill: the config has no backup: section');
   for (const dir of removeLeftovers(config)) io.err(`removed a drill's leftover scratch copy: ${dir}`);
   const from = typeof values.from === 'string' ? values.from : null;
