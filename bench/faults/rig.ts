@@ -56,6 +56,9 @@ export class Supervised<H extends { proc: NodeProcess; start(): Promise<unknown>
           await this.handle.start();
           break;
         } catch (err) {
+          // A start that timed out leaves its process running: killed, or two agents would share
+          // one outbox and one repository (a second agent's prune removes what the check lists).
+          await this.handle.proc?.kill();
           if (attempt >= 10) throw err;
           this.startFailures.push({ who: this.who, code: this.handle.proc.child.exitCode, signal: null, lastLines: [(err as Error).message.slice(0, 2000)] });
           await new Promise((r) => setTimeout(r, 2000));
@@ -116,7 +119,8 @@ export class Rig {
     this.hub = new Supervised('hub', hub, this.crashes, this.startFailures);
     await this.hub.start();
     log(`faults: hub on ${hub.mqttUrl}, upsd on ${this.nut.port}`);
-    for (let i = 0; i < this.opts.agents; i++) this.agents.push(await this.startAgent(i));
+    // Enrolment, key and disk set-up are CLI processes: all agents at once, not one after another.
+    this.agents = await Promise.all(Array.from({ length: this.opts.agents }, (_, i) => this.startAgent(i)));
   }
 
   private async startAgent(index: number): Promise<AgentRig> {
