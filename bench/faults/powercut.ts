@@ -83,7 +83,10 @@ export function runPowerCuts(plan: string[], seed: number, log: (line: string) =
     if (/^(== |CUT |PASS  |FAIL  |LEDGER |SNAPSHOTS |boot \d+ ran)/.test(line)) log(`faults: vm: ${line.replace(/^== /, '')}`);
   };
   const env = { PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' };
-  const child = spawn('bash', [join(REPO_ROOT, 'bench/faults/powercut-vm.sh'), '--plan', plan.join(' '), '--seed', String(seed)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // FAULTS_VM_BUNDLES=DIR: release bundles already built (installers/build.sh --out DIR), else the script builds them.
+  const bundles = process.env.FAULTS_VM_BUNDLES ? ['--bundles', process.env.FAULTS_VM_BUNDLES] : [];
+  const args = [join(REPO_ROOT, 'bench/faults/powercut-vm.sh'), '--plan', plan.join(' '), '--seed', String(seed), ...bundles];
+  const child = spawn('bash', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const stream of [child.stdout, child.stderr]) {
     let rest = '';
     stream.setEncoding('utf8');

@@ -16,6 +16,11 @@ import { ThrottledProxy } from '@sentinela/tools/harness/proxy.js';
 import { prng } from '../lib/prng.js';
 
 const MiB = 1024 * 1024;
+/**
+ * A start under the campaign's own load (and a shared machine's) can take minutes; one that
+ * timed out is killed and tried again, so the limit must be well past a slow start.
+ */
+const READY_TIMEOUT_MS = 180_000;
 
 export interface RigOptions {
   dir: string;
@@ -115,7 +120,7 @@ export class Rig {
   async start(): Promise<void> {
     const { dir, log } = this.opts;
     this.nut = await new NutServer().start();
-    const hub = new HubHandle({ dir: join(dir, 'hub'), hubId: 'faults-hub' });
+    const hub = new HubHandle({ dir: join(dir, 'hub'), hubId: 'faults-hub', readyTimeoutMs: READY_TIMEOUT_MS });
     this.hub = new Supervised('hub', hub, this.crashes, this.startFailures);
     await this.hub.start();
     log(`faults: hub on ${hub.mqttUrl}, upsd on ${this.nut.port}`);
@@ -150,6 +155,7 @@ export class Rig {
       siteId,
       mqttUrl: proxy.url,
       env: clock.env(),
+      readyTimeoutMs: READY_TIMEOUT_MS,
       overrides: {
         dataDir,
         hub: { reconnectSeconds: 1, keepaliveSeconds: 5, connectTimeoutSeconds: 5 },
