@@ -128,10 +128,13 @@ case "${PLAN[$STEP]}" in
   backup)
     # One complete snapshot first, so that the check after the cut has one to restore.
     as_sentinela sentinela-agent backup --config $CFG --source dump > /tmp/backup.log 2>&1 || echo "FAIL  a first complete backup"
+    # The ledger before the backup starts (a node process takes seconds here: taken after the
+    # objects appear, it could outlast the backup).
+    ledger > /root/powercut-before && sync
     before=$(objects)
     as_sentinela sentinela-agent backup --config $CFG --source dump > /tmp/backup.log 2>&1 &
     for _ in $(seq 1 600); do [ "$(objects)" -gt "$before" ] && break; sleep 0.2; done
-    before_cut backup
+    echo "CUT-NOW backup (objects in the spool: $before, now $(objects)) $(cat /root/powercut-before)"
     ;;
   flush)
     systemctl stop sentinela-hub
@@ -171,7 +174,7 @@ for boot in $(seq 0 "${#STEPS[@]}"); do
   grep -aE '^(== probe|PASS  |FAIL  |LEDGER |SNAPSHOTS |CUT-NOW|restore of )' "$WORK/serial-$boot.txt" || true
   FAILED=$((FAILED + $(grep -ac '^FAIL  ' "$WORK/serial-$boot.txt" || true)))
   echo "boot $((boot + 1)) ran $(( $(date +%s) - START )) s"
-  if [ -n "$CUT" ]; then echo "CUT $CUT $(grep -a -m1 -o 'queued=[0-9]*' "$WORK/serial-$boot.txt")"; elif [ "$boot" -lt "${#STEPS[@]}" ]; then echo "FAIL  the machine reached the cut mid-${STEPS[$boot]}"; FAILED=$((FAILED + 1)); tail -40 "$WORK/serial-$boot.txt"; break; fi
+  if [ -n "$CUT" ]; then echo "CUT $CUT $(grep -a -m1 '^CUT-NOW' "$WORK/serial-$boot.txt" | grep -o 'queued=[0-9]*')"; elif [ "$boot" -lt "${#STEPS[@]}" ]; then echo "FAIL  the machine reached the cut mid-${STEPS[$boot]}"; FAILED=$((FAILED + 1)); tail -40 "$WORK/serial-$boot.txt"; break; fi
 done
 check "the plan ran to its end (every check after the last cut done)" grep -aq '^== probe: plan done' "$WORK/serial-${#STEPS[@]}.txt"
 
