@@ -80,7 +80,7 @@ export function runPowerCuts(plan: string[], seed: number, log: (line: string) =
       out.snapshotsRestored += num(line, 'restored');
       out.snapshotsFailed += num(line, 'failed');
     }
-    if (/^(== |CUT |PASS  |FAIL  |LEDGER |SNAPSHOTS |boot \d+ ran)/.test(line)) log(`faults: vm: ${line.replace(/^== /, '')}`);
+    if (/^(== |CUT |CUT-NOW |PASS  |FAIL  |LEDGER |SNAPSHOTS |restore of |boot \d+ ran)/.test(line)) log(`faults: vm: ${line.replace(/^== /, '')}`);
   };
   const env = { PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' };
   // FAULTS_VM_BUNDLES=DIR: release bundles already built (installers/build.sh --out DIR), else the script builds them.
