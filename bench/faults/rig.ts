@@ -88,6 +88,8 @@ export class Supervised<H extends { proc: NodeProcess; start(): Promise<unknown>
 
   async stop(): Promise<void> {
     this.down = true;
+    // A start still trying would spawn a process after this stop: it ends first.
+    await this.starting?.catch(() => undefined);
     await this.handle.proc.stop();
   }
 }
