@@ -143,6 +143,7 @@ function report(i: ReportInput): BenchResult {
       'faults injected': i.injected.length - errors.length + (i.vm ? Object.values(i.vm.cuts).reduce((a, b) => a + b, 0) : 0),
       ...byKind,
       'usb pulls that hit a copy': midCopy,
+      'link cuts that hit a connection': i.injected.filter((f) => f.kind === 'link.cut' && f.detail === 'connection cut').length,
       'injector errors': errors.length,
       'messages created': i.ledger.created,
       'messages stored': i.ledger.stored,

@@ -121,7 +121,8 @@ export const INJECTORS: Record<FaultKind, Injector> = {
       const side = r() < 0.5 ? 'up' : 'down';
       const before = a.proxy.midPacketCuts;
       a.proxy.cutMidPacket(side);
-      await waitFor('a packet to cut in half', () => a.proxy.midPacketCuts > before, 20_000, 50);
+      // While the hub or the agent restarts (minutes on a loaded machine) no packet passes.
+      await waitFor('a packet to cut in half', () => a.proxy.midPacketCuts > before, 120_000, 50);
       return `cut inside a packet ${side === 'up' ? 'agent → hub' : 'hub → agent'}`;
     },
   },
