@@ -16,44 +16,15 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$HERE/lib/test-root.sh"
+. "$HERE/lib/vm-boot.sh"
 parse_test_args "$@"
-command -v qemu-system-x86_64 >/dev/null || { echo "test-vm.sh: qemu-system-x86_64 not found (apt-get install qemu-system-x86)" >&2; exit 2; }
+vm_prerequisites test-vm.sh
 
 FAILED=0
-pristine_root
-
-bootable_root
-
-step "a clean copy of the bootable root, Node.js, the bundles"
-copy_root vm "$BOOTABLE"
-cp "$(readlink -f "$(command -v node)")" "$R/usr/bin/node"
-if [ -z "$BUNDLES" ]; then
-  BUNDLES=$WORK/bundles
-  "$HERE/build.sh" --out "$BUNDLES" >/dev/null
-fi
-mkdir -p "$R/root/usb"
-cp "$(ls "$BUNDLES"/sentinela-agent-*.tar.gz | head -1)" "$(ls "$BUNDLES"/sentinela-hub-*.tar.gz | head -1)" "$R/root/usb/"
-in_root 'cd /root/usb && for f in *.tar.gz; do tar xzf "$f"; done'
+vm_root vm
 
 step "install the hub, a site, the agent enrolled at install (with power rights)"
-in_root 'cd /root/usb/sentinela-hub-*/ && ./install.sh' > "$WORK/install.log" 2>&1
-# Inside the machine the ports are its own; plain MQTT on loopback as in the demo.
-cat > "$R/etc/sentinela/hub.yaml" <<'YAML'
-hubId: vm-hub
-dataDir: /var/lib/sentinela/hub
-mqtt:
-  listen: { host: 127.0.0.1, port: 1883 }
-  allowPlaintext: true
-http:
-  listen: { host: 127.0.0.1, port: 8080 }
-YAML
-# Enrolment needs the hub's API: a hub serving in the chroot for the install, as test-chroot.sh does.
-PORT_HTTP=$(free_port)
-sed "s/port: 8080/port: $PORT_HTTP/; s/port: 1883/port: $(free_port)/" "$R/etc/sentinela/hub.yaml" > "$R/etc/sentinela/hub-install.yaml"
-in_root 'chgrp sentinela /etc/sentinela/hub-install.yaml && chmod 0640 /etc/sentinela/hub-install.yaml'
-serve_hub /etc/sentinela/hub-install.yaml /root/hub-install.log || exit 1
-TOKEN=$(site_token hf-vm-0001 "CS Maquina Virtual")
+vm_install_hub
 cat > "$R/etc/sentinela/agent.yaml" <<'YAML'
 dataDir: /var/lib/sentinela/agent
 hub:
@@ -81,11 +52,7 @@ in_root 'chown root:nut /etc/nut/*.conf /etc/nut/upsd.users /etc/nut/ups.dev && 
 printf 'vm-secret\n' > "$R/etc/sentinela/upsd.password"
 in_root 'chown sentinela:sentinela /etc/sentinela/upsd.password && chmod 0600 /etc/sentinela/upsd.password'
 
-in_root "cd /root/usb/sentinela-agent-*/ && ./install.sh --hub http://127.0.0.1:$PORT_HTTP --token $TOKEN" >> "$WORK/install.log" 2>&1
-kill "$(cat "$R/run/hub.pid")" 2>/dev/null || true
-for _ in $(seq 1 50); do kill -0 "$(cat "$R/run/hub.pid")" 2>/dev/null || break; sleep 0.2; done
-rm -f "$R/run/hub.pid" "$R/etc/sentinela/hub-install.yaml"
-check "installed with enrolment (credentials.json)" test -f "$R/var/lib/sentinela/agent/credentials.json"
+vm_install_agent hf-vm-0001 "CS Maquina Virtual"
 check "polkit rule written for the power commands" grep -q clinical-app "$R/etc/polkit-1/rules.d/50-sentinela-agent.rules"
 
 step "the machine: a stand-in clinical app, the probe unit, fstab"
@@ -138,40 +105,28 @@ sleep 150
 echo "FAIL  the agent shut the machine down by itself"
 systemctl poweroff -i
 PROBE
-cat > "$R/etc/systemd/system/sentinela-vm-probe.service" <<'UNIT'
-[Unit]
-Description=test-vm.sh probe
-After=multi-user.target sentinela-hub.service sentinela-agent.service clinical-app.service
-[Service]
-Type=oneshot
-ExecStart=/root/vm-probe.sh
-StandardOutput=tty
-StandardError=tty
-TTYPath=/dev/ttyS0
-[Install]
-WantedBy=multi-user.target
-UNIT
-ln -sf /etc/systemd/system/sentinela-vm-probe.service "$R/etc/systemd/system/multi-user.target.wants/sentinela-vm-probe.service"
-# The serial console is the probe's: no login prompt there to reset the terminal under it.
-ln -sf /dev/null "$R/etc/systemd/system/serial-getty@ttyS0.service"
-echo "/dev/vda / ext4 defaults 0 1" > "$R/etc/fstab"
-echo "sentinela-vm" > "$R/etc/hostname"
-umount "$R/proc"
+vm_probe_unit sentinela-vm-probe /root/vm-probe.sh "sentinela-hub.service sentinela-agent.service clinical-app.service" oneshot sentinela-vm
 
 step "boot (QEMU, software emulation)"
-mkfs.ext4 -q -F -d "$R" "$WORK/disk.img" 2G
-KERNEL=$(ls "$R"/boot/vmlinuz-* | head -1)
-INITRD=$(ls "$R"/boot/initrd.img-* | head -1)
+vm_disk
 START=$(date +%s)
-set +e
-timeout 600 qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 1536 -smp 2 -nographic -no-reboot -nic none \
-  -kernel "$KERNEL" -initrd "$INITRD" -append "root=/dev/vda rw console=ttyS0 quiet" \
-  -drive "file=$WORK/disk.img,if=virtio,format=raw" > "$WORK/serial.log" 2>&1
-QEMU=$?
-set -e
+vm_start "$WORK/serial.log" writeback
+# Up to 10 min, then QEMU is killed (exit 124, as timeout(1) would say).
+QEMU=124
+for _ in $(seq 1 3000); do
+  if ! kill -0 "$VM_PID" 2>/dev/null; then
+    set +e
+    wait "$VM_PID"
+    QEMU=$?
+    set -e
+    break
+  fi
+  sleep 0.2
+done
+kill -9 "$VM_PID" 2>/dev/null || true
 echo "the machine ran $(( $(date +%s) - START )) s (qemu exit $QEMU)"
 # The probe's lines, without the console's escape sequences.
-sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\r//g' "$WORK/serial.log" > "$WORK/serial.txt"
+vm_serial_text "$WORK/serial.log" "$WORK/serial.txt"
 grep -E '^(== probe|PASS  |FAIL  )|Active:|Main PID:' "$WORK/serial.txt" || true
 FAILED=$((FAILED + $(grep -c '^FAIL  ' "$WORK/serial.txt" || true)))
 check "the probe ran in the booted machine" grep -q '^== probe: mains fails' "$WORK/serial.txt"

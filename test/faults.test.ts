@@ -21,6 +21,9 @@ t.test('quick fault campaign: every kind injected, nothing lost, duplicated or u
   t.ok(f['messages stored']! > 0, `messages reached the hub (${f['messages stored']} of ${f['messages created']})`);
   t.equal(f['messages lost'], 0, `no message lost${why(f['messages lost'] === 0)}`);
   t.equal(f['messages duplicated'], 0, 'no message duplicated');
+  t.ok(f['ledgers during the faults']! >= 1, `the ledger was also taken while the faults went on (${f['ledgers during the faults']} times)`);
+  t.equal(f['lost at a ledger during the faults'], 0, `no message lost at any of those ledgers${why(f['lost at a ledger during the faults'] === 0)}`);
+  t.equal(f['duplicated at a ledger during the faults'], 0, 'no message duplicated at any of those ledgers');
   // Once the faults end the backlogs drain: what is left is the last few live samples.
   t.ok(f['messages still queued']! <= 5 * result.setup.agents!, `the backlogs drained (${f['messages still queued']} still queued)`);
   t.equal(f['messages on unknown streams'], 0, 'nothing at the hub that no agent created');

@@ -41,8 +41,10 @@ export async function runCampaign(rig: Rig, r: Random, opts: CampaignOptions): P
   const firstRound = shuffled(FAULT_KINDS, r);
   const ticker = opts.tick ? setInterval(opts.tick, 1000) : null;
   let started = 0;
+  // Faults that could not be injected (an error) are tried again with another: the target counts injected ones.
+  const failed = () => done.filter((f) => f.error).length;
   try {
-    while (started < opts.faults) {
+    while (started - failed() < opts.faults) {
       const pick = choose(rig.agents, busy, r, firstRound.length ? firstRound[0]! : null);
       if (!pick || running.size >= opts.concurrent) {
         await Promise.race([sleep(100), ...running]);
@@ -67,8 +69,9 @@ export async function runCampaign(rig: Rig, r: Random, opts: CampaignOptions): P
         });
       running.add(job);
       await sleep(-Math.log(1 - r()) * opts.meanGapMs);
+      // The last ones: wait for them, then make up for any that failed.
+      if (started - failed() >= opts.faults) await Promise.all(running);
     }
-    await Promise.all(running);
   } finally {
     if (ticker) clearInterval(ticker);
   }

@@ -3,7 +3,8 @@
  * 1, 2, 3… per stream and forgets a row once the hub acknowledged it, so "created" is the highest
  * seq of each stream the agent ever had (sampled during the run, in case an outbox were ever
  * replaced), "lost" a created seq neither stored at the hub nor still queued, "duplicated" a seq
- * stored twice or counted twice by the hub.
+ * stored twice or counted twice by the hub. The same comparison holds at any moment, so it also runs
+ * while the faults go on (a loss seen then is counted even if nothing at the end would show it).
  */
 import { join } from 'node:path';
 import { agentOutbox, hubStreams, integrityCheck } from '@sentinela/tools/harness/stores.js';
@@ -26,9 +27,22 @@ export interface MessageLedger {
   damagedDatabases: string[];
 }
 
+/** The ledgers taken while the campaign ran. */
+export interface RunningChecks {
+  checks: number;
+  /** Checks that could not read a database at that moment (a disk full, an outbox being created). */
+  unreadable: number;
+  /** Distinct seqs found lost at some check, with a few of them. */
+  lost: number;
+  duplicated: number;
+  lostExamples: string[];
+}
+
 /** The highest seq seen per agent and stream, sampled while the campaign runs. */
 export class StreamWatch {
   private readonly maxSeq = new Map<string, Map<string, number>>();
+  private readonly lostSeen = new Set<string>();
+  readonly running: RunningChecks = { checks: 0, unreadable: 0, lost: 0, duplicated: 0, lostExamples: [] };
 
   sample(a: AgentRig): void {
     try {
@@ -45,18 +59,39 @@ export class StreamWatch {
     m.set(o.stream, Math.max(m.get(o.stream) ?? 0, o.maxSeq));
   }
 
+  /** A ledger while the faults go on (no integrity_check: the processes are writing). */
+  check(agents: AgentRig[], hubDataDir: string): MessageLedger | null {
+    let l: ReturnType<StreamWatch['ledger']>;
+    try {
+      l = this.ledger(agents, hubDataDir, { integrity: false });
+    } catch {
+      this.running.unreadable++;
+      return null;
+    }
+    this.running.checks++;
+    for (const e of l.lostKeys) {
+      if (this.lostSeen.has(e)) continue;
+      this.lostSeen.add(e);
+      if (this.running.lostExamples.length < 10) this.running.lostExamples.push(e);
+    }
+    this.running.lost = this.lostSeen.size;
+    this.running.duplicated = Math.max(this.running.duplicated, l.duplicated);
+    return l;
+  }
+
   /** Compares each agent's outbox (read first) with the hub (read after: a seq acked in between is then at the hub). */
-  ledger(agents: AgentRig[], hubDataDir: string): MessageLedger {
-    const l: MessageLedger = { created: 0, stored: 0, lost: 0, duplicated: 0, queued: 0, unknown: 0, streams: 0, lostExamples: [], damagedDatabases: [] };
+  ledger(agents: AgentRig[], hubDataDir: string, opts = { integrity: true }): MessageLedger & { lostKeys: string[] } {
+    const l = { created: 0, stored: 0, lost: 0, duplicated: 0, queued: 0, unknown: 0, streams: 0, lostExamples: [] as string[], damagedDatabases: [] as string[], lostKeys: [] as string[] };
     const pendingBy = new Map<string, Set<number>>();
     for (const a of agents) {
       const o = agentOutbox(a.dataDir);
       this.note(a.siteId, o);
       pendingBy.set(`${a.siteId}/${o.stream}`, new Set(o.pending));
+      if (!opts.integrity) continue;
       const ok = integrityCheck(join(a.dataDir, 'outbox.db'));
       if (ok !== 'ok') l.damagedDatabases.push(`${a.siteId} outbox.db: ${ok}`);
     }
-    const hubOk = integrityCheck(join(hubDataDir, 'hub.db'));
+    const hubOk = opts.integrity ? integrityCheck(join(hubDataDir, 'hub.db')) : 'ok';
     if (hubOk !== 'ok') l.damagedDatabases.push(`hub.db: ${hubOk}`);
     for (const a of agents) {
       const created = this.maxSeq.get(a.siteId) ?? new Map<string, number>();
@@ -74,7 +109,9 @@ export class StreamWatch {
           else if (pending.has(s)) l.queued++;
           else {
             l.lost++;
-            if (l.lostExamples.length < 10) l.lostExamples.push(`${a.siteId} stream ${stream} seq ${s}`);
+            const key = `${a.siteId} stream ${stream} seq ${s}`;
+            l.lostKeys.push(key);
+            if (l.lostExamples.length < 10) l.lostExamples.push(key);
           }
         }
       }

@@ -16,6 +16,11 @@ import { ThrottledProxy } from '@sentinela/tools/harness/proxy.js';
 import { prng } from '../lib/prng.js';
 
 const MiB = 1024 * 1024;
+/**
+ * A start under the campaign's own load (and a shared machine's) can take minutes; one that
+ * timed out is killed and tried again, so the limit must be well past a slow start.
+ */
+const READY_TIMEOUT_MS = 180_000;
 
 export interface RigOptions {
   dir: string;
@@ -56,6 +61,9 @@ export class Supervised<H extends { proc: NodeProcess; start(): Promise<unknown>
           await this.handle.start();
           break;
         } catch (err) {
+          // A start that timed out leaves its process running: killed, or two agents would share
+          // one outbox and one repository (a second agent's prune removes what the check lists).
+          await this.handle.proc?.kill();
           if (attempt >= 10) throw err;
           this.startFailures.push({ who: this.who, code: this.handle.proc.child.exitCode, signal: null, lastLines: [(err as Error).message.slice(0, 2000)] });
           await new Promise((r) => setTimeout(r, 2000));
@@ -80,6 +88,8 @@ export class Supervised<H extends { proc: NodeProcess; start(): Promise<unknown>
 
   async stop(): Promise<void> {
     this.down = true;
+    // A start still trying would spawn a process after this stop: it ends first.
+    await this.starting?.catch(() => undefined);
     await this.handle.proc.stop();
   }
 }
@@ -112,11 +122,12 @@ export class Rig {
   async start(): Promise<void> {
     const { dir, log } = this.opts;
     this.nut = await new NutServer().start();
-    const hub = new HubHandle({ dir: join(dir, 'hub'), hubId: 'faults-hub' });
+    const hub = new HubHandle({ dir: join(dir, 'hub'), hubId: 'faults-hub', readyTimeoutMs: READY_TIMEOUT_MS });
     this.hub = new Supervised('hub', hub, this.crashes, this.startFailures);
     await this.hub.start();
     log(`faults: hub on ${hub.mqttUrl}, upsd on ${this.nut.port}`);
-    for (let i = 0; i < this.opts.agents; i++) this.agents.push(await this.startAgent(i));
+    // Enrolment, key and disk set-up are CLI processes: all agents at once, not one after another.
+    this.agents = await Promise.all(Array.from({ length: this.opts.agents }, (_, i) => this.startAgent(i)));
   }
 
   private async startAgent(index: number): Promise<AgentRig> {
@@ -146,6 +157,7 @@ export class Rig {
       siteId,
       mqttUrl: proxy.url,
       env: clock.env(),
+      readyTimeoutMs: READY_TIMEOUT_MS,
       overrides: {
         dataDir,
         hub: { reconnectSeconds: 1, keepaliveSeconds: 5, connectTimeoutSeconds: 5 },

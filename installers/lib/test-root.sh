@@ -59,15 +59,17 @@ pristine_root() {
 }
 
 # A fresh copy of the root FROM in a work folder (WORK, R = the root) with /proc mounted; on exit,
-# whatever the test started there is stopped, /proc unmounted and the folder removed (--keep keeps it).
+# whatever the test started there (a hub, a booted machine) is stopped, /proc unmounted and the folder removed (--keep keeps it).
 copy_root() {
   WORK=$(mktemp -d "/var/tmp/sentinela-$1-XXXXXX")
   R=$WORK/root
   trap cleanup_root EXIT
+  trap 'exit 143' TERM INT # a stopped test cleans up too
   cp -a "$2" "$R"
   mount -t proc proc "$R/proc"
 }
 cleanup_root() {
+  if [ -n "${VM_PID:-}" ]; then kill -9 "$VM_PID" 2>/dev/null || true; fi
   if [ -f "$R/run/hub.pid" ]; then kill "$(cat "$R/run/hub.pid")" 2>/dev/null || true; fi
   umount "$R/proc" 2>/dev/null || true
   if [ "$KEEP" = 1 ]; then echo "kept: $WORK"; else rm -rf "$WORK"; fi

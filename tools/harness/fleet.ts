@@ -31,6 +31,8 @@ export interface HubOptions {
   httpPort?: number;
   overrides?: Obj;
   echo?: (line: string) => void;
+  /** How long a start may take before it counts as failed (default 30 s; longer on a machine loaded on purpose). */
+  readyTimeoutMs?: number;
 }
 
 export class HubHandle {
@@ -70,7 +72,7 @@ export class HubHandle {
   /** Starts `sentinela-hub serve`; after the first start the config keeps the ports it got, so a restart reuses them. */
   async start(): Promise<this> {
     this.proc = new NodeProcess(`hub ${this.opts.hubId ?? 'demo-hub'}`, HUB_BIN, ['serve', '--config', this.configFile], { echo: this.opts.echo });
-    const ready = await this.proc.waitForLog('hub ready', (l) => l.msg === 'hub ready', 30_000);
+    const ready = await this.proc.waitForLog('hub ready', (l) => l.msg === 'hub ready', this.opts.readyTimeoutMs ?? 30_000);
     this.mqttPort = Number(ready.mqttPort);
     this.httpPort = Number(ready.httpPort);
     // Keep the ports the first start got, so that a restarted hub is where its agents look for it.
@@ -120,6 +122,8 @@ export interface AgentOptions {
   echo?: (line: string) => void;
   /** More environment for `run` (a fake clock, say). */
   env?: NodeJS.ProcessEnv;
+  /** How long a start may take before it counts as failed (default 30 s). */
+  readyTimeoutMs?: number;
 }
 
 export class AgentHandle {
@@ -156,7 +160,7 @@ export class AgentHandle {
 
   async start(): Promise<this> {
     this.proc = new NodeProcess(`agent ${this.opts.siteId}`, AGENT_BIN, ['run', '--config', this.configFile], { echo: this.opts.echo, env: this.opts.env });
-    await this.proc.waitForLog('agent ready', (l) => l.msg === 'agent ready', 30_000);
+    await this.proc.waitForLog('agent ready', (l) => l.msg === 'agent ready', this.opts.readyTimeoutMs ?? 30_000);
     return this;
   }
 }
