@@ -37,8 +37,8 @@ header a{color:#fff}.wrap{max-width:960px;margin:0 auto;padding:8px}
 .overall{padding:10px;font-size:20px;font-weight:bold;margin:8px 0;border-radius:4px}
 .card{background:#fff;border-left:10px solid #999;margin:8px 0;padding:8px 12px;border-radius:4px}
 .card h2{font-size:18px;margin:0 0 6px 0}.badge{font-size:14px;padding:2px 6px;border-radius:3px;color:#fff}
-.level-green{border-color:#1b7f3b}.level-amber{border-color:#e08a00}.level-red{border-color:#c62828}.level-grey{border-color:#888}
-.bg-green{background:#1b7f3b;color:#fff}.bg-amber{background:#e08a00;color:#111}.bg-red{background:#c62828;color:#fff}.bg-grey{background:#888;color:#fff}
+.level-green{border-color:#1b7f3b}.level-amber{border-color:#e08a00}.level-red{border-color:#c62828}.level-grey{border-color:#5f6368}
+.bg-green{background:#1b7f3b;color:#fff}.bg-amber{background:#e08a00;color:#111}.bg-red{background:#c62828;color:#fff}.bg-grey{background:#5f6368;color:#fff}
 dl{margin:0}dt{font-weight:bold;float:left;clear:left;width:45%}dd{margin:0 0 4px 47%}
 .todo{margin-top:6px;padding:6px;background:#fff6e0;border:1px solid #e0c080}
 .card.level-red .todo{background:#fde8e8;border-color:#e0a0a0}
@@ -113,7 +113,8 @@ export function renderPage(v: PageView): string {
   const events = doc.events.length
     ? `<table id="events">${doc.events.map((e) => `<tr><td>${L(ago(e.at, now))}</td><td>${esc(pick(EVENT_TEXT[e.kind](e), lang))}</td></tr>`).join('')}</table>`
     : `<p id="events">${L(UI.noEvents)}</p>`;
-  const site = doc.site ?? v.siteName;
+  // The name people know the clinic by; the id only when no name is configured.
+  const site = v.siteName ?? doc.site;
   return `<!DOCTYPE html>
 <html lang="${lang === 'pt' ? 'pt' : 'en'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

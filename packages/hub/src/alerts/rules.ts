@@ -3,10 +3,10 @@
  * should be open. The engine diffs that against the open alerts (raise, update, clear).
  */
 import type { HubConfig } from '@sentinela/shared';
-import type { BackupSummary, PowerSummary } from '../console/sections.js';
+import type { BackupSummary, PowerSummary, ServiceDown } from '../console/sections.js';
 import type { Cooldown } from '../limits/refusals.js';
 
-export const RULES = ['silent', 'backup-rpo', 'on-battery', 'low-disk', 'no-usb', 'verify-failed', 'cert-expiry', 'flapping', 'noisy', 'drill-failed', 'drill-overdue'] as const;
+export const RULES = ['silent', 'backup-rpo', 'on-battery', 'low-disk', 'no-usb', 'verify-failed', 'cert-expiry', 'flapping', 'noisy', 'drill-failed', 'drill-overdue', 'service-down'] as const;
 export type Rule = (typeof RULES)[number];
 export type Severity = 'info' | 'warning' | 'critical';
 
@@ -24,6 +24,8 @@ export interface SiteFacts {
   power: PowerSummary | null;
   backups: BackupSummary | null;
   fullest: { mount: string; usePct: number } | null;
+  /** Services of the latest status that do not answer (the clinical database refusing connections). */
+  servicesDown?: ServiceDown[];
   /** Births (connections) within the flap window. */
   connectsInWindow: number;
   /** Alerts of other rules raised within the flap window. */
@@ -72,6 +74,16 @@ export function evaluateSite(f: SiteFacts, cfg: HubConfig['alerts'], now: number
       data: { state: f.power.state, charge: f.power.charge },
     });
   }
+  const down = f.servicesDown ?? [];
+  if (down.length > 0) {
+    // Critical, as the technician page's "urgent action": the clinic cannot work without its database.
+    out.push({
+      rule: 'service-down',
+      severity: 'critical',
+      message: `not answering: ${down.map((s) => `${s.name}${s.target ? ` at ${s.target}` : ''}${s.error ? ` (${s.error})` : ''}`).join('; ')}`.slice(0, 500),
+      data: { services: down.map((s) => s.name), targets: down.map((s) => s.target), errors: down.map((s) => s.error) },
+    });
+  }
   if (f.fullest && f.fullest.usePct >= cfg.lowDiskPct) {
     out.push({
       rule: 'low-disk',
@@ -102,12 +114,15 @@ export function evaluateSite(f: SiteFacts, cfg: HubConfig['alerts'], now: number
       });
     }
     const lastUsb = b.usbLastAttachedAt ? Date.parse(b.usbLastAttachedAt) : null;
-    if (b.usbAttached === false && (lastUsb === null || now - lastUsb > cfg.noUsbDays * 86_400_000)) {
+    // Only a site with USB disks configured: its agent says so (usbRotationDays), or, from an older
+    // agent that does not, it has registered a disk at some time.
+    const usbConfigured = b.usbRotationDays === undefined ? b.disks.length > 0 : b.usbRotationDays !== null;
+    if (usbConfigured && b.usbAttached === false && (lastUsb === null || now - lastUsb > cfg.noUsbDays * 86_400_000)) {
       out.push({
         rule: 'no-usb',
         severity: 'warning',
         message: lastUsb === null ? 'no USB backup disk has ever been attached' : `no USB backup disk attached since ${b.usbLastAttachedAt}`,
-        data: { lastAttachedAt: b.usbLastAttachedAt },
+        data: { lastAttachedAt: b.usbLastAttachedAt, days: cfg.noUsbDays },
       });
     }
   }

@@ -24,10 +24,10 @@ export function alertRoutes(app: FastifyInstance, db: Db, svc: ConsoleService): 
     async (req, reply) => {
       const p = req.principal!;
       const a = getAlert(db, req.params.id);
-      if (!a) return reply.code(404).send({ error: `there is no alert ${req.params.id}` });
+      if (!a) return reply.code(404).send({ error: `there is no alert ${req.params.id}`, code: 'err_no_alert', params: { id: req.params.id } });
       const ok = ackAlert(db, a.id, p.name);
       audit(db, { actor: p.name, role: p.role, action: 'alert.ack', target: `${a.site_id ?? 'hub'}/${a.rule}#${a.id}`, ok, ip: req.ip });
-      if (!ok) return reply.code(409).send({ error: `alert ${a.id} is already ${a.cleared_at ? 'cleared' : 'acknowledged'}` });
+      if (!ok) return reply.code(409).send({ error: `alert ${a.id} is already ${a.cleared_at ? 'cleared' : 'acknowledged'}`, code: a.cleared_at ? 'err_alert_cleared' : 'err_alert_acked', params: { id: a.id } });
       if (a.site_id) svc.touched([a.site_id]);
       return alertJson(getAlert(db, a.id)!);
     },
@@ -57,10 +57,10 @@ export function alertRoutes(app: FastifyInstance, db: Db, svc: ConsoleService): 
     async (req, reply) => {
       const p = req.principal!;
       const { siteId = null, reason } = req.body;
-      if (siteId && !siteExists(db, siteId)) return reply.code(404).send({ error: `there is no site ${siteId}` });
+      if (siteId && !siteExists(db, siteId)) return reply.code(404).send({ error: `there is no site ${siteId}`, code: 'err_no_site', params: { site: siteId } });
       const startsAt = new Date(req.body.startsAt ?? Date.now()).toISOString();
       const endsAt = new Date(req.body.endsAt).toISOString();
-      if (endsAt <= startsAt) return reply.code(400).send({ error: 'endsAt must be after startsAt' });
+      if (endsAt <= startsAt) return reply.code(400).send({ error: 'endsAt must be after startsAt', code: 'err_ends_before_start', params: {} });
       const m = addMaintenance(db, { siteId, startsAt, endsAt, reason, by: p.name });
       audit(db, { actor: p.name, role: p.role, action: 'maintenance.add', target: siteId ?? 'all sites', ok: true, ip: req.ip, detail: { startsAt, endsAt, reason } });
       return m;
@@ -74,7 +74,7 @@ export function alertRoutes(app: FastifyInstance, db: Db, svc: ConsoleService): 
       const p = req.principal!;
       const ok = deleteMaintenance(db, req.params.id);
       audit(db, { actor: p.name, role: p.role, action: 'maintenance.delete', target: String(req.params.id), ok, ip: req.ip });
-      if (!ok) return reply.code(404).send({ error: `there is no maintenance window ${req.params.id}` });
+      if (!ok) return reply.code(404).send({ error: `there is no maintenance window ${req.params.id}`, code: 'err_no_maintenance', params: { id: req.params.id } });
       return { ok: true };
     },
   );

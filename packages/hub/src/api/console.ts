@@ -1,15 +1,17 @@
-/** The console's HTTP side: its pages and its assets (the JSON it reads is under /api/v1). */
+/** The console's HTTP side, as one encapsulated plugin: its pages and its assets (the JSON it reads is under /api/v1). */
 import type { FastifyInstance } from 'fastify';
 import type { HubConfig } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
+import type { LoginThrottle } from '../users/throttle.js';
 import { assetRoutes } from '../console/assets.js';
 import { pageRoutes } from '../console/pages.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
-
-export function consoleRoutes(app: FastifyInstance, db: Db, config: HubConfig): void {
-  pageRoutes(app, db, config);
-  assetRoutes(app);
+export function consoleRoutes(app: FastifyInstance, db: Db, config: HubConfig, throttle: LoginThrottle): void {
+  void app.register(async (scope) => {
+    await assetRoutes(scope);
+    pageRoutes(scope, db, config, throttle);
+  });
 }

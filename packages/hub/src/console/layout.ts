@@ -32,7 +32,7 @@ export function renderPage(o: PageOptions): string {
     .map((l) => (l === o.lang ? `<strong>${l.toUpperCase()}</strong>` : `<a href="/lang?to=${l}&amp;next=${next}" id="lang-${l}">${l.toUpperCase()}</a>`))
     .join(' | ');
   const user = p
-    ? `<span class="who">${escapeHtml(t('logged_as', { name: p.name, role: t(`role_${p.role}` as 'role_admin') }))}</span> <span id="live" class="live off">${t('live_off')}</span> <button id="logout" type="button">${t('logout')}</button>`
+    ? `<span class="who">${escapeHtml(t('logged_as', { name: p.name, role: t(`role_${p.role}` as 'role_admin') }))}</span> <span id="live" class="live off" hidden>${t('live_off')}</span> <button id="logout" type="button">${t('logout')}</button>`
     : '';
   return `<!doctype html>
 <html lang="${o.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -7,7 +7,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HubConfig } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
 import { getSite } from '../store/sites.js';
-import { cookie, identify, LANG_COOKIE, readCookie, type Principal } from '../api/access.js';
+import { identify, LANG_COOKIE, readCookie, SESSION_COOKIE, setCookie, type Principal } from '../api/access.js';
+import { attemptLogin } from '../api/login.js';
+import type { LoginThrottle } from '../users/throttle.js';
 import { escapeHtml } from '../api/console.js';
 import { pickLang, translator, type Lang } from './i18n.js';
 import { renderPage } from './layout.js';
@@ -35,7 +37,7 @@ export function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?![/\\])[^\s]*$/.test(next) ? next : '/';
 }
 
-export function pageRoutes(app: FastifyInstance, db: Db, config: HubConfig): void {
+export function pageRoutes(app: FastifyInstance, db: Db, config: HubConfig, throttle: LoginThrottle): void {
   const langOf = (req: FastifyRequest): Lang => pickLang(readCookie(req, LANG_COOKIE), config.console.language);
 
   /** The session's principal, or a redirect to /login (API tokens do not open pages). */
@@ -53,21 +55,43 @@ export function pageRoutes(app: FastifyInstance, db: Db, config: HubConfig): voi
 
   app.get('/lang', { schema: { querystring: { type: 'object', properties: { to: { type: 'string', enum: ['pt', 'en'] }, next: { type: 'string' } } } } }, async (req, reply) => {
     const q = req.query as { to?: Lang; next?: string };
-    if (q.to) reply.header('set-cookie', cookie(config, LANG_COOKIE, q.to, { maxAgeSec: 365 * 86400, httpOnly: false }));
+    if (q.to) setCookie(reply, config, LANG_COOKIE, q.to, { maxAgeSec: 365 * 86400, httpOnly: false });
     return reply.redirect(safeNext(q.next), 302);
   });
 
-  app.get('/login', async (req, reply) => {
+  /** The login page; `error` words a refused form post (the page works without JavaScript). */
+  const loginPage = (req: FastifyRequest, next: string, error: { text: string; status: number } | null) => {
     const t = translator(langOf(req));
     const body = `<section class="card login"><h1>${t('login_title')}</h1>
-<form id="login-form" autocomplete="on">
+<form id="login-form" method="post" action="/login" autocomplete="on">
+<input type="hidden" name="next" value="${escapeHtml(next)}">
 <label>${t('user_name')} <input name="name" id="name" autocomplete="username" required maxlength="64" autofocus></label>
 <label>${t('password')} <input name="password" id="password" type="password" autocomplete="current-password" required maxlength="1024"></label>
 <button type="submit" id="login-button">${t('login')}</button>
-<p id="login-error" class="error" role="alert"></p>
+<p id="login-error" class="error" role="alert"${error ? ` data-status="${error.status}"` : ''}>${error ? escapeHtml(error.text) : ''}</p>
 </form></section>`;
-    return html(reply, page(req, null, { page: 'login', title: t('login'), body, scripts: ['login.js'], data: { next: safeNext((req.query as { next?: string }).next) } }));
-  });
+    return page(req, null, { page: 'login', title: t('login'), body, scripts: ['login.js'], data: { next } });
+  };
+
+  app.get('/login', async (req, reply) => html(reply, loginPage(req, safeNext((req.query as { next?: string }).next), null)));
+
+  // The form's own post, for browsers without JavaScript: a session cookie and a redirect, or the page again with why.
+  app.post<{ Body: { name?: string; password?: string; next?: string } }>(
+    '/login',
+    { schema: { body: { type: 'object', properties: { name: { type: 'string', maxLength: 64 }, password: { type: 'string', maxLength: 1024 }, next: { type: 'string', maxLength: 2048 } } } } },
+    async (req, reply) => {
+      const next = safeNext(req.body.next);
+      const t = translator(langOf(req));
+      const r = await attemptLogin(db, config, throttle, req, req.body.name ?? '', req.body.password ?? '');
+      if (r.ok) {
+        setCookie(reply, config, SESSION_COOKIE, r.token, { maxAgeSec: Math.round(config.console.sessionHours * 3600) });
+        return reply.redirect(next, 303);
+      }
+      if (r.code === 'login_wait') reply.header('retry-after', String(r.retryAfterSec));
+      const text = r.code === 'login_wait' ? t('login_wait', { s: r.retryAfterSec }) : t(r.code);
+      return html(reply, loginPage(req, next, { text, status: r.status }), r.status);
+    },
+  );
 
   app.get('/', async (req, reply) => {
     const p = session(req, reply);
@@ -78,7 +102,7 @@ export function pageRoutes(app: FastifyInstance, db: Db, config: HubConfig): voi
 <form id="filters" class="filters" role="search">
 <input id="q" type="search" placeholder="${escapeHtml(t('filter_text'))}" aria-label="${escapeHtml(t('filter_text'))}">
 <select id="province" aria-label="${t('col_province')}"><option value="">${t('filter_province')}</option></select>
-<select id="state" aria-label="${t('col_state')}"><option value="">${t('filter_state')}</option>${['online', 'stale', 'offline', 'never-seen']
+<select id="state" aria-label="${t('col_state')}"><option value="">${t('filter_state')}</option>${['online', 'degraded', 'stale', 'offline', 'never-seen']
       .map((s) => `<option value="${s}">${t(s as 'online')}</option>`)
       .join('')}<option value="alerting">${t('filter_alerting')}</option><option value="battery">${t('on_battery')}</option><option value="rpo">${t('over_rpo')}</option></select>
 <label>${t('sort_by')} <select id="sort">${['urgency', 'id', 'name', 'province', 'lastSeen', 'backup'].map((s) => `<option value="${s}">${t(`sort_${s}` as 'sort_id')}</option>`).join('')}</select></label>

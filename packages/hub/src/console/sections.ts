@@ -74,6 +74,11 @@ export interface BackupSummary {
   offsiteAt: string | null;
   usbAttached: boolean | null;
   usbLastAttachedAt: string | null;
+  /**
+   * The site's USB rotation in days (backup.usb configured), null when the site has no USB disks
+   * configured, undefined from an agent older than this field.
+   */
+  usbRotationDays: number | null | undefined;
   disks: Array<{ id: string; label: string; attached: boolean; lastCopyAt: string | null; snapshots: number | null }>;
   failed: boolean;
 }
@@ -109,6 +114,7 @@ export function backupsOf(status: Obj | null): BackupSummary | null {
     offsiteAt: minIso(sources.map((s) => s.lastOffsite)),
     usbAttached: typeof b.usbAttached === 'boolean' ? b.usbAttached : null,
     usbLastAttachedAt: str(b.usbLastAttachedAt),
+    usbRotationDays: b.usbRotationDays === undefined ? undefined : num(b.usbRotationDays),
     disks: arr(b.disks).flatMap((d) => {
       const o = obj(d);
       return o ? [{ id: str(o.id) ?? '?', label: str(o.label) ?? str(o.id) ?? '?', attached: o.attached === true, lastCopyAt: str(o.lastCopyAt), snapshots: num(o.snapshots) }] : [];
@@ -126,4 +132,18 @@ export function fullestDisk(status: Obj | null): { mount: string; usePct: number
     if (o && pct !== null && (!best || pct > best.usePct)) best = { mount: str(o.mount) ?? '?', usePct: pct };
   }
   return best;
+}
+
+export interface ServiceDown {
+  name: string;
+  target: string | null;
+  error: string | null;
+}
+
+/** The services (the clinical database, the EMR…) the agent's last check found not answering. */
+export function servicesDown(status: Obj | null): ServiceDown[] {
+  return arr(status?.services).flatMap((x) => {
+    const o = obj(x);
+    return o && o.up === false ? [{ name: str(o.name) ?? '?', target: str(o.target), error: str(o.error) }] : [];
+  });
 }

@@ -1,7 +1,7 @@
 // Users and the audit log (admins only; the API refuses everyone else too).
 'use strict';
 (function () {
-  const { $, t, esc, api, time } = window.S;
+  const { $, t, esc, api, failure, time } = window.S;
   async function users() {
     const r = await api('/api/v1/users');
     if (!r.ok) return;
@@ -17,7 +17,7 @@
   $('#user-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const r = await api('/api/v1/users', { method: 'POST', body: { name: $('#u-name').value, role: $('#u-role').value, password: $('#u-password').value } });
-    $('#user-error').textContent = r.ok ? '' : t('failed', { e: (r.json && r.json.error) || r.status });
+    $('#user-error').textContent = r.ok ? '' : failure(r);
     if (r.ok) e.target.reset();
     users();
     auditLog();

@@ -1,7 +1,7 @@
 // Open alerts of the whole fleet (and the hub), acknowledgement, maintenance windows.
 'use strict';
 (function () {
-  const { $, t, esc, api, time, live, throttle, canOperate } = window.S;
+  const { $, t, esc, api, failure, time, live, throttle, canOperate } = window.S;
   const badge = (cls, text) => '<span class="badge ' + cls + '">' + esc(text) + '</span>';
 
   async function load() {
@@ -35,10 +35,12 @@
     e.preventDefault();
     const hours = Number($('#maint-hours').value);
     const r = await api('/api/v1/maintenance', { method: 'POST', body: { siteId: $('#maint-site').value || null, endsAt: new Date(Date.now() + hours * 3600000).toISOString(), reason: $('#maint-reason').value } });
-    $('#maint-error').textContent = r.ok ? '' : t('failed', { e: (r.json && r.json.error) || r.status });
+    $('#maint-error').textContent = r.ok ? '' : failure(r);
     if (r.ok) form.reset();
     load();
   });
   load();
-  live({ fleet: throttle((d) => { if (d.alerts) load(); }, 2000) });
+  // Filter first, then throttle: a later event without alert changes must not swallow an earlier one.
+  const reload = throttle(load, 2000);
+  live({ fleet: (d) => { if (d.alerts) reload(); } });
 })();

@@ -26,6 +26,15 @@
     if (res.status === 401 && !opts.noRedirect) location.href = '/login?next=' + encodeURIComponent(location.pathname + location.search);
     return { status: res.status, ok: res.ok, json, headers: res.headers };
   }
+  /**
+   * Why a request failed, in the reader's language: the API sends a code and its parameters beside
+   * its English sentence; the sentence is shown only for a code this page has no words for.
+   */
+  function failure(r) {
+    const j = r.json || {};
+    if (j.code && T[j.code] !== undefined) return t(j.code, j.params || {});
+    return t('failed', { e: j.error || r.status });
+  }
   /** "3 h 20 min", "2 d 4 h": durations people read at a glance. */
   function dur(sec) {
     if (sec === null || sec === undefined || !isFinite(sec)) return '—';
@@ -53,19 +62,22 @@
   /** Server-sent events; the indicator in the header says whether the page is live. */
   function live(handlers) {
     const dot = $('#live');
+    // Only pages that follow the live stream show the indicator: elsewhere "not live" looked like a fault.
+    if (dot) dot.hidden = false;
     const es = new EventSource('/api/v1/live');
     es.onopen = () => { if (dot) { dot.textContent = t('live_on'); dot.className = 'live on'; } };
     es.onerror = () => { if (dot) { dot.textContent = t('live_off'); dot.className = 'live off'; } };
     for (const [name, fn] of Object.entries(handlers)) es.addEventListener(name, (e) => fn(JSON.parse(e.data)));
     return es;
   }
-  /** Runs fn at most once per `ms`, and once more after the last call. */
+  /** Runs fn at most once per `ms`, and once more after the last call, with the arguments of the latest call. */
   function throttle(fn, ms) {
-    let last = 0, timer = null;
+    let last = 0, timer = null, args = [];
     return function () {
+      args = Array.prototype.slice.call(arguments);
       const wait = last + ms - Date.now();
-      if (wait <= 0) { last = Date.now(); fn(); }
-      else if (!timer) timer = setTimeout(() => { timer = null; last = Date.now(); fn(); }, wait);
+      if (wait <= 0) { last = Date.now(); fn.apply(null, args); }
+      else if (!timer) timer = setTimeout(() => { timer = null; last = Date.now(); fn.apply(null, args); }, wait);
     };
   }
   function canOperate() {
@@ -77,5 +89,5 @@
     await api('/api/v1/session', { method: 'DELETE', noRedirect: true });
     location.href = '/login';
   });
-  window.S = { $, t, esc, api, dur, ago, ageSec, time, live, throttle, canOperate, DATA, lang };
+  window.S = { $, t, esc, api, failure, dur, ago, ageSec, time, live, throttle, canOperate, DATA, lang };
 })();

@@ -17,7 +17,7 @@
     const c = d.counts, a = d.alerts;
     const box = (key, n, cls, filter) => '<a class="count ' + cls + '" href="?state=' + filter + '" data-state="' + filter + '"><b>' + n + '</b> ' + esc(t(key)) + '</a>';
     $('#counts').innerHTML =
-      box('total', c.total, 'total', '') + box('online', c.online, 'state-online', 'online') + box('stale', c.stale, 'state-stale', 'stale') +
+      box('total', c.total, 'total', '') + box('online', c.online, 'state-online', 'online') + box('degraded', c.degraded, 'state-degraded', 'degraded') + box('stale', c.stale, 'state-stale', 'stale') +
       box('offline', c.offline, 'state-offline', 'offline') + box('never-seen', c['never-seen'], 'state-never-seen', 'never-seen') +
       box('on_battery', c.onBattery, 'warn', 'battery') + box('over_rpo', c.overRpo, 'warn', 'rpo') +
       box('alerts_critical', a.critical, 'crit', 'alerting') + box('alerts_warning', a.warning, 'warn', 'alerting') + box('alerts_unacked', a.unacked, 'crit', 'alerting');

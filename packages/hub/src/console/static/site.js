@@ -1,7 +1,7 @@
 // The site page: summary, alerts, outage timelines, charts (uPlot), backups and the event log; live.
 'use strict';
 (function () {
-  const { $, t, esc, api, dur, ago, time, live, throttle, canOperate, DATA } = window.S;
+  const { $, t, esc, api, failure, dur, ago, time, live, throttle, canOperate, DATA } = window.S;
   const id = DATA.siteId;
   const base = '/api/v1/sites/' + encodeURIComponent(id);
   const DAYS = 30;
@@ -41,7 +41,7 @@
     if (!b) return;
     b.disabled = true;
     const r = await api('/api/v1/alerts/' + b.dataset.id + '/ack', { method: 'POST' });
-    if (!r.ok) alert(r.status === 403 ? t('forbidden', { need: t('role_operator') }) : t('failed', { e: (r.json && r.json.error) || r.status }));
+    if (!r.ok) alert(r.status === 403 ? t('forbidden', { need: t('role_operator') }) : failure(r));
     alerts();
   });
 
