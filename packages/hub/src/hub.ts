@@ -93,6 +93,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
       mqtt: { port: transport.port, tls: transport.tls },
       onEnrolled: (siteId) => embedded?.disconnectSite(siteId),
     });
+    // After the API's plugins (cookie, compress) have loaded, so that their hooks see these routes too.
+    await api.after();
     backups.routes(api);
     await api.listen({ port: config.http.listen.port, host: config.http.listen.host });
     upstream = startUpstream(config, db, backups, logger);

@@ -1,6 +1,9 @@
 /**
  * Alert rules as pure functions: given what the hub knows about a site now, which alerts
  * should be open. The engine diffs that against the open alerts (raise, update, clear).
+ * An alert's `data` carries every parameter its words need: the console, the CLI and the webhook's
+ * readers word it from the rule and the data in their language (console/i18n.ts `alert_*`); `message`
+ * is the English sentence for logs and for readers that know no catalogue.
  */
 import type { HubConfig } from '@sentinela/shared';
 import type { BackupSummary, PowerSummary, ServiceDown } from '../console/sections.js';
@@ -55,7 +58,7 @@ export function evaluateSite(f: SiteFacts, cfg: HubConfig['alerts'], now: number
       rule: 'flapping',
       severity: 'warning',
       message: `unstable: ${f.connectsInWindow} connections and ${f.raisedInWindow} alerts in ${cfg.flapWindowMinutes} min; other alerts of this site are held until it settles`,
-      data: { connects: f.connectsInWindow, alerts: f.raisedInWindow },
+      data: { connects: f.connectsInWindow, alerts: f.raisedInWindow, minutes: cfg.flapWindowMinutes },
     });
   }
   if (f.lastSeenAt) {
@@ -71,7 +74,7 @@ export function evaluateSite(f: SiteFacts, cfg: HubConfig['alerts'], now: number
       rule: 'on-battery',
       severity: low ? 'critical' : 'warning',
       message: `on UPS battery${f.power.onBatterySince ? ` since ${f.power.onBatterySince}` : ''}${f.power.charge !== null ? `, charge ${f.power.charge}%` : ''}${low ? ' (low battery)' : ''}`,
-      data: { state: f.power.state, charge: f.power.charge },
+      data: { state: f.power.state, charge: f.power.charge, since: f.power.onBatterySince },
     });
   }
   const down = f.servicesDown ?? [];
@@ -101,7 +104,7 @@ export function evaluateSite(f: SiteFacts, cfg: HubConfig['alerts'], now: number
         rule: 'backup-rpo',
         severity: age === null || age > 24 * 3_600_000 ? 'critical' : 'warning',
         message: b.localAt ? `last good backup ${hours(age!)} h ago, older than the RPO of ${cfg.rpoHours} h` : 'no complete backup yet',
-        data: { lastAt: b.localAt },
+        data: { lastAt: b.localAt, rpoHours: cfg.rpoHours },
       });
     }
     const failed = b.sources.filter((s) => s.lastFailure);
@@ -110,7 +113,7 @@ export function evaluateSite(f: SiteFacts, cfg: HubConfig['alerts'], now: number
         rule: 'verify-failed',
         severity: 'critical',
         message: `backup or verification failed: ${failed.map((s) => `${s.name}: ${s.lastFailure!.error}`).join('; ')}`.slice(0, 500),
-        data: { sources: failed.map((s) => s.name) },
+        data: { sources: failed.map((s) => s.name), failures: failed.map((s) => ({ source: s.name, error: s.lastFailure!.error })) },
       });
     }
     const lastUsb = b.usbLastAttachedAt ? Date.parse(b.usbLastAttachedAt) : null;
@@ -141,7 +144,7 @@ export function evaluateSite(f: SiteFacts, cfg: HubConfig['alerts'], now: number
       rule: 'drill-overdue',
       severity: 'warning',
       message: d.lastPassAt ? `no passing restore drill since ${d.lastPassAt} (more than ${cfg.drillOverdueDays} days)` : `no passing restore drill in the ${cfg.drillOverdueDays} days since enrolment`,
-      data: { lastPassAt: d.lastPassAt },
+      data: { lastPassAt: d.lastPassAt, days: cfg.drillOverdueDays },
     });
   }
   // While a site flaps, hold the rest: one alert, not fifty (open ones stay until they clear).

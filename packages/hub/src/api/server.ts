@@ -63,14 +63,18 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     // HSTS only where the browser came over HTTPS (the hub's own TLS, or the trusted proxy's X-Forwarded-Proto).
     if (req.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000');
   });
-  healthRoutes(app, db, opts.metrics);
-  siteRoutes(app, db, config);
-  enrollRoutes(app, db, opts);
-  consoleRoutes(app, db, config, opts.console.throttle);
-  sessionRoutes(app, db, config, opts.console.throttle);
-  fleetRoutes(app, db, opts.console);
-  siteDetailRoutes(app, db);
-  alertRoutes(app, db, opts.console);
-  userRoutes(app, db);
+  // The routes in a plugin registered after cookie and compress, so that those plugins' route hooks
+  // (compression, cookie parsing) apply to every route.
+  void app.register(async (scope) => {
+    healthRoutes(scope, db, opts.metrics);
+    siteRoutes(scope, db, config);
+    enrollRoutes(scope, db, opts);
+    consoleRoutes(scope, db, config, opts.console.throttle);
+    sessionRoutes(scope, db, config, opts.console.throttle);
+    fleetRoutes(scope, db, opts.console);
+    siteDetailRoutes(scope, db);
+    alertRoutes(scope, db, opts.console);
+    userRoutes(scope, db);
+  });
   return app;
 }

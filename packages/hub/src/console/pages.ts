@@ -161,7 +161,13 @@ ${held ? '' : `<p class="note">${t('no_offsite')}</p>`}</section>
     if (!p) return reply;
     const t = translator(langOf(req));
     const canAct = p.role !== 'viewer';
-    const body = `<h1>${t('alerts')}</h1><section class="card"><div id="alerts"></div></section>
+    const body = `<h1>${t('alerts')}</h1>
+<section id="alert-counts" class="counts" aria-live="polite"></section>
+<form id="alert-filters" class="filters"><label>${t('filter_severity')} <select id="severity"><option value="">${t('all_severities')}</option>${(['critical', 'warning', 'info'] as const)
+      .map((s) => `<option value="${s}">${t(s)}</option>`)
+      .join('')}</select></label></form>
+<section class="card"><div id="alerts"></div>
+<nav class="pager"><button id="prev" type="button">${t('prev')}</button> <span id="range"></span> <button id="next" type="button">${t('next')}</button></nav></section>
 <section class="card"><h2>${t('maintenance')}</h2><div id="maintenance"></div>
 ${
   canAct
