@@ -184,6 +184,11 @@ export class FleetCache {
     }
   }
 
+  /** Builds what is stale now rather than at the next read (start-up, and when pages are open). */
+  warm(): void {
+    this.settle();
+  }
+
   get(id: string): FleetRow | undefined {
     this.settle();
     return this.rows.get(id);
