@@ -2,16 +2,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { HubConfig } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
-import type { LoginThrottle } from '../users/throttle.js';
+import type { ConsoleService } from '../console/service.js';
 import { assetRoutes } from '../console/assets.js';
 import { pageRoutes } from '../console/pages.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
-export function consoleRoutes(app: FastifyInstance, db: Db, config: HubConfig, throttle: LoginThrottle): void {
+export function consoleRoutes(app: FastifyInstance, db: Db, config: HubConfig, svc: ConsoleService): void {
   void app.register(async (scope) => {
     await assetRoutes(scope);
-    pageRoutes(scope, db, config, throttle);
+    pageRoutes(scope, db, config, svc);
   });
 }

@@ -69,7 +69,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     healthRoutes(scope, db, opts.metrics);
     siteRoutes(scope, db, config);
     enrollRoutes(scope, db, opts);
-    consoleRoutes(scope, db, config, opts.console.throttle);
+    consoleRoutes(scope, db, config, opts.console);
     sessionRoutes(scope, db, config, opts.console.throttle);
     fleetRoutes(scope, db, opts.console);
     siteDetailRoutes(scope, db);

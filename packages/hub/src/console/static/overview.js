@@ -1,7 +1,7 @@
 // The fleet overview: filters in the URL, server-side filtering and paging, refetched on live events.
 'use strict';
 (function () {
-  const { $, t, h, fill, badge, muted, api, dur, ago, live, throttle } = window.S;
+  const { $, t, h, fill, badge, muted, api, dur, ago, live, throttle, DATA } = window.S;
   const params = new URLSearchParams(location.search);
   const f = { q: params.get('q') || '', province: params.get('province') || '', state: params.get('state') || '', sort: params.get('sort') || 'urgency', offset: Number(params.get('offset') || 0), limit: 100 };
   let provincesShown = false;
@@ -55,6 +55,8 @@
   }
 
   let seq = 0;
+  // The first page came with the HTML (DATA.fleet, for the filters in the address): drawn at once, no request.
+  let inline = DATA.fleet || null;
   async function load() {
     const my = ++seq;
     const qs = new URLSearchParams();
@@ -62,9 +64,13 @@
     if (f.offset) qs.set('offset', String(f.offset));
     history.replaceState(null, '', qs.toString() ? '?' + qs : location.pathname);
     qs.set('limit', String(f.limit));
-    const r = await api('/api/v1/fleet?' + qs);
-    if (my !== seq || !r.ok) return;
-    const d = r.json;
+    let d = inline;
+    inline = null;
+    if (!d) {
+      const r = await api('/api/v1/fleet?' + qs);
+      if (my !== seq || !r.ok) return;
+      d = r.json;
+    }
     counts(d);
     if (!provincesShown) {
       $('#province').append(...d.provinces.map((p) => h('option', { value: p }, p)));
@@ -75,6 +81,7 @@
     $('#range').textContent = d.matched ? t('showing', { from: d.offset + 1, to: Math.min(d.offset + d.limit, d.matched), n: d.matched }) : '';
     $('#prev').disabled = d.offset === 0;
     $('#next').disabled = d.offset + d.limit >= d.matched;
+    if (!document.body.dataset.ready) performance.mark('sentinela-ready'); // the first time the table is usable (bench/console)
     document.body.dataset.ready = '1';
     document.body.dataset.matched = String(d.matched);
   }
