@@ -16,6 +16,8 @@ import { createUser } from '../users/users.js';
 import { listAudit } from '../users/audit.js';
 import { evaluateSite } from '../alerts/rules.js';
 import { gunzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { overviewQuery } from './pages.js';
 import { downIntervals, uptimePct } from './link-uptime.js';
 
 t.test('scrypt hashes verify, carry their parameters, and differ per salt', async (t) => {
@@ -231,4 +233,17 @@ t.test('alert rules: a service that does not answer is critical; no USB alert wh
   t.same(rules(backups(7, 0)), ['no-usb'], 'USB configured, never attached');
   t.same(rules(backups(undefined, 0)), [], 'an older agent with no disk registered: nothing');
   t.same(rules(backups(undefined, 1)), ['no-usb'], 'an older agent with a registered disk');
+});
+
+t.test('the overview\'s filters from its address: valid ones kept, anything else refused without throwing (fuzz)', async (t) => {
+  t.same(overviewQuery({}), { q: '', province: '', state: '', sort: 'urgency', offset: 0, limit: 100 });
+  t.same(overviewQuery({ q: 'gaza', state: 'degraded', sort: 'name', offset: '200' }), { q: 'gaza', province: '', state: 'degraded', sort: 'name', offset: 200, limit: 100 });
+  for (const bad of [{ offset: '-1' }, { offset: '1.5' }, { offset: 'x' }, { state: 'dead' }, { sort: 'evil' }, { q: 'x'.repeat(101) }]) t.equal(overviewQuery(bad), null, JSON.stringify(bad).slice(0, 40));
+  const keys = ['q', 'province', 'state', 'sort', 'offset'];
+  for (let i = 0; i < 5000; i++) {
+    const q: Record<string, string> = {};
+    for (const k of keys) if (Math.random() < 0.6) q[k] = randomBytes(Math.floor(Math.random() * 8)).toString(Math.random() < 0.5 ? 'latin1' : 'utf8');
+    const r = overviewQuery(q);
+    if (r) t.ok(Number.isInteger(r.offset) && r.offset! >= 0 && r.limit === 100 && (r.q ?? '').length <= 100, 'bounded') || t.fail(JSON.stringify(q));
+  }
 });
