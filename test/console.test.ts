@@ -119,7 +119,11 @@ t.test('the console in Chromium', async (t) => {
   t.equal(open.filter((a) => a.siteId === 'hf-maputo-0001' && a.rule === 'low-disk').length, 1, 'deduplicated: one alert for 19 samples');
   const dbDown = await waitFor('the service-down alert of hf-tete-0001', async () => ((await api('/api/v1/alerts', viewerToken)).json?.alerts as any[] | undefined)?.find((a) => a.siteId === 'hf-tete-0001' && a.rule === 'service-down'));
   t.equal(dbDown.severity, 'critical', 'a clinical database refusing connections is a critical alert (the technician page says "urgent action")');
-  t.notOk(open.some((a) => a.siteId === 'hf-tete-0002'), 'a site with no USB configured raises no "no USB disk" (nor anything else)');
+  const angonia = await waitFor('the status of hf-tete-0002', async () => (await api('/api/v1/fleet?q=hf-tete-0002', viewerToken)).json?.sites?.find((s: any) => s.backup));
+  t.match(angonia, { backup: { localAt: String }, usb: { attached: false, lastAttachedAt: null } }, 'the status of the site without USB arrived (no disk attached, none ever)');
+  await new Promise((res) => setTimeout(res, 3000)); // the change watcher polls each second and evaluates at once
+  const later = (await api('/api/v1/alerts', viewerToken)).json.alerts as Array<{ siteId: string; rule: string }>;
+  t.notOk(later.some((a) => a.siteId === 'hf-tete-0002'), 'a site with no USB configured raises no "no USB disk" (nor anything else)');
   const paged = (await api('/api/v1/sites?limit=3', viewerToken)).json;
   t.same([paged.sites.length, paged.total], [3, ALL], '/api/v1/sites comes in pages');
 
