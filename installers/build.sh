@@ -8,12 +8,12 @@
 #   --version V     the release version written into the bundle (default: the root package.json's).
 #                   Tests use it to make "the next release" from the same tree.
 #   --program P     only this program (default: both)
-#   --no-compile    skip `tsc -b tsconfig.build.json` (the caller just built)
+#   --no-compile    skip `npm run build` (the caller just built)
 #
 # What goes in, without a file list to keep up to date:
 #   - each package the program needs (packages/shared and packages/<program>) as it is in the tree,
 #     minus TypeScript sources, tests, source maps and declarations: dist/, bin/, package.json and
-#     any asset a package keeps beside its sources (the hub's console reads src/console/static/);
+#     the assets `npm run build` copies into dist/ (the console's browser files, the page templates);
 #   - production node_modules: `npm ci --omit=dev --workspace packages/<program>` in a staging
 #     copy of the workspace manifests, from the local npm cache (--offline: no network);
 #   - the native better-sqlite3 addon: the repository's own build when it loads under this Node
@@ -53,8 +53,8 @@ COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git -C "$REPO" status --porcelain 2>/dev/null | head -1)" ]; then COMMIT="$COMMIT+dirty"; fi
 
 if [ "$COMPILE" = 1 ]; then
-  say "compiling (tsc -b tsconfig.build.json)"
-  (cd "$REPO" && npx --no-install tsc -b tsconfig.build.json)
+  say "compiling (npm run build: tsc, then the browser files and templates into dist/)"
+  (cd "$REPO" && npm run --silent build)
 fi
 
 mkdir -p "$OUT"
@@ -76,7 +76,7 @@ copy_package() {
     --exclude=./node_modules --exclude='./tsconfig*.json' --exclude='*.tsbuildinfo' \
     --exclude='*.ts' --exclude='*.tsx' --exclude='*.map' \
     --exclude='*.test.js' --exclude='*.test.mjs' --exclude='*.test.cjs' --exclude='*.test-support.js' \
-    --exclude='__snapshots__' --exclude='fixtures' \
+    --exclude='__snapshots__' --exclude='fixtures' --exclude='./src' \
     -cf - . | tar -C "$dst" -xf -
   # A folder left empty by the excludes (src/ of a package without assets) is noise.
   find "$dst" -depth -type d -empty -delete

@@ -82,13 +82,13 @@ http:
 YAML
 serve_hub /etc/sentinela/hub.yaml /var/lib/sentinela/hub/serve.log || true
 check "hub serving as sentinela" grep -q '"hub ready"' "$R/var/lib/sentinela/hub/serve.log"
-# The console's pages and its static files (packages/hub/src/console/static) come from the bundle.
+# The console's pages and its static files (packages/hub/dist/console/static) come from the bundle.
 fetch_has() { # fetch_has PATH TEXT: GET from the hub in the root answers 200 with TEXT in the body
   node -e 'fetch(process.argv[1]).then(async (r) => { const b = await r.text(); process.exit(r.status === 200 && b.includes(process.argv[2]) ? 0 : 1); }, () => process.exit(1))' "http://127.0.0.1:$PORT_HTTP$1" "$2"
 }
 check "the console's login page (GET /login)" fetch_has /login 'id="login-form"'
 check "GET / with no session leads to the login page" fetch_has / 'id="login-form"'
-check "the console's stylesheet (GET /assets/app.css, as installed)" fetch_has /assets/app.css "$(head -c 60 "$R"/opt/sentinela/hub/current/app/packages/hub/src/console/static/app.css | head -1)"
+check "the console's stylesheet (GET /assets/app.css, as installed)" fetch_has /assets/app.css "$(head -c 60 "$R"/opt/sentinela/hub/current/app/packages/hub/dist/console/static/app.css | head -1)"
 check "the console's script (GET /assets/login.js)" fetch_has /assets/login.js login-form
 TOKEN=$(site_token hf-chroot-0001 "CS Chroot")
 cat > "$R/etc/sentinela/agent.yaml" <<YAML

@@ -20,6 +20,8 @@ import { statusPayload, type SiteSample } from '@sentinela/tools/harness/console
 // Browser-side code in page.evaluate: only what it touches (the test project has no DOM lib).
 declare const document: any;
 declare const window: any;
+declare const location: any;
+declare function getComputedStyle(el: any): any;
 type HTMLElement = any;
 type HTMLMetaElement = any;
 
@@ -46,7 +48,12 @@ const SITES: Seed[] = [
   { id: 'hf-gaza-0002', name: 'HR Chibuto', province: 'gaza', sample: { backupAgeHours: 0.3, verifyError: 'checksum mismatch in chunk 12' } },
   { id: 'hf-sofala-0001', name: 'CS Munhava', province: 'sofala', sample: { backups: false } },
   { id: 'hf-sofala-0002', name: 'HC Beira', province: 'sofala', sample: { backupAgeHours: 0.4 } },
+  // Its clinical database refuses connections: online, but degraded, with a critical alert.
+  { id: 'hf-tete-0001', name: 'CS Moatize', province: 'tete', sample: { backupAgeHours: 0.3, dbDown: true } },
+  // No USB disks configured at all: healthy, and no "no USB disk" alert.
+  { id: 'hf-tete-0002', name: 'CS Angónia', province: 'tete', sample: { backupAgeHours: 0.3, noUsb: true } },
 ];
+const ALL = SITES.length + 1; // and one never seen
 
 async function publishSite(hub: HubHandle, s: Seed, token: string): Promise<void> {
   const res = await fetch(`${hub.httpUrl}/api/v1/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
@@ -82,7 +89,9 @@ t.test('the console in Chromium', async (t) => {
   // The admin's session, opened before the wrong-password test throttles this address.
   const adminLogin = await fetch(`${hub.httpUrl}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'root', password: PASSWORDS.root }) });
   t.equal(adminLogin.status, 200);
-  t.match(adminLogin.headers.get('set-cookie'), /^sentinela_session=ses_[^;]+; Path=\/; SameSite=Strict; HttpOnly; Max-Age=43200$/, 'HttpOnly, SameSite=Strict (no Secure on plain HTTP)');
+  const setCookie = adminLogin.headers.get('set-cookie')!;
+  t.match(setCookie, /^sentinela_session=ses_[^;]+;/);
+  t.same(setCookie.split('; ').slice(1).sort(), ['HttpOnly', 'Max-Age=43200', 'Path=/', 'SameSite=Strict'], 'HttpOnly, SameSite=Strict (no Secure on plain HTTP)');
   const adminCookie = adminLogin.headers.get('set-cookie')!.split(';')[0]!;
   const opToken = JSON.parse((await hub.cli(['tokens', 'add', '--name', 'noc', '--role', 'operator', '--json'])).stdout).token as string;
 
@@ -108,6 +117,15 @@ t.test('the console in Chromium', async (t) => {
   t.ok(open.some((a) => a.siteId === 'hf-gaza-0001' && a.rule === 'backup-rpo'), 'a backup older than the RPO raises an alert');
   t.ok(open.some((a) => a.siteId === 'hf-gaza-0001' && a.rule === 'no-usb'), 'no USB disk for days raises an alert');
   t.equal(open.filter((a) => a.siteId === 'hf-maputo-0001' && a.rule === 'low-disk').length, 1, 'deduplicated: one alert for 19 samples');
+  const dbDown = await waitFor('the service-down alert of hf-tete-0001', async () => ((await api('/api/v1/alerts', viewerToken)).json?.alerts as any[] | undefined)?.find((a) => a.siteId === 'hf-tete-0001' && a.rule === 'service-down'));
+  t.equal(dbDown.severity, 'critical', 'a clinical database refusing connections is a critical alert (the technician page says "urgent action")');
+  const angonia = await waitFor('the status of hf-tete-0002', async () => (await api('/api/v1/fleet?q=hf-tete-0002', viewerToken)).json?.sites?.find((s: any) => s.backup));
+  t.match(angonia, { backup: { localAt: String }, usb: { attached: false, lastAttachedAt: null } }, 'the status of the site without USB arrived (no disk attached, none ever)');
+  await new Promise((res) => setTimeout(res, 3000)); // the change watcher polls each second and evaluates at once
+  const later = (await api('/api/v1/alerts', viewerToken)).json.alerts as Array<{ siteId: string; rule: string }>;
+  t.notOk(later.some((a) => a.siteId === 'hf-tete-0002'), 'a site with no USB configured raises no "no USB disk" (nor anything else)');
+  const paged = (await api('/api/v1/sites?limit=3', viewerToken)).json;
+  t.same([paged.sites.length, paged.total], [3, ALL], '/api/v1/sites comes in pages');
 
   // The API refuses what a role does not allow, and anyone without credentials.
   t.equal((await api(`/api/v1/alerts/${diskAlert.id}/ack`, viewerToken, { method: 'POST' })).status, 403, 'a viewer token cannot acknowledge');
@@ -139,11 +157,37 @@ t.test('the console in Chromium', async (t) => {
   await t.test('an operator logs in and sees the fleet, most urgent first', async (t) => {
     await consoleLogin(page, hub.httpUrl, 'ana', PASSWORDS.ana);
     const ids = await page.$$eval('#fleet tbody tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.site));
-    t.equal(ids.length, 7, 'every site');
-    t.equal(ids[ids.length - 1], 'hf-sofala-0002', 'the healthy site last');
-    t.ok(['hf-gaza-0002', 'hf-maputo-0002', 'hf-gaza-0001'].includes(ids[0]!), `an urgent site first (${ids[0]})`);
-    t.match(await page.textContent('#counts'), /7\s*Total/);
+    t.equal(ids.length, ALL, 'every site');
+    t.ok(['hf-sofala-0002', 'hf-tete-0002'].includes(ids[ids.length - 1]!), 'a healthy site last');
+    t.ok(['hf-gaza-0002', 'hf-maputo-0002', 'hf-gaza-0001', 'hf-tete-0001'].includes(ids[0]!), `an urgent site first (${ids[0]})`);
+    t.match(await page.textContent('#counts'), new RegExp(`${ALL}\\s*Total`));
     t.match(await page.textContent('#fleet'), /Nunca visto/, 'Portuguese by default');
+    const moatize = page.locator('tr[data-site="hf-tete-0001"]');
+    t.equal(await moatize.getAttribute('data-state'), 'degraded', 'the site whose database does not answer is not "online"');
+    t.match(await moatize.textContent(), /Degradado.*Não responde: openmrs-db/);
+    t.match(await page.textContent('#counts'), /1\s*Degradado/);
+    t.equal(await page.isVisible('#live'), true, 'the live indicator on a live page');
+    // WCAG AA: every badge's text on its background at least 4.5:1.
+    const ratios = await page.$$eval('.badge, .count, .live', (els) => {
+      const lum = (c: string) => {
+        const [r, g, b] = (c.match(/[\d.]+/g) ?? []).slice(0, 3).map((x) => Number(x) / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+        return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+      };
+      const bgOf = (el: any): string => {
+        for (let e = el; e; e = e.parentElement) {
+          const bg = getComputedStyle(e).backgroundColor;
+          if (bg && !/rgba\(0, 0, 0, 0\)|transparent/.test(bg)) return bg;
+        }
+        return 'rgb(255, 255, 255)';
+      };
+      return els.map((el: any) => {
+        const a = lum(getComputedStyle(el).color), b = lum(bgOf(el));
+        return { text: el.textContent.trim().slice(0, 20), ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) };
+      });
+    });
+    const low = ratios.filter((r: { ratio: number }) => r.ratio < 4.5);
+    t.same(low, [], `every badge at least 4.5:1 (${ratios.length} measured)`);
+    t.same(await page.$$eval('th', (ths) => ths.filter((th: any) => !th.textContent.trim()).length), 0, 'no empty table header');
     await page.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
   });
 
@@ -161,7 +205,7 @@ t.test('the console in Chromium', async (t) => {
     t.match(await page.textContent('#fleet tbody'), /CS Polana Caniço/);
     t.match(page.url(), /q=polana/, 'the filter is in the address, so it can be shared');
     await page.fill('#q', '');
-    await page.waitForFunction(() => document.body.dataset.matched === '7');
+    await page.waitForFunction((n) => document.body.dataset.matched === String(n), ALL);
   });
 
   await t.test('a site page: summary, charts, timelines, backups; acknowledge; export', async (t) => {
@@ -171,6 +215,12 @@ t.test('the console in Chromium', async (t) => {
     t.match(await page.textContent('#timelines'), /Energia/);
     t.match(await page.textContent('#backups'), /openmrs/);
     t.match(await page.textContent('#events'), /power\.outage\.end/);
+    t.match(await page.textContent('#events'), /A energia da rede voltou\./, 'the event worded in Portuguese from its code');
+    t.notMatch(await page.textContent('main'), /Mains power is back|is \d+% full/, 'no English agent or alert sentence on a Portuguese page');
+    t.match(await page.textContent('#site-alerts'), /O disco \/ está 95% cheio\./, 'the alert worded in Portuguese from its rule and data');
+    t.match(await page.textContent('#timelines .axis'), /^\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}/, 'day first, 24 h');
+    const ticks = ((await page.getAttribute('#charts .uplot', 'data-ticks')) ?? '').split('|');
+    t.ok(ticks.length > 1 && ticks.every((x) => /^(\d{2}\/\d{2}|\d{2}:\d{2})$/.test(x)), `chart axes day/month and 24 h, not US (${ticks.join(' ')})`);
     await page.screenshot({ path: join(SHOTS, 'site.png'), fullPage: true });
 
     await page.click(`button.ack[data-id="${diskAlert.id}"]`);
@@ -192,8 +242,34 @@ t.test('the console in Chromium', async (t) => {
     t.match(await page.textContent('#site-alerts'), /acknowledged by ana/);
     await page.click('a[href="/sites/hf-maputo-0001/restore"]');
     t.match(await page.textContent('main'), /From the USB disk/);
+    t.notMatch(await page.textContent('main'), /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/, 'no raw ISO time on the restore page');
+    t.equal(await page.isVisible('#live'), false, 'no "not live" badge on a page that is not live');
     await page.click('#lang-pt');
     t.match(await page.textContent('main'), /A partir do disco USB/);
+    await page.click('#logout');
+    await page.waitForURL(/\/login/);
+  });
+
+  await t.test('the alerts page: Portuguese words, severity filter, live updates', async (t) => {
+    await consoleLogin(page, hub.httpUrl, 'ana', PASSWORDS.ana);
+    await page.goto(`${hub.httpUrl}/alerts`);
+    await page.waitForSelector('body[data-ready="1"]');
+    const text = await page.textContent('#alerts');
+    t.match(text, /Nenhum disco USB de cópias ligado desde \d{2}\/\d{2}\/\d{4}/, 'the no-usb alert in Portuguese');
+    t.match(text, /Não responde: openmrs-db/, 'the service-down alert in Portuguese');
+    t.notMatch(text, /no USB backup disk|not answering|older than the RPO/, 'no English alert text');
+    const total = Number(await page.evaluate(() => document.body.dataset.matched));
+    await page.selectOption('#severity', 'critical');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('severity') === 'critical' && document.querySelectorAll('#alerts tr[data-severity="warning"]').length === 0);
+    const crit = await page.$$eval('#alerts tbody tr', (rows) => rows.map((r: any) => r.dataset.severity));
+    t.ok(crit.length > 0 && crit.length < total && crit.every((s) => s === 'critical'), `only critical alerts (${crit.length} of ${total})`);
+    await page.selectOption('#severity', '');
+    await page.waitForFunction((n) => document.querySelectorAll('#alerts tbody tr').length === n, total);
+    // Someone else acknowledges an alert: the open page follows it without a reload.
+    const target = (await api('/api/v1/alerts', viewerToken)).json.alerts.find((a: any) => !a.ackedAt && a.siteId === 'hf-tete-0001');
+    t.equal((await api(`/api/v1/alerts/${target.id}/ack`, opToken, { method: 'POST' })).status, 200);
+    await page.waitForSelector(`tr[data-alert="${target.id}"] >> text=reconhecido por token:noc`, { timeout: 15_000 });
+    t.pass('the alerts page updated live');
     await page.click('#logout');
     await page.waitForURL(/\/login/);
   });
@@ -237,9 +313,22 @@ t.test('the console in Chromium', async (t) => {
     t.same(statuses.slice(0, 3), ['401', '401', '401'], 'the first wrong passwords are answered');
     t.ok(statuses.slice(3).includes('429'), `then the user must wait (${statuses.join(',')})`);
     t.match(await page.textContent('#login-error'), /Demasiadas tentativas erradas\. Tente de novo dentro de \d+ s\./, 'the page says how long to wait');
-    const r = await fetch(`${hub.httpUrl}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'ana', password: PASSWORDS.ana }) });
+    // Let the wait grow (each wrong password after the wait doubles it) until it is long enough to test without a race.
+    const login = (password: string) => fetch(`${hub.httpUrl}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'ana', password }) });
+    for (let wait = 0; wait < 8; ) {
+      const w = await login('still-wrong');
+      wait = w.status === 429 ? Number(w.headers.get('retry-after')) : 0;
+      if (w.status === 429 && wait < 8) await new Promise((res) => setTimeout(res, wait * 1000));
+    }
+    const r = await login(PASSWORDS.ana);
     t.equal(r.status, 429, 'even the right password waits while throttled');
     t.match(r.headers.get('retry-after'), /^\d+$/);
+    await page.fill('#name', 'vera');
+    await page.fill('#password', PASSWORDS.vera);
+    await Promise.all([page.waitForURL((u) => u.pathname === '/'), page.click('#login-button')]);
+    t.pass('another user at the same address still logs in');
+    await page.click('#logout');
+    await page.waitForURL(/\/login/);
   });
 
   await t.test('the admin sees the audit log of every action', async (t) => {
@@ -251,6 +340,25 @@ t.test('the console in Chromium', async (t) => {
     t.ok(has('ana', 'login', 0), 'wrong passwords');
     t.ok(has('token:wallboard', 'alert.ack', 0), 'refused API token actions');
     t.ok(has('cli', 'users.add', 1), 'users made with the CLI');
+  });
+
+  await t.test('without JavaScript the login form posts, and no password goes in the address', async (t) => {
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    t.teardown(() => browser.close());
+    const ctx = await browser.newContext({ javaScriptEnabled: false });
+    const p = await ctx.newPage();
+    const urls: string[] = [];
+    p.on('request', (r) => urls.push(r.url()));
+    await p.goto(`${hub.httpUrl}/login?next=%2Falerts`);
+    await p.fill('#name', 'root');
+    await p.fill('#password', 'not-the-password');
+    await Promise.all([p.waitForLoadState('domcontentloaded'), p.click('#login-button')]);
+    t.match(await p.textContent('#login-error'), /Utilizador ou palavra-passe errados\./, 'refused, said in Portuguese on the page');
+    await p.fill('#name', 'root');
+    await p.fill('#password', PASSWORDS.root);
+    await Promise.all([p.waitForURL(/\/alerts$/), p.click('#login-button')]);
+    t.pass('logged in and sent on to the page asked for');
+    t.same(urls.filter((u) => /password|administrador/.test(u)), [], 'the password never appears in an address');
   });
 
   t.same(external, [], 'no request left the hub (no CDN)');

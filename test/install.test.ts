@@ -167,7 +167,8 @@ t.test(`build release ${V1} and ${V2} (one more schema migration in each program
     t.notOk(existsSync(join(b, 'app/node_modules/typescript')), 'no dev dependencies');
     t.match(readFileSync(join(b, 'README.md'), 'utf8'), /Node\.js \d+, version [\d.]+ or newer/);
   }
-  t.ok(existsSync(join(b1.hub, 'app/packages/hub/src/console/static/app.css')), "the hub's console assets come along");
+  t.ok(existsSync(join(b1.hub, 'app/packages/hub/dist/console/static/app.css')), "the hub's console assets come along, in dist/");
+  t.notOk(existsSync(join(b1.hub, 'app/packages/hub/src')), 'no sources in the bundle');
   t.notOk(existsSync(join(b1.agent, 'app/node_modules/aedes')), "the agent bundle has none of the hub's dependencies");
   const archive = statSync(join(dir.path, 'b1', `sentinela-agent-${V1}-linux-${arch}.tar.gz`)).size;
   t.comment(`agent bundle ${(archive / 1e6).toFixed(1)} MB, hub bundle ${(statSync(join(dir.path, 'b1', `sentinela-hub-${V1}-linux-${arch}.tar.gz`)).size / 1e6).toFixed(1)} MB`);

@@ -118,6 +118,8 @@ t.test('the local status page in Chromium: four states, English, the PIN, a back
 
   await t.test('without a PIN: actions shown disabled and refused', async (t) => {
     await page.goto(base);
+    t.match(await page.textContent('header h1'), /Unidade CS Teste/, 'the header names the clinic, not its id');
+    t.notMatch(await page.textContent('header h1'), /hf-page/);
     t.equal(await formsDisabled(), true, 'the action forms are disabled');
     t.match(await page.textContent('#no-pin'), /Ainda não há PIN/);
     t.equal(await page.isDisabled('#action-backup'), true);

@@ -17,6 +17,10 @@ export interface SiteSample {
   backupAgeHours?: number | null;
   backups?: boolean;
   usbAttached?: boolean;
+  /** The site has no USB disks configured (usbRotationDays null, no disks). */
+  noUsb?: boolean;
+  /** The clinical database refuses connections. */
+  dbDown?: boolean;
   verifyError?: string | null;
   pending?: number;
 }
@@ -48,7 +52,11 @@ export function statusPayload(s: SiteSample): Record<string, unknown> {
         { mount: '/boot', fs: '/dev/sda1', type: 'ext4', sizeBytes: 5e8, usedBytes: 1e8, usePct: 20 },
       ],
     },
-    services: [{ name: 'openmrs-db', target: '127.0.0.1:3306', up: true, latencyMs: 2 + (s.seq % 5) }],
+    services: [
+      s.dbDown
+        ? { name: 'openmrs-db', target: '127.0.0.1:3306', up: false, error: 'connect ECONNREFUSED 127.0.0.1:3306' }
+        : { name: 'openmrs-db', target: '127.0.0.1:3306', up: true, latencyMs: 2 + (s.seq % 5) },
+    ],
     outbox: { pending: s.pending ?? 0, pendingBytes: (s.pending ?? 0) * 900, oldestTs: s.pending ? hoursAgo(3) : null, thinned: 0 },
     power: {
       watch: 'on',
@@ -92,16 +100,17 @@ export function statusPayload(s: SiteSample): Record<string, unknown> {
                 kind: 'mysql',
                 running: false,
                 lastLocal: snapAt ? { at: snapAt, snapshotId: snapId, contentBytes: 2e9, storedBytes: 4e8, durationMs: 90_000 } : null,
-                lastUsb: snapAt && s.usbAttached !== false ? { at: snapAt, snapshotId: snapId, diskId: 'usb-a', label: 'USB-A' } : null,
+                lastUsb: snapAt && !s.noUsb && s.usbAttached !== false ? { at: snapAt, snapshotId: snapId, diskId: 'usb-a', label: 'USB-A' } : null,
                 lastPeer: null,
                 lastOffsite: null,
                 lastFailure: s.verifyError ? { at: ts, error: s.verifyError } : null,
               },
             ],
-            disks: [{ id: 'usb-a', label: 'USB-A', lastAttachedAt: s.usbAttached === false ? hoursAgo(24 * 12) : ts, lastCopyAt: snapAt, snapshots: 14, attached: s.usbAttached !== false }],
-            usbAttached: s.usbAttached !== false,
+            disks: s.noUsb ? [] : [{ id: 'usb-a', label: 'USB-A', lastAttachedAt: s.usbAttached === false ? hoursAgo(24 * 12) : ts, lastCopyAt: snapAt, snapshots: 14, attached: s.usbAttached !== false }],
+            usbAttached: !s.noUsb && s.usbAttached !== false,
             usbCopying: false,
-            usbLastAttachedAt: s.usbAttached === false ? hoursAgo(24 * 12) : ts,
+            usbLastAttachedAt: s.noUsb ? null : s.usbAttached === false ? hoursAgo(24 * 12) : ts,
+            usbRotationDays: s.noUsb ? null : 7,
             peer: null,
           },
         }),

@@ -108,6 +108,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
       onEnrolled: (siteId) => embedded?.disconnectSite(siteId),
       ...(external?.dynsec ? { provision: (siteId: string, password: string) => external!.dynsec!.provisionSite(siteId, password) } : {}),
     });
+    // After the API's plugins (cookie, compress) have loaded, so that their hooks see every route.
+    await api.after();
     const live = embedded;
     sweep = startCredentialSweep(
       db,

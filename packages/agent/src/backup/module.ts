@@ -177,6 +177,7 @@ export class BackupModule implements AgentModule {
         running: this.queue.current,
         attachedDiskIds: this.sync?.attachedDisks().filter((d) => d.label.siteId === this.ctx.siteId).map((d) => d.label.diskId) ?? [],
         copying: copying?.location.startsWith('usb:') ?? false,
+        usbRotationDays: this.cfg.usb?.rotationDays ?? null,
         peer: this.cfg.peer ? { path: this.cfg.peer.path, ...(this.sync?.peerStatus() ?? { reachable: false, error: null }) } : null,
       }),
     };

@@ -9,6 +9,8 @@ export interface StatusInputs {
   running: string | null;
   attachedDiskIds: string[];
   copying: boolean;
+  /** backup.usb.rotationDays, or null when the site has no USB disks configured. */
+  usbRotationDays: number | null;
   peer: { path: string; reachable: boolean; error: string | null } | null;
 }
 
@@ -49,6 +51,7 @@ export function backupsStatus(i: StatusInputs): StatusBackups {
     })),
     usbAttached: disks.some((d) => attached.has(d.id)),
     usbCopying: i.copying,
+    usbRotationDays: i.usbRotationDays,
     usbLastAttachedAt: disks.map((d) => d.lastAttachedAt).filter((x): x is string => !!x).sort().pop() ?? null,
     peer: i.peer ? { path: i.peer.path, reachable: i.peer.reachable, lastMirrorAt: state.getMeta('peerLastMirrorAt'), lastError: i.peer.error } : null,
   };

@@ -128,7 +128,7 @@ export class LocationSync {
         // An eject from before this agent started is stale: the disk was unplugged and plugged in since, or the request was never seen.
         const req = state.ejectRequest(disk.label.diskId);
         if (req && req.requestedAt < this.startedAt) state.clearEject(disk.label.diskId);
-        event('usb.disk_attached', 'info', `Disco de cópia "${disk.label.label}" ligado em ${disk.path} / backup disk "${disk.label.label}" attached at ${disk.path}`, {
+        event('usb.disk_attached', 'info', `backup disk "${disk.label.label}" attached at ${disk.path}`, {
           diskId: disk.label.diskId,
           label: disk.label.label,
           path: disk.path,
@@ -174,12 +174,12 @@ export class LocationSync {
       case 'unplugged':
         // Not a failure (kopia#4946): the copy resumes at the next attach.
         state.diskCopied(disk.label.diskId, now, `unplugged during a copy: ${outcome.error}`);
-        event('usb.copy_interrupted', 'info', `Disco "${disk.label.label}" retirado durante a cópia; continua na próxima ligação / disk "${disk.label.label}" removed mid-copy; the copy resumes next time it is plugged in`, data);
+        event('usb.copy_interrupted', 'info', `disk "${disk.label.label}" removed mid-copy; the copy resumes next time it is plugged in`, data);
         return;
       case 'full':
         this.stalled.set(disk.label.diskId, now);
         state.diskCopied(disk.label.diskId, now, outcome.error);
-        event('usb.disk_full', 'warning', `Disco "${disk.label.label}" cheio: use outro disco / backup disk "${disk.label.label}" is full: ${outcome.error}`, data);
+        event('usb.disk_full', 'warning', `backup disk "${disk.label.label}" is full: ${outcome.error}`, { ...data, error: outcome.error });
         return;
       case 'aborted':
         state.diskCopied(disk.label.diskId, now, 'stopped for eject');
@@ -187,7 +187,7 @@ export class LocationSync {
       case 'failed':
         this.stalled.set(disk.label.diskId, now);
         state.diskCopied(disk.label.diskId, now, outcome.error);
-        event('usb.copy_failed', 'warning', `A cópia no disco "${disk.label.label}" falhou / copy to disk "${disk.label.label}" failed: ${outcome.error}`, data);
+        event('usb.copy_failed', 'warning', `copy to disk "${disk.label.label}" failed: ${outcome.error}`, { ...data, error: outcome.error });
         return;
     }
   }
@@ -198,11 +198,11 @@ export class LocationSync {
     const target: MirrorTarget = { location: 'peer', dir: peer.path, retention: peer.retention, present };
     if (!present()) {
       if (this.peerReachable !== false)
-        event('peer.unreachable', 'warning', `O servidor secundário não está acessível em ${peer.path} / the secondary server's mirror is not reachable at ${peer.path} (not mounted, or not labelled with disk init --peer)`, { path: peer.path });
+        event('peer.unreachable', 'warning', `the secondary server's mirror is not reachable at ${peer.path} (not mounted, or not labelled with disk init --peer)`, { path: peer.path });
       this.peerReachable = false;
       return;
     }
-    if (this.peerReachable === false) event('peer.reachable', 'info', `Servidor secundário acessível de novo / the secondary server's mirror is reachable again at ${peer.path}`, { path: peer.path });
+    if (this.peerReachable === false) event('peer.reachable', 'info', `the secondary server's mirror is reachable again at ${peer.path}`, { path: peer.path });
     this.peerReachable = true;
     const outcome = await this.copy(target, null);
     if (!outcome) return;

@@ -96,6 +96,12 @@ t.test('each problem: its colour and its sentence in both languages', async (t) 
   t.equal(glance(input({ network: network('wan-down'), power: power('low-battery') })).overall, 'red', 'the worst card decides');
 });
 
+t.test('the queue in words: one message, several messages', async (t) => {
+  const queue = (n: number) => card({ ...input({ network: network('ok') }), outboxPending: n }, 'network').facts.find((f) => f.label.en === 'Queue')!.value;
+  t.same(queue(1), { pt: '1 mensagem à espera de envio', en: '1 message waiting to be sent' });
+  t.same(queue(3), { pt: '3 mensagens à espera de envio', en: '3 messages waiting to be sent' });
+});
+
 t.test('the PIN: scrypt record, right and wrong PINs, a malformed record', async (t) => {
   const rec = await hashPin('4821');
   t.match(rec, /^scrypt\$16384\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);

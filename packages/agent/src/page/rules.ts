@@ -222,7 +222,7 @@ export function networkCard(i: GlanceInput): Card {
   const { now } = i;
   const facts: Fact[] = [];
   const findings: Finding[] = [];
-  const waiting = t(`${i.outboxPending} mensagens à espera de envio`, `${i.outboxPending} messages waiting to be sent`);
+  const waiting = i.outboxPending === 1 ? t('1 mensagem à espera de envio', '1 message waiting to be sent') : t(`${i.outboxPending} mensagens à espera de envio`, `${i.outboxPending} messages waiting to be sent`);
   if (!n) {
     // No probes configured: the agent's own link to the hub is the only evidence.
     const up = i.live.hubConnected;

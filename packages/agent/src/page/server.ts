@@ -4,6 +4,8 @@
  * Nothing here waits on a backup: actions start work and return.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
 import type { AgentConfig, AgentPageConfig } from '@sentinela/shared';
 import { statusDocument, saveLive, type StatusDocument } from './document.js';
 import type { LiveStatus } from './rules.js';
@@ -11,7 +13,7 @@ import { ACTIONS, type ActionName, type ActionResult, type PageActions } from '.
 import { renderMessage, renderPage, type ActionsView } from './html.js';
 import { checkPin, pinFilePath, readPinFile } from './pin.js';
 import { PinGate } from './pin-gate.js';
-import { newToken, parseCookies, sameToken, Sessions, type Session } from './session.js';
+import { newToken, sameToken, Sessions, type Session } from './session.js';
 import { t, type Lang } from './i18n.js';
 
 export interface PageServerOptions {
@@ -35,9 +37,9 @@ export function buildPageServer(o: PageServerOptions): FastifyInstance {
   const gates = new Map<string, PinGate>();
   const flashes = new Map<string, ActionResult>();
 
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
+  // The same cookie and form parsers as the hub's console (fastify's own plugins).
+  void app.register(fastifyCookie);
+  void app.register(fastifyFormbody);
 
   // Each client address gets its own growing delay: one technician's typos do not lock out another.
   const gateOf = (ip: string): PinGate => {
@@ -50,17 +52,17 @@ export function buildPageServer(o: PageServerOptions): FastifyInstance {
     return g;
   };
 
-  const cookieAttrs = '; Path=/; SameSite=Strict; HttpOnly';
+  const cookieOpts = { path: '/', sameSite: 'strict', httpOnly: true } as const;
   const langOf = (req: FastifyRequest, reply: FastifyReply): Lang => {
     const q = (req.query as Record<string, string | undefined>).lang;
     if (q === 'pt' || q === 'en') {
-      reply.header('set-cookie', `sentinela_lang=${q}; Path=/; SameSite=Strict; Max-Age=31536000`);
+      reply.setCookie('sentinela_lang', q, { path: '/', sameSite: 'strict', maxAge: 31_536_000 });
       return q;
     }
-    const c = parseCookies(req.headers.cookie).sentinela_lang;
+    const c = req.cookies.sentinela_lang;
     return c === 'pt' || c === 'en' ? c : o.page.language;
   };
-  const sessionOf = (req: FastifyRequest): Session | null => sessions.get(parseCookies(req.headers.cookie)[SESSION]);
+  const sessionOf = (req: FastifyRequest): Session | null => sessions.get(req.cookies[SESSION]);
   const pinRecord = () => readPinFile(pinFilePath(o.config));
 
   /** A post from another site's page is refused even before the CSRF token is looked at. */
@@ -96,12 +98,11 @@ export function buildPageServer(o: PageServerOptions): FastifyInstance {
 
   app.get('/', async (req, reply) => {
     const lang = langOf(req, reply);
-    const cookies = parseCookies(req.headers.cookie);
     const session = sessionOf(req);
-    let pre = cookies[PRE];
+    let pre = req.cookies[PRE];
     if (!session && !pre) {
       pre = newToken();
-      reply.header('set-cookie', [reply.getHeader('set-cookie'), `${PRE}=${pre}${cookieAttrs}`].flat().filter((x): x is string => typeof x === 'string'));
+      reply.setCookie(PRE, pre, cookieOpts);
     }
     const flash = session ? flashes.get(session.id) ?? null : null;
     if (session) flashes.delete(session.id);
@@ -125,7 +126,7 @@ export function buildPageServer(o: PageServerOptions): FastifyInstance {
   app.post('/unlock', async (req, reply) => {
     const lang = langOf(req, reply);
     const form = (req.body ?? {}) as Form;
-    if (!sameOrigin(req) || !sameToken(form.csrf, parseCookies(req.headers.cookie)[PRE]))
+    if (!sameOrigin(req) || !sameToken(form.csrf, req.cookies[PRE]))
       return refuse(reply, lang, 403, t('O formulário expirou: volte à página e tente de novo.', 'The form has expired: go back to the page and try again.'));
     if (!pinRecord()) return refuse(reply, lang, 403, t('Ainda não há PIN: defina-o com "sentinela-agent page set-pin".', 'No PIN set yet: set one with "sentinela-agent page set-pin".'));
     const r = await tryPin(req.ip, form.pin);
@@ -135,7 +136,7 @@ export function buildPageServer(o: PageServerOptions): FastifyInstance {
       return refuse(reply, lang, 429, t(`Demasiadas tentativas: espere ${r.wait} s.`, `Too many attempts: wait ${r.wait} s.`));
     }
     const s = sessions.open();
-    reply.header('set-cookie', `${SESSION}=${s.id}${cookieAttrs}`);
+    reply.setCookie(SESSION, s.id, cookieOpts);
     return reply.redirect('/', 303);
   });
 

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { HubConfig, Logger } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
 import type { SiteRow } from '../store/sites.js';
-import { backupsOf, fullestDisk, powerOf } from '../core/sections.js';
+import { backupsOf, fullestDisk, powerOf, servicesDown } from '../core/sections.js';
 import { readStoredJson } from '../store/stored-json.js';
 import { drillFacts } from '../store/drills.js';
 import { evaluateCerts, evaluateSite, type Wanted } from './rules.js';
@@ -80,6 +80,7 @@ export class AlertEngine {
             power: powerOf(status),
             backups: backupsOf(status),
             fullest: fullestDisk(status),
+            servicesDown: servicesDown(status),
             connectsInWindow: this.births.get(id, since) as number,
             raisedInWindow: raisedSince(this.o.db, id, since),
             cooldown: this.o.cooldownOf?.(id) ?? null,

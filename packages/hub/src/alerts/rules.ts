@@ -1,12 +1,15 @@
 /**
  * Alert rules as pure functions: given what the hub knows about a site now, which alerts
  * should be open. The engine diffs that against the open alerts (raise, update, clear).
+ * An alert's `data` carries every parameter its words need: the console, the CLI and the webhook's
+ * readers word it from the rule and the data in their language (console/i18n.ts `alert_*`); `message`
+ * is the English sentence for logs and for readers that know no catalogue.
  */
 import type { HubConfig } from '@sentinela/shared';
-import type { BackupSummary, PowerSummary } from '../core/sections.js';
+import type { BackupSummary, PowerSummary, ServiceDown } from '../core/sections.js';
 import type { Cooldown } from '../limits/refusals.js';
 
-export const RULES = ['silent', 'backup-rpo', 'on-battery', 'low-disk', 'no-usb', 'verify-failed', 'cert-expiry', 'flapping', 'noisy', 'drill-failed', 'drill-overdue'] as const;
+export const RULES = ['silent', 'backup-rpo', 'on-battery', 'low-disk', 'no-usb', 'verify-failed', 'cert-expiry', 'flapping', 'noisy', 'drill-failed', 'drill-overdue', 'service-down'] as const;
 export type Rule = (typeof RULES)[number];
 export type Severity = 'info' | 'warning' | 'critical';
 
@@ -24,6 +27,8 @@ export interface SiteFacts {
   power: PowerSummary | null;
   backups: BackupSummary | null;
   fullest: { mount: string; usePct: number } | null;
+  /** Services of the latest status that do not answer (the clinical database refusing connections). */
+  servicesDown?: ServiceDown[];
   /** Births (connections) within the flap window. */
   connectsInWindow: number;
   /** Alerts of other rules raised within the flap window. */
@@ -53,7 +58,7 @@ export function evaluateSite(f: SiteFacts, cfg: HubConfig['alerts'], now: number
       rule: 'flapping',
       severity: 'warning',
       message: `unstable: ${f.connectsInWindow} connections and ${f.raisedInWindow} alerts in ${cfg.flapWindowMinutes} min; other alerts of this site are held until it settles`,
-      data: { connects: f.connectsInWindow, alerts: f.raisedInWindow },
+      data: { connects: f.connectsInWindow, alerts: f.raisedInWindow, minutes: cfg.flapWindowMinutes },
     });
   }
   if (f.lastSeenAt) {
@@ -69,7 +74,17 @@ export function evaluateSite(f: SiteFacts, cfg: HubConfig['alerts'], now: number
       rule: 'on-battery',
       severity: low ? 'critical' : 'warning',
       message: `on UPS battery${f.power.onBatterySince ? ` since ${f.power.onBatterySince}` : ''}${f.power.charge !== null ? `, charge ${f.power.charge}%` : ''}${low ? ' (low battery)' : ''}`,
-      data: { state: f.power.state, charge: f.power.charge },
+      data: { state: f.power.state, charge: f.power.charge, since: f.power.onBatterySince },
+    });
+  }
+  const down = f.servicesDown ?? [];
+  if (down.length > 0) {
+    // Critical, as the technician page's "urgent action": the clinic cannot work without its database.
+    out.push({
+      rule: 'service-down',
+      severity: 'critical',
+      message: `not answering: ${down.map((s) => `${s.name}${s.target ? ` at ${s.target}` : ''}${s.error ? ` (${s.error})` : ''}`).join('; ')}`.slice(0, 500),
+      data: { services: down.map((s) => s.name), targets: down.map((s) => s.target), errors: down.map((s) => s.error) },
     });
   }
   if (f.fullest && f.fullest.usePct >= cfg.lowDiskPct) {
@@ -89,7 +104,7 @@ export function evaluateSite(f: SiteFacts, cfg: HubConfig['alerts'], now: number
         rule: 'backup-rpo',
         severity: age === null || age > 24 * 3_600_000 ? 'critical' : 'warning',
         message: b.localAt ? `last good backup ${hours(age!)} h ago, older than the RPO of ${cfg.rpoHours} h` : 'no complete backup yet',
-        data: { lastAt: b.localAt },
+        data: { lastAt: b.localAt, rpoHours: cfg.rpoHours },
       });
     }
     const failed = b.sources.filter((s) => s.lastFailure);
@@ -98,16 +113,19 @@ export function evaluateSite(f: SiteFacts, cfg: HubConfig['alerts'], now: number
         rule: 'verify-failed',
         severity: 'critical',
         message: `backup or verification failed: ${failed.map((s) => `${s.name}: ${s.lastFailure!.error}`).join('; ')}`.slice(0, 500),
-        data: { sources: failed.map((s) => s.name) },
+        data: { sources: failed.map((s) => s.name), failures: failed.map((s) => ({ source: s.name, error: s.lastFailure!.error })) },
       });
     }
     const lastUsb = b.usbLastAttachedAt ? Date.parse(b.usbLastAttachedAt) : null;
-    if (b.usbAttached === false && (lastUsb === null || now - lastUsb > cfg.noUsbDays * 86_400_000)) {
+    // Only a site with USB disks configured: its agent says so (usbRotationDays), or, from an older
+    // agent that does not, it has registered a disk at some time.
+    const usbConfigured = b.usbRotationDays === undefined ? b.disks.length > 0 : b.usbRotationDays !== null;
+    if (usbConfigured && b.usbAttached === false && (lastUsb === null || now - lastUsb > cfg.noUsbDays * 86_400_000)) {
       out.push({
         rule: 'no-usb',
         severity: 'warning',
         message: lastUsb === null ? 'no USB backup disk has ever been attached' : `no USB backup disk attached since ${b.usbLastAttachedAt}`,
-        data: { lastAttachedAt: b.usbLastAttachedAt },
+        data: { lastAttachedAt: b.usbLastAttachedAt, days: cfg.noUsbDays },
       });
     }
   }
@@ -126,7 +144,7 @@ export function evaluateSite(f: SiteFacts, cfg: HubConfig['alerts'], now: number
       rule: 'drill-overdue',
       severity: 'warning',
       message: d.lastPassAt ? `no passing restore drill since ${d.lastPassAt} (more than ${cfg.drillOverdueDays} days)` : `no passing restore drill in the ${cfg.drillOverdueDays} days since enrolment`,
-      data: { lastPassAt: d.lastPassAt },
+      data: { lastPassAt: d.lastPassAt, days: cfg.drillOverdueDays },
     });
   }
   // While a site flaps, hold the rest: one alert, not fifty (open ones stay until they clear).

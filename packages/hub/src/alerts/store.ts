@@ -21,6 +21,19 @@ export function openAlerts(db: Db, siteId?: string | null): AlertRow[] {
   return cachedStatement(db, 'SELECT * FROM alerts WHERE cleared_at IS NULL AND site_id IS ? ORDER BY raised_at DESC').all(siteId) as AlertRow[];
 }
 
+/** One page of the open alerts, most severe first, then newest; and how many are open per severity. */
+export function openAlertsPage(db: Db, q: { severity?: Severity; offset: number; limit: number }): { alerts: AlertRow[]; counts: Record<Severity, number> } {
+  const order = "ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, raised_at DESC, id DESC";
+  const alerts = (
+    q.severity
+      ? cachedStatement(db, `SELECT * FROM alerts WHERE cleared_at IS NULL AND severity = ? ${order} LIMIT ? OFFSET ?`).all(q.severity, q.limit, q.offset)
+      : cachedStatement(db, `SELECT * FROM alerts WHERE cleared_at IS NULL ${order} LIMIT ? OFFSET ?`).all(q.limit, q.offset)
+  ) as AlertRow[];
+  const counts: Record<Severity, number> = { critical: 0, warning: 0, info: 0 };
+  for (const r of cachedStatement(db, 'SELECT severity, COUNT(*) AS n FROM alerts WHERE cleared_at IS NULL GROUP BY severity').all() as Array<{ severity: Severity; n: number }>) counts[r.severity] = r.n;
+  return { alerts, counts };
+}
+
 export function siteAlerts(db: Db, siteId: string, limit: number): AlertRow[] {
   return db.prepare('SELECT * FROM alerts WHERE site_id = ? ORDER BY cleared_at IS NOT NULL, raised_at DESC LIMIT ?').all(siteId, limit) as AlertRow[];
 }

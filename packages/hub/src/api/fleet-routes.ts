@@ -20,7 +20,7 @@ export function fleetRoutes(app: FastifyInstance, db: Db, svc: ConsoleService): 
           properties: {
             q: { type: 'string', maxLength: 100 },
             province: { type: 'string', maxLength: 100 },
-            state: { type: 'string', enum: ['', 'online', 'stale', 'offline', 'never-seen', 'alerting', 'battery', 'rpo'] },
+            state: { type: 'string', enum: ['', 'online', 'degraded', 'stale', 'offline', 'never-seen', 'alerting', 'battery', 'rpo'] },
             sort: { type: 'string', enum: ['urgency', 'id', 'name', 'lastSeen', 'backup', 'province'], default: 'urgency' },
             offset: { type: 'integer', minimum: 0, default: 0 },
             limit: { type: 'integer', minimum: 1, maximum: 5000, default: 100 },

@@ -7,11 +7,10 @@ import type { FastifyInstance } from 'fastify';
 import type { HubConfig } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
 import { audit } from '../users/audit.js';
-import { decoyHash, verifyPassword } from '../users/password.js';
-import { createSession, deleteSession } from '../users/sessions.js';
+import { deleteSession } from '../users/sessions.js';
 import type { LoginThrottle } from '../users/throttle.js';
-import { getUser } from '../users/users.js';
-import { cookie, foreignOrigin, readCookie, requireRole, SESSION_COOKIE } from '../http/access.js';
+import { readCookie, requireRole, SESSION_COOKIE, setCookie } from '../http/access.js';
+import { attemptLogin, loginError } from './login.js';
 import { errorSchema } from '../http/schemas.js';
 
 const me = {
@@ -34,28 +33,13 @@ export function sessionRoutes(app: FastifyInstance, db: Db, config: HubConfig, t
       },
     },
     async (req, reply) => {
-      const { name, password } = req.body;
-      if (foreignOrigin(req)) return reply.code(403).send({ error: 'login from another site refused' });
-      const wait = throttle.waitMs(name, req.ip);
-      if (wait > 0) {
-        audit(db, { actor: name, action: 'login', ok: false, ip: req.ip, detail: { reason: 'throttled', waitMs: wait } });
-        const sec = Math.ceil(wait / 1000);
-        return reply.code(429).header('retry-after', String(sec)).send({ error: `too many wrong passwords; try again in ${sec} s` });
+      const r = await attemptLogin(db, config, throttle, req, req.body.name, req.body.password);
+      if (!r.ok) {
+        if (r.code === 'login_wait') reply.header('retry-after', String(r.retryAfterSec));
+        return reply.code(r.status).send({ error: loginError(r), code: r.code, params: r.code === 'login_wait' ? { s: r.retryAfterSec } : {} });
       }
-      const user = getUser(db, name);
-      // A missing user costs the same scrypt as a wrong password: no user enumeration by timing.
-      const ok = (await verifyPassword(password, user?.password_hash ?? (await decoyHash()))) && user !== undefined && user.disabled === 0;
-      if (!ok || !user) {
-        throttle.failed(name, req.ip);
-        audit(db, { actor: name, action: 'login', ok: false, ip: req.ip, detail: { reason: 'wrong name or password' } });
-        req.log.warn({ user: name, remote: req.ip }, `console login of ${name} from ${req.ip} refused: wrong name or password`);
-        return reply.code(401).send({ error: 'wrong user name or password' });
-      }
-      throttle.succeeded(name);
-      const s = createSession(db, user.id, config.console.sessionHours, req.ip);
-      audit(db, { actor: user.name, role: user.role, action: 'login', ok: true, ip: req.ip });
-      reply.header('set-cookie', cookie(config, SESSION_COOKIE, s.token, { maxAgeSec: Math.round(config.console.sessionHours * 3600) }));
-      return { name: user.name, role: user.role, csrf: s.csrf, kind: 'session' };
+      setCookie(reply, config, SESSION_COOKIE, r.token, { maxAgeSec: Math.round(config.console.sessionHours * 3600) });
+      return { name: r.name, role: r.role, csrf: r.csrf, kind: 'session' };
     },
   );
 
@@ -70,7 +54,7 @@ export function sessionRoutes(app: FastifyInstance, db: Db, config: HubConfig, t
     const sid = readCookie(req, SESSION_COOKIE);
     if (sid) deleteSession(db, sid);
     audit(db, { actor: req.principal!.name, role: req.principal!.role, action: 'logout', ok: true, ip: req.ip });
-    reply.header('set-cookie', cookie(config, SESSION_COOKIE, '', { maxAgeSec: 0 }));
+    setCookie(reply, config, SESSION_COOKIE, '', { maxAgeSec: 0 });
     return { ok: true };
   });
 }

@@ -10,18 +10,30 @@ import { eventView, siteView } from '../core/site-view.js';
 export function siteRoutes(app: FastifyInstance, db: Db, config: HubConfig): void {
   const preHandler = requireRole(db, 'viewer');
 
-  app.get(
+  // Paged (by id): each site carries its latest status, and all 2,000 at once were 5.4 MB.
+  app.get<{ Querystring: { offset: number; limit: number } }>(
     '/api/v1/sites',
     {
       preHandler,
       schema: {
         headers: authHeader,
-        response: { 200: { type: 'object', properties: { sites: { type: 'array', items: siteSchema } } }, 401: errorSchema },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { offset: { type: 'integer', minimum: 0, default: 0 }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        },
+        response: {
+          200: { type: 'object', properties: { sites: { type: 'array', items: siteSchema }, total: { type: 'integer' }, offset: { type: 'integer' }, limit: { type: 'integer' } } },
+          400: errorSchema,
+          401: errorSchema,
+        },
       },
     },
-    async () => {
+    async (req) => {
       const now = Date.now();
-      return { sites: listSites(db).map((row) => siteView(row, siteStreams(db, row.id), config.sites, now)) };
+      const { offset, limit } = req.query;
+      const rows = listSites(db);
+      return { sites: rows.slice(offset, offset + limit).map((row) => siteView(row, siteStreams(db, row.id), config.sites, now)), total: rows.length, offset, limit };
     },
   );
 

@@ -1,36 +1,28 @@
 /**
- * GET /assets/:file: the console's scripts and styles, and uPlot from node_modules. Every
+ * /assets/*: the console's scripts and styles and uPlot, served by @fastify/static from
+ * dist/console/static (`npm run build` copies them there; the release bundle ships dist/). Every
  * asset comes from the hub itself (no CDN): the console works on a network with no internet.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
-/** The browser files live beside the TypeScript sources (tsc copies nothing): packages/hub/src/console/static. */
-const STATIC = fileURLToPath(new URL('../../src/console/static/', import.meta.url));
-const require = createRequire(import.meta.url);
+export const STATIC_ROOT = fileURLToPath(new URL('./static/', import.meta.url));
 
-const TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
-
-function load(): Map<string, { body: Buffer; type: string }> {
-  const files = new Map<string, { body: Buffer; type: string }>();
-  const add = (name: string, path: string) => files.set(name, { body: readFileSync(path), type: TYPES[name.split('.').pop()!]! });
-  for (const f of ['app.css', 'common.js', 'login.js', 'overview.js', 'site.js', 'alerts.js', 'admin.js']) add(f, STATIC + f);
-  add('uPlot.js', require.resolve('uplot/dist/uPlot.iife.min.js'));
-  add('uPlot.css', require.resolve('uplot/dist/uPlot.min.css'));
-  return files;
-}
-
-export function assetRoutes(app: FastifyInstance): void {
-  const files = load();
-  app.get<{ Params: { file: string } }>(
-    '/assets/:file',
-    { schema: { params: { type: 'object', required: ['file'], properties: { file: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } } } } },
-    async (req, reply) => {
-      const f = files.get(req.params.file);
-      if (!f) return reply.code(404).type('text/plain').send('no such asset');
-      return reply.type(f.type).header('cache-control', 'public, max-age=300').send(f.body);
-    },
-  );
+export async function assetRoutes(app: FastifyInstance): Promise<void> {
+  // A tree compiled with tsc alone has no assets: say how to fix it rather than serve a bare page.
+  if (!existsSync(`${STATIC_ROOT}app.css`) || !existsSync(`${STATIC_ROOT}uPlot.js`)) {
+    throw new Error(`the console's assets are missing from ${STATIC_ROOT}: build with "npm run build" (tsc, then tools/copy-assets.mjs)`);
+  }
+  await app.register(fastifyStatic, {
+    root: STATIC_ROOT,
+    prefix: '/assets/',
+    // Short: an upgraded hub's scripts reach open consoles within minutes.
+    maxAge: 300_000,
+    index: false,
+    list: false,
+    dotfiles: 'deny',
+    preCompressed: false,
+  });
 }

@@ -13,6 +13,11 @@ import { Webhook } from '../alerts/webhook.js';
 import { hashPassword, verifyPassword } from '../users/password.js';
 import { LoginThrottle } from '../users/throttle.js';
 import { createUser } from '../users/users.js';
+import { listAudit } from '../users/audit.js';
+import { evaluateSite } from '../alerts/rules.js';
+import { gunzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { overviewQuery } from './pages.js';
 import { downIntervals, uptimePct } from '../core/link-uptime.js';
 
 t.test('scrypt hashes verify, carry their parameters, and differ per salt', async (t) => {
@@ -23,20 +28,27 @@ t.test('scrypt hashes verify, carry their parameters, and differ per salt', asyn
   t.not(await hashPassword('correct horse battery'), h, 'salted');
 });
 
-t.test('the login throttle waits longer after each wrong password, per user and per address', async (t) => {
-  const th = new LoginThrottle({ free: 2, baseMs: 1000, maxMs: 8000, forgetMs: 60_000 });
+t.test('the login throttle waits per user and address: one person\'s typos do not lock out the others behind the same address', async (t) => {
+  const th = new LoginThrottle({ free: 2, baseMs: 1000, maxMs: 8000, forgetMs: 60_000, wideFree: 6 });
   const now = 1_000_000;
   th.failed('ana', '10.0.0.1', now);
   th.failed('ana', '10.0.0.1', now);
   t.equal(th.waitMs('ana', '10.0.0.1', now), 1000, 'after the free attempts: 1 s');
-  th.failed('ana', '10.0.0.2', now);
-  t.equal(th.waitMs('ana', '10.0.0.9', now), 2000, 'the user is slowed from any address');
-  t.equal(th.waitMs('bob', '10.0.0.1', now), 1000, 'the address is slowed for any user');
+  t.equal(th.waitMs('bob', '10.0.0.1', now), 0, 'another user at the same address (the proxy, the clinic NAT) is not slowed');
+  t.equal(th.waitMs('ana', '10.0.0.2', now), 0, 'the same user from another address is not slowed yet');
+  for (const u of ['carl', 'dina', 'eva', 'fred']) th.failed(u, '10.0.0.1', now);
+  t.ok(th.waitMs('zoe', '10.0.0.1', now) > 0, 'one address trying many accounts is slowed for every account');
+  for (let i = 3; i <= 7; i++) th.failed('gil', `10.0.1.${i}`, now);
+  th.failed('gil', '10.0.1.8', now);
+  t.ok(th.waitMs('gil', '10.0.9.9', now) > 0, 'many addresses guessing one account slow that account');
   for (let i = 0; i < 10; i++) th.failed('ana', '10.0.0.3', now);
-  t.equal(th.waitMs('ana', '10.0.0.4', now), 8000, 'capped');
-  t.equal(th.waitMs('ana', '10.0.0.4', now + 61_000), 0, 'forgotten after a quiet while');
-  th.succeeded('bob');
-  t.equal(th.waitMs('carl', '10.0.0.7', now), 0);
+  t.equal(th.waitMs('ana', '10.0.0.3', now), 8000, 'capped');
+  t.equal(th.waitMs('ana', '10.0.0.3', now + 61_000), 0, 'forgotten after a quiet while');
+  const fresh = new LoginThrottle({ free: 2, baseMs: 1000, maxMs: 8000, forgetMs: 60_000 });
+  fresh.failed('ana', '10.0.0.1', now);
+  fresh.failed('ana', '10.0.0.1', now);
+  fresh.succeeded('ana', '10.0.0.1');
+  t.equal(fresh.waitMs('ana', '10.0.0.1', now), 0, 'the right password clears the pair');
 });
 
 t.test('WAN uptime from births and deaths', async (t) => {
@@ -143,4 +155,96 @@ t.test('the API: sessions with CSRF, roles for users and tokens, audit', async (
   t.ok(audit.some((a) => a.actor === 'ana' && a.action === 'alert.ack' && a.ok === 1));
   t.ok(audit.some((a) => a.actor === 'vera' && a.action === 'alert.ack' && a.ok === 0));
   t.ok(audit.some((a) => a.actor === 'ana' && a.action === 'logout'));
+});
+
+t.test('behind the trusted proxy: the audit log and the throttle see the client; HSTS over HTTPS; a foreign-Origin login is audited', async (t) => {
+  const { hub, db } = await startTestHub(t, { http: { listen: { host: '127.0.0.1', port: 0 }, trustProxy: ['127.0.0.1'] } });
+  await createUser(db, { name: 'ana', role: 'operator', password: 'operadora-2024' });
+  await createUser(db, { name: 'bia', role: 'viewer', password: 'leitora-bia-2024' });
+  const base = `http://127.0.0.1:${hub.httpPort}`;
+  const login = (name: string, password: string, headers: Record<string, string> = {}) =>
+    fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ name, password }) });
+  const from = (ip: string) => ({ 'x-forwarded-for': ip });
+
+  for (let i = 0; i < 3; i++) t.equal((await login('ana', `wrong-${i}`, from('203.0.113.7'))).status, 401);
+  t.equal((await login('ana', 'operadora-2024', from('203.0.113.7'))).status, 429, 'ana at that client waits');
+  t.equal((await login('bia', 'leitora-bia-2024', from('203.0.113.7'))).status, 200, 'bia behind the same client address is not locked out');
+  t.equal((await login('ana', 'operadora-2024', from('203.0.113.8'))).status, 200, 'ana from her own desk logs in');
+  const last = listAudit(db, 1)[0]!;
+  t.equal(last.ip, '203.0.113.8', 'the audit log shows the client, not the proxy');
+
+  const foreign = await login('ana', 'operadora-2024', { origin: 'http://evil.example' });
+  t.equal(foreign.status, 403);
+  t.match(await foreign.json(), { code: 'login_foreign' });
+  t.match(listAudit(db, 1)[0], { actor: 'ana', action: 'login', ok: 0, detail: /foreign origin/ }, 'a login refused for a foreign Origin is audited');
+
+  t.equal((await fetch(`${base}/login`)).headers.get('strict-transport-security'), null, 'no HSTS over plain HTTP');
+  t.equal((await fetch(`${base}/login`, { headers: { 'x-forwarded-proto': 'https' } })).headers.get('strict-transport-security'), 'max-age=31536000', 'HSTS when the proxy says HTTPS');
+});
+
+t.test('without a trusted proxy X-Forwarded-For is ignored; answers are compressed; sites and alerts come in pages', async (t) => {
+  const { hub, db } = await startTestHub(t);
+  await createUser(db, { name: 'ana', role: 'operator', password: 'operadora-2024' });
+  for (let i = 0; i < 30; i++) createSite(db, { id: `hf-${String(i).padStart(4, '0')}`, name: `Centro de Saúde ${i}` });
+  const ins = db.prepare("INSERT INTO alerts (site_id, rule, severity, message, raised_at, updated_at) VALUES (?, 'silent', ?, 'x', ?, ?)");
+  for (let i = 0; i < 30; i++) ins.run(`hf-${String(i).padStart(4, '0')}`, i % 3 ? 'warning' : 'critical', new Date(1e12 + i).toISOString(), 'now');
+  const base = `http://127.0.0.1:${hub.httpPort}`;
+  const r = await fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.1' }, body: JSON.stringify({ name: 'ana', password: 'operadora-2024' }) });
+  t.equal(r.status, 200);
+  t.equal(listAudit(db, 1)[0]!.ip, '127.0.0.1', 'a client cannot name its own address');
+  const token = createApiToken(db, 'wall');
+  const auth = { authorization: `Bearer ${token}` };
+
+  const sites = (await (await fetch(`${base}/api/v1/sites?limit=10&offset=20`, { headers: auth })).json()) as { sites: Array<{ id: string }>; total: number };
+  t.same(sites.sites.map((s) => s.id), Array.from({ length: 10 }, (_, i) => `hf-${String(20 + i).padStart(4, '0')}`), 'the third page of ten, by id');
+  t.equal(sites.total, 30);
+  const crit = (await (await fetch(`${base}/api/v1/alerts?severity=critical&limit=4`, { headers: auth })).json()) as { alerts: Array<{ severity: string }>; matched: number; counts: Record<string, number> };
+  t.equal(crit.alerts.length, 4);
+  t.ok(crit.alerts.every((a) => a.severity === 'critical'));
+  t.same({ matched: crit.matched, counts: crit.counts }, { matched: 10, counts: { critical: 10, warning: 20, info: 0 } });
+  const all = (await (await fetch(`${base}/api/v1/alerts?offset=28`, { headers: auth })).json()) as { alerts: unknown[]; matched: number };
+  t.same([all.alerts.length, all.matched], [2, 30], 'the last page');
+
+  // Raw HTTP, so that the encoding can be seen (fetch decodes it).
+  const { request } = await import('node:http');
+  const raw = await new Promise<{ enc: string | undefined; body: Buffer }>((resolve, reject) => {
+    request(`${base}/api/v1/fleet?limit=30`, { headers: { ...auth, 'accept-encoding': 'gzip' } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve({ enc: res.headers['content-encoding'], body: Buffer.concat(parts) }));
+    }).on('error', reject).end();
+  });
+  t.equal(raw.enc, 'gzip', 'the fleet JSON is compressed');
+  t.equal((JSON.parse(gunzipSync(raw.body).toString()) as { sites: unknown[] }).sites.length, 30);
+});
+
+t.test('alert rules: a service that does not answer is critical; no USB alert where no USB is configured', async (t) => {
+  const cfg = testConfig('/nonexistent').alerts;
+  const now = Date.parse('2026-12-03T12:00:00Z');
+  const base = { lastSeenAt: new Date(now).toISOString(), statusFresh: true, power: null, fullest: null, connectsInWindow: 0, raisedInWindow: 0 };
+  const down = evaluateSite({ ...base, backups: null, servicesDown: [{ name: 'openmrs-db', target: '127.0.0.1:3306', error: 'connect ECONNREFUSED' }] }, cfg, now);
+  t.match(down, [{ rule: 'service-down', severity: 'critical', data: { services: ['openmrs-db'] } }]);
+  const backups = (usbRotationDays: number | null | undefined, disks: number) => ({
+    sources: [{ name: 'db', kind: 'mysql', running: false, lastLocal: { at: new Date(now).toISOString(), snapshotId: 's', storedBytes: 1 }, lastUsb: null, lastPeer: null, lastOffsite: null, lastFailure: null }],
+    localAt: new Date(now).toISOString(), usbAt: null, offsiteAt: null, usbAttached: false, usbLastAttachedAt: null, usbRotationDays, failed: false,
+    disks: Array.from({ length: disks }, (_, i) => ({ id: `d${i}`, label: `D${i}`, attached: false, lastCopyAt: null, snapshots: 0 })),
+  });
+  const rules = (b: ReturnType<typeof backups>) => evaluateSite({ ...base, backups: b }, cfg, now).map((w) => w.rule);
+  t.same(rules(backups(null, 0)), [], 'no USB configured: no "no USB disk"');
+  t.same(rules(backups(7, 0)), ['no-usb'], 'USB configured, never attached');
+  t.same(rules(backups(undefined, 0)), [], 'an older agent with no disk registered: nothing');
+  t.same(rules(backups(undefined, 1)), ['no-usb'], 'an older agent with a registered disk');
+});
+
+t.test('the overview\'s filters from its address: valid ones kept, anything else refused without throwing (fuzz)', async (t) => {
+  t.same(overviewQuery({}), { q: '', province: '', state: '', sort: 'urgency', offset: 0, limit: 100 });
+  t.same(overviewQuery({ q: 'gaza', state: 'degraded', sort: 'name', offset: '200' }), { q: 'gaza', province: '', state: 'degraded', sort: 'name', offset: 200, limit: 100 });
+  for (const bad of [{ offset: '-1' }, { offset: '1.5' }, { offset: 'x' }, { state: 'dead' }, { sort: 'evil' }, { q: 'x'.repeat(101) }]) t.equal(overviewQuery(bad), null, JSON.stringify(bad).slice(0, 40));
+  const keys = ['q', 'province', 'state', 'sort', 'offset'];
+  for (let i = 0; i < 5000; i++) {
+    const q: Record<string, string> = {};
+    for (const k of keys) if (Math.random() < 0.6) q[k] = randomBytes(Math.floor(Math.random() * 8)).toString(Math.random() < 0.5 ? 'latin1' : 'utf8');
+    const r = overviewQuery(q);
+    if (r) t.ok(Number.isInteger(r.offset) && r.offset! >= 0 && r.limit === 100 && (r.q ?? '').length <= 100, 'bounded') || t.fail(JSON.stringify(q));
+  }
 });

@@ -12,7 +12,7 @@ import type { HubConfig } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
 import type { SiteRow } from '../store/sites.js';
 import { siteState, type SiteState } from '../core/site-view.js';
-import { backupsOf, fullestDisk, networkOf, powerOf } from '../core/sections.js';
+import { backupsOf, fullestDisk, networkOf, powerOf, servicesDown } from '../core/sections.js';
 import { readStoredJson } from '../store/stored-json.js';
 import { uptimePct, type LinkEvent } from '../core/link-uptime.js';
 
@@ -31,12 +31,20 @@ export interface FleetRow {
   wan: { pct24h: number | null; pct7d: number | null; pct30d: number | null; agentUp: boolean | null };
   usb: { attached: boolean | null; lastAttachedAt: string | null } | null;
   disk: { mount: string; usePct: number } | null;
+  /** Names of the services (the clinical database) the latest status found not answering. */
+  servicesDown: string[];
   alerts: { critical: number; warning: number; info: number; unacked: number };
   search: string;
 }
 
+/**
+ * The overview's state: the link's (api/site-view.ts), except that a site online whose clinical
+ * database or another checked service does not answer is "degraded", as its technician page says.
+ */
+export type FleetState = SiteState | 'degraded';
+
 export interface FleetView extends Omit<FleetRow, 'search' | 'connected'> {
-  state: SiteState;
+  state: FleetState;
   backupAgeSec: number | null;
   overRpo: boolean;
   urgency: number;
@@ -52,7 +60,7 @@ export interface FleetQuery {
 }
 
 const COLLATOR = new Intl.Collator('pt', { sensitivity: 'base' });
-const STATE_WEIGHT: Record<SiteState, number> = { offline: 300, stale: 150, 'never-seen': 20, online: 0 };
+const STATE_WEIGHT: Record<FleetState, number> = { offline: 300, degraded: 250, stale: 150, 'never-seen': 20, online: 0 };
 
 /** What a row is built from, besides last_seen_at and the link events (which come with a birth or death). */
 const STAMPED = ['last_status_at', 'last_status_stream', 'last_status_seq', 'birth_at', 'bd_seq', 'connected', 'name', 'province', 'agent_version'] as const;
@@ -176,6 +184,11 @@ export class FleetCache {
     }
   }
 
+  /** Builds what is stale now rather than at the next read (start-up, and when pages are open). */
+  warm(): void {
+    this.settle();
+  }
+
   get(id: string): FleetRow | undefined {
     this.settle();
     return this.rows.get(id);
@@ -213,6 +226,7 @@ export class FleetCache {
       wan: { pct24h: pct(1), pct7d: pct(7), pct30d: pct(30), agentUp: net?.wanUp ?? null },
       usb: backups ? { attached: backups.usbAttached, lastAttachedAt: backups.usbLastAttachedAt } : null,
       disk: fullestDisk(status),
+      servicesDown: servicesDown(status).map((d) => d.name),
       alerts: { critical: 0, warning: 0, info: 0, unacked: 0 },
       search: `${site.id} ${site.name ?? ''} ${site.province ?? ''}`.toLowerCase(),
     };
@@ -220,7 +234,8 @@ export class FleetCache {
 
   /** The time-dependent figures of a row: cheap, computed for every row of every query. */
   private judge(row: FleetRow, now: number) {
-    const state = siteState({ last_seen_at: row.lastSeenAt, connected: row.connected }, this.config.sites, now);
+    const link = siteState({ last_seen_at: row.lastSeenAt, connected: row.connected }, this.config.sites, now);
+    const state: FleetState = link === 'online' && row.servicesDown.length > 0 ? 'degraded' : link;
     const backupAgeSec = row.backup?.localAt ? Math.max(0, Math.round((now - Date.parse(row.backup.localAt)) / 1000)) : null;
     const overRpo = row.backup !== null && (backupAgeSec === null || backupAgeSec > this.config.alerts.rpoHours * 3600);
     // Most urgent first: unacknowledged critical alerts, then power, silence, stale backups.
@@ -249,7 +264,7 @@ export class FleetCache {
   query(q: FleetQuery, now = Date.now()) {
     this.settle(now);
     const text = q.q?.trim().toLowerCase() ?? '';
-    const counts: Record<string, number> = { total: 0, online: 0, stale: 0, offline: 0, 'never-seen': 0, onBattery: 0, overRpo: 0 };
+    const counts: Record<string, number> = { total: 0, online: 0, degraded: 0, stale: 0, offline: 0, 'never-seen': 0, onBattery: 0, overRpo: 0 };
     const alertCounts = { critical: 0, warning: 0, info: 0, unacked: 0 };
     const provinces = new Set<string>();
     const matched: Array<ReturnType<FleetCache['judge']>> = [];

@@ -14,6 +14,7 @@ const T = {
   user_name: ['Utilizador', 'User name'],
   password: ['Palavra-passe', 'Password'],
   login_wrong: ['Utilizador ou palavra-passe errados.', 'Wrong user name or password.'],
+  login_foreign: ['Entrada recusada: o pedido veio de outro sítio.', 'Login refused: the request came from another site.'],
   login_wait: ['Demasiadas tentativas erradas. Tente de novo dentro de {s} s.', 'Too many wrong attempts. Try again in {s} s.'],
   logged_as: ['Sessão de {name} ({role})', 'Logged in as {name} ({role})'],
   role_admin: ['administrador', 'admin'],
@@ -25,6 +26,8 @@ const T = {
   sites: ['Unidades sanitárias', 'Sites'],
   total: ['Total', 'Total'],
   online: ['Em linha', 'Online'],
+  degraded: ['Degradado', 'Degraded'],
+  services_down: ['Não responde: {names}', 'Not answering: {names}'],
   stale: ['Atrasado', 'Stale'],
   offline: ['Desligado', 'Offline'],
   'never-seen': ['Nunca visto', 'Never seen'],
@@ -89,6 +92,16 @@ const T = {
   chart_disk: ['Disco mais cheio %', 'Fullest disk %'],
   chart_latency: ['Latência ms', 'Latency ms'],
   events: ['Registo de eventos', 'Event log'],
+  event_at: ['Quando', 'When'],
+  event_code: ['Código', 'Code'],
+  event_text: ['O que aconteceu', 'What happened'],
+  services: ['Serviços verificados', 'Checked services'],
+  not_answering: ['não responde', 'not answering'],
+  wan_ok: ['OK', 'OK'],
+  'wan_lan-down': ['rede local em baixo', 'LAN down'],
+  'wan_wan-down': ['WAN em baixo', 'WAN down'],
+  wan_unknown: ['desconhecido', 'unknown'],
+  col_export: ['Exportar', 'Export'],
   no_events: ['Nenhum evento.', 'No events.'],
   backups: ['Cópias de segurança', 'Backups'],
   no_backups: ['O agente ainda não reportou cópias de segurança.', 'The agent has not reported any backups yet.'],
@@ -117,6 +130,14 @@ const T = {
   // alerts
   alerts: ['Alertas', 'Alerts'],
   no_alerts: ['Nenhum alerta aberto.', 'No open alerts.'],
+  col_alert: ['Alerta', 'Alert'],
+  col_ack: ['Reconhecimento', 'Acknowledgement'],
+  not_acked: ['por reconhecer', 'not acknowledged'],
+  filter_severity: ['Gravidade', 'Severity'],
+  all_severities: ['Todas as gravidades', 'All severities'],
+  sev_critical: ['críticos', 'critical'],
+  sev_warning: ['avisos', 'warnings'],
+  sev_info: ['informativos', 'informational'],
   ack: ['Reconhecer', 'Acknowledge'],
   acked_by: ['reconhecido por {name}', 'acknowledged by {name}'],
   raised: ['Levantado', 'Raised'],
@@ -136,6 +157,41 @@ const T = {
   rule_noisy: ['Desligado: demasiadas mensagens recusadas', 'Cut off: too many refused messages'],
   'rule_drill-failed': ['Ensaio de reposição falhou', 'Restore drill failed'],
   'rule_drill-overdue': ['Ensaio de reposição em atraso', 'Restore drill overdue'],
+  'rule_service-down': ['Serviço não responde', 'Service not answering'],
+  // An alert's words, from its rule and data (static/common.js ALERTS)
+  alert_silent: ['Sem mensagens há {d} (desde {since}).', 'No message for {d} (since {since}).'],
+  alert_backup_rpo: ['Última cópia boa há {d}, mais antiga que o RPO de {rpo} h.', 'Last good backup {d} ago, older than the RPO of {rpo} h.'],
+  alert_backup_none: ['Ainda não há nenhuma cópia completa.', 'No complete backup yet.'],
+  alert_on_battery: ['Na bateria da UPS desde {since} ({state}).', 'On UPS battery since {since} ({state}).'],
+  alert_on_battery_charge: ['Na bateria da UPS desde {since}, carga {charge}% ({state}).', 'On UPS battery since {since}, charge {charge}% ({state}).'],
+  alert_low_disk: ['O disco {mount} está {pct}% cheio.', 'Disk {mount} is {pct}% full.'],
+  alert_no_usb_since: ['Nenhum disco USB de cópias ligado desde {at} (há {d}).', 'No USB backup disk attached since {at} ({d} ago).'],
+  alert_no_usb_never: ['Nunca foi ligado um disco USB de cópias.', 'No USB backup disk has ever been attached.'],
+  alert_verify_failed: ['A cópia ou a verificação falhou: {list}', 'Backup or verification failed: {list}'],
+  alert_cert_expires: ['Expira a {at}: {files}', 'Expires {at}: {files}'],
+  alert_cert_expired: ['Expirou a {at}: {files}', 'Expired {at}: {files}'],
+  alert_flapping: ['Instável: {n} ligações e {a} alertas em {m} min; os outros alertas desta unidade esperam que estabilize.', 'Unstable: {n} connections and {a} alerts in {m} min; other alerts of this site are held until it settles.'],
+  alert_noisy: ['Desligada pelo hub até {until}: {n} mensagens recusadas em pouco tempo (última: {reason}); {strike}.ª vez seguida.', 'Cut off by the hub until {until}: {n} refused messages in a short time (last: {reason}); strike {strike} in a row.'],
+  alert_drill_failed: ['O teste de reposição de {at} falhou: {list}', 'The restore drill of {at} failed: {list}'],
+  alert_drill_overdue: ['Nenhum teste de reposição aprovado desde {at} (mais de {days} dias).', 'No passing restore drill since {at} (more than {days} days).'],
+  alert_drill_never: ['Nenhum teste de reposição aprovado nos {days} dias desde a inscrição.', 'No passing restore drill in the {days} days since enrolment.'],
+  alert_service_down: ['Não responde: {names} ({errors}). A unidade não consegue trabalhar com o sistema clínico.', 'Not answering: {names} ({errors}). The clinic cannot work with its clinical system.'],
+  // An event's words, from its code and data (static/common.js EVENTS); an unknown code shows the agent's sentence
+  event_service_down: ['O serviço {name} ({target}) não responde: {error}', 'Service {name} ({target}) is not answering: {error}'],
+  event_service_up: ['O serviço {name} ({target}) responde de novo, após {d} em baixo.', 'Service {name} ({target}) is answering again after {d} down.'],
+  event_power_on_battery: ['Sem energia da rede: a UPS está na bateria (carga {charge}%).', 'Mains power lost: the UPS is on battery (charge {charge}%).'],
+  event_power_restored: ['A energia da rede voltou após {d} na bateria.', 'Mains power is back after {d} on battery.'],
+  event_power_restored_short: ['A energia da rede voltou.', 'Mains power is back.'],
+  event_power_contact_lost: ['Perdido o contacto com a UPS ({contact}).', 'Lost contact with the UPS ({contact}).'],
+  event_power_contact_restored: ['O contacto com a UPS voltou.', 'Contact with the UPS is back.'],
+  event_power_shutdown: ['O servidor está a desligar-se ({reason}).', 'The server is shutting down ({reason}).'],
+  event_wan_down: ['O hub está inacessível: WAN em baixo desde {since}; as mensagens ficam em fila.', 'The hub is unreachable: WAN down since {since}; messages are queued.'],
+  event_wan_up: ['O hub está acessível de novo após um corte da WAN de {d}.', 'The hub is reachable again after a WAN outage of {d}.'],
+  event_usb_attached: ['Disco de cópias "{label}" ligado.', 'Backup disk "{label}" attached.'],
+  event_usb_full: ['O disco "{label}" está cheio: use outro disco.', 'Backup disk "{label}" is full: use another disk.'],
+  event_usb_copy_failed: ['A cópia para o disco "{label}" falhou: {error}', 'The copy to disk "{label}" failed: {error}'],
+  event_peer_unreachable: ['O servidor secundário não está acessível em {path}.', 'The secondary server is not reachable at {path}.'],
+  event_peer_reachable: ['O servidor secundário está acessível de novo em {path}.', 'The secondary server is reachable again at {path}.'],
   maintenance: ['Janelas de manutenção', 'Maintenance windows'],
   maint_none: ['Nenhuma janela activa.', 'No active window.'],
   maint_add: ['Nova janela', 'New window'],
@@ -145,6 +201,20 @@ const T = {
   maint_end: ['Terminar', 'End'],
   forbidden: ['Não tem permissão para esta acção ({need}).', 'You are not allowed to do this ({need}).'],
   failed: ['Falhou: {e}', 'Failed: {e}'],
+  // API errors the console shows (the API sends `code` and `params` beside its English `error`)
+  err_no_site: ['Não existe a unidade {site}.', 'There is no site {site}.'],
+  err_no_alert: ['O alerta {id} já não existe.', 'Alert {id} no longer exists.'],
+  err_alert_cleared: ['O alerta {id} já foi resolvido.', 'Alert {id} is already cleared.'],
+  err_alert_acked: ['O alerta {id} já foi reconhecido.', 'Alert {id} is already acknowledged.'],
+  err_ends_before_start: ['O fim tem de ser depois do início.', 'The end must be after the start.'],
+  err_no_maintenance: ['A janela de manutenção {id} já não existe.', 'Maintenance window {id} no longer exists.'],
+  err_csrf: ['A sessão mudou: recarregue a página e tente de novo.', 'The session changed: reload the page and try again.'],
+  err_role: ['Não tem permissão para esta acção (precisa do papel {need}).', 'You are not allowed to do this (it needs the {need} role).'],
+  'err_user_bad-name': ['"{name}" não é um nome válido: 2 a 64 letras, algarismos, pontos, hífens, @ ou _.', '"{name}" is not a valid user name: 2-64 letters, digits, dots, dashes, @ or _.'],
+  'err_user_bad-role': ['Papel desconhecido: use administrador, operador ou leitor.', 'Unknown role: use admin, operator or viewer.'],
+  'err_user_bad-password': ['A palavra-passe deve ter entre 10 e 1024 caracteres.', 'The password must have 10 to 1024 characters.'],
+  err_user_exists: ['O utilizador {name} já existe.', 'User {name} already exists.'],
+  err_user_unknown: ['Não existe o utilizador {name}.', 'There is no user {name}.'],
   // admin
   users: ['Utilizadores', 'Users'],
   user_add: ['Novo utilizador', 'New user'],
@@ -156,6 +226,7 @@ const T = {
   audit_action: ['Acção', 'Action'],
   audit_target: ['Sobre', 'Target'],
   audit_ok: ['Permitido', 'Allowed'],
+  audit_ip: ['Endereço', 'Address'],
   // restore drills and the continuity test report
   nav_drills: ['Testes de reposição', 'Restore drills'],
   drills_section: ['Testes de reposição (último de cada fonte e local)', 'Restore drills (the last of each source and location)'],
@@ -223,6 +294,18 @@ export function dictionary(lang: Lang): Record<string, string> {
 export function translator(lang: Lang) {
   const d = dictionary(lang);
   return (key: Key, vars: Record<string, string | number> = {}) => d[key]!.replace(/\{(\w+)\}/g, (_, v: string) => String(vars[v] ?? ''));
+}
+
+const DATE_TIME = {
+  pt: new Intl.DateTimeFormat('pt-PT', { day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false }),
+  en: new Intl.DateTimeFormat('en-GB', { day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false }),
+};
+
+/** A time as people read it, in the hub's time zone (as the browser pages do in theirs): 03/12/2026 14:05. */
+export function formatTime(iso: string | null | undefined, lang: Lang): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : DATE_TIME[lang].format(d).replace(',', '');
 }
 
 export function pickLang(cookie: string | null, fallback: Lang): Lang {

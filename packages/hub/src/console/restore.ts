@@ -8,7 +8,7 @@
 import { AGENT_CONFIG_PATH, agentCommand } from '@sentinela/shared';
 import { escapeHtml } from '../http/escape-html.js';
 import type { BackupSummary } from '../core/sections.js';
-import type { Lang } from './i18n.js';
+import { formatTime, type Lang } from './i18n.js';
 
 export interface RestoreSite {
   id: string;
@@ -86,7 +86,7 @@ function facts(lang: Lang, site: RestoreSite | null): string {
     ? b.sources
         .map(
           (s) =>
-            `<tr><td>${escapeHtml(s.name)}</td><td>${s.lastLocal ? escapeHtml(`${s.lastLocal.at} (${s.lastLocal.snapshotId ?? '?'})`) : '—'}</td><td>${s.lastUsb ? escapeHtml(`${s.lastUsb.at} (${s.lastUsb.label ?? 'USB'})`) : '—'}</td><td>${s.lastPeer ? escapeHtml(s.lastPeer) : '—'}</td><td>${escapeHtml(newestOffsite(site, s.name)?.receivedAt ?? '—')}</td></tr>`,
+            `<tr><td>${escapeHtml(s.name)}</td><td>${s.lastLocal ? escapeHtml(`${formatTime(s.lastLocal.at, lang)} (${s.lastLocal.snapshotId ?? '?'})`) : '—'}</td><td>${s.lastUsb ? escapeHtml(`${formatTime(s.lastUsb.at, lang)} (${s.lastUsb.label ?? 'USB'})`) : '—'}</td><td>${s.lastPeer ? escapeHtml(formatTime(s.lastPeer, lang)) : '—'}</td><td>${escapeHtml(formatTime(newestOffsite(site, s.name)?.receivedAt, lang))}</td></tr>`,
         )
         .join('')
     : '';
@@ -110,7 +110,7 @@ function offsiteNote(lang: Lang, site: RestoreSite | null, sources: GuideSource[
   const held = sources.map((s) => [s.name, newestOffsite(site, s.name)] as const).filter(([, o]) => o);
   if (!held.length)
     return `<p class="note" id="offsite-none">${pt ? 'Este hub ainda não guarda nenhuma cópia externa desta unidade: use o disco USB ou o servidor secundário.' : 'This hub holds no off-site copy of this site yet: use the USB disk or the secondary server.'}</p>`;
-  const items = held.map(([name, o]) => `<li><code>${escapeHtml(name)}</code>: ${escapeHtml(o!.id)} — ${pt ? 'recebida' : 'received'} ${escapeHtml(o!.receivedAt)}${o!.verifiedAt ? `, ${pt ? 'verificada' : 'verified'} ${escapeHtml(o!.verifiedAt)}` : ''}</li>`);
+  const items = held.map(([name, o]) => `<li><code>${escapeHtml(name)}</code>: ${escapeHtml(o!.id)} — ${pt ? 'recebida' : 'received'} ${escapeHtml(formatTime(o!.receivedAt, lang))}${o!.verifiedAt ? `, ${pt ? 'verificada' : 'verified'} ${escapeHtml(formatTime(o!.verifiedAt, lang))}` : ''}</li>`);
   return `<p id="offsite-held">${pt ? 'Este hub guarda cópias externas desta unidade; as mais recentes:' : 'This hub holds off-site copies of this site; the newest:'}</p><ul>${items.join('')}</ul>`;
 }
 

@@ -23,11 +23,16 @@ export function startConsole(db: Db, config: HubConfig, logger: Logger, alerts: 
   const fleet = new FleetCache(db, config);
   const live = new LiveHub();
   fleet.rebuildAll();
+  // Warmed here, not by the next page that reads: at start-up (the first visit after a start was
+  // 1.5 s at 2,000 sites) and after each full evaluation while pages are open.
+  setImmediate(() => fleet.warm());
 
   alerts.onEvaluated(({ sites, alertsChanged, all }) => {
     try {
-      if (all) fleet.rebuildAll();
-      else fleet.refresh(sites);
+      if (all) {
+        fleet.rebuildAll();
+        if (live.size > 0) fleet.warm();
+      } else fleet.refresh(sites);
       if (alertsChanged) fleet.refreshAlerts();
       if (sites.size > 0 || alertsChanged) live.send('fleet', { sites: [...sites].slice(0, 200), alerts: alertsChanged });
     } catch (err) {

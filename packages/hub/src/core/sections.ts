@@ -5,7 +5,7 @@
  * a section that does not pass its schema here is one an older hub stored under an older schema,
  * and is shown as no data rather than guessed at. Each reader returns null when there is nothing to say.
  */
-import { compiledSafeParse, FilesystemUse, StatusBackups, StatusNetwork, StatusPower, type StatusBackupDisk, type StatusBackupSource } from '@sentinela/shared';
+import { compiledSafeParse, FilesystemUse, ServiceCheck, StatusBackups, StatusNetwork, StatusPower, type StatusBackupDisk, type StatusBackupSource } from '@sentinela/shared';
 
 type Obj = Record<string, unknown>;
 
@@ -16,6 +16,7 @@ const POWER = compiledSafeParse(StatusPower);
 const NETWORK = compiledSafeParse(StatusNetwork);
 const BACKUPS = compiledSafeParse(StatusBackups);
 const FILESYSTEM = compiledSafeParse(FilesystemUse);
+const SERVICE = compiledSafeParse(ServiceCheck);
 
 /** `value` as `parse` reads it, or null. */
 function read<T>(parse: Parse<T>, value: unknown): T | null {
@@ -90,6 +91,11 @@ export interface BackupSummary {
   offsiteAt: string | null;
   usbAttached: boolean | null;
   usbLastAttachedAt: string | null;
+  /**
+   * The site's USB rotation in days (backup.usb configured), null when the site has no USB disks
+   * configured, undefined from an agent older than this field.
+   */
+  usbRotationDays: number | null | undefined;
   disks: Array<{ id: string; label: string; attached: boolean; lastCopyAt: string | null; snapshots: number | null }>;
   failed: boolean;
 }
@@ -116,6 +122,7 @@ export function backupsOf(status: Obj | null): BackupSummary | null {
     offsiteAt: minIso(sources.map((s) => s.lastOffsite)),
     usbAttached: b.usbAttached,
     usbLastAttachedAt: b.usbLastAttachedAt,
+    usbRotationDays: b.usbRotationDays,
     disks: b.disks.map((d: StatusBackupDisk) => ({ id: d.id, label: d.label, attached: d.attached, lastCopyAt: d.lastCopyAt, snapshots: d.snapshots })),
     failed: sources.some((s) => s.lastFailure !== null),
   };
@@ -127,4 +134,15 @@ export function fullestDisk(status: Obj | null): { mount: string; usePct: number
   const host = status?.host as Obj | undefined;
   for (const f of readEach(FILESYSTEM, host?.filesystems)) if (!best || f.usePct > best.usePct) best = { mount: f.mount, usePct: f.usePct };
   return best;
+}
+
+export interface ServiceDown {
+  name: string;
+  target: string | null;
+  error: string | null;
+}
+
+/** The services (the clinical database, the EMR…) the agent's last check found not answering. */
+export function servicesDown(status: Obj | null): ServiceDown[] {
+  return readEach(SERVICE, status?.services).flatMap((o) => (o.up === false ? [{ name: o.name, target: o.target, error: o.error ?? null }] : []));
 }

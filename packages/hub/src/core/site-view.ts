@@ -2,6 +2,7 @@
 import type { HubConfig } from '@sentinela/shared';
 import type { EventRow, SiteRow, StreamRow } from '../store/sites.js';
 import { readStoredJson, storedJsonProblem } from '../store/stored-json.js';
+import { servicesDown } from './sections.js';
 
 export const SITE_STATES = ['online', 'stale', 'offline', 'never-seen'] as const;
 export type SiteState = (typeof SITE_STATES)[number];
@@ -86,6 +87,8 @@ export function siteView(row: SiteRow, streams: StreamRow[], sites: HubConfig['s
     /** Why the stored latest status is not shown (a row an older hub stored), else null. */
     latestStatusUnreadable: status === null && row.last_status_json !== null ? storedJsonProblem(row.last_status_json) : null,
     backlog: backlogOf(status, birth),
+    /** Services the latest status found not answering (the site shows "degraded" while online). */
+    servicesDown: servicesDown(status).map((d) => d.name),
     messagesReceived: streams.reduce((n, s) => n + s.received_count, 0),
     missing: gaps.reduce((n, g) => n + g.missing, 0),
     gaps,

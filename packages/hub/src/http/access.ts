@@ -31,21 +31,10 @@ declare module 'fastify' {
 
 const HINT = 'send "Authorization: Bearer <token>" (an admin creates one with "sentinela-hub tokens add --name NAME --role viewer") or log in at /login';
 
+/** A cookie of the request (parsed by @fastify/cookie); one that did not decode is as good as none. */
 export function readCookie(req: FastifyRequest, name: string): string | null {
-  const header = req.headers.cookie;
-  if (!header) return null;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) {
-      // A value that does not percent-decode was not set by this hub: as good as no cookie (not a 500).
-      try {
-        return decodeURIComponent(part.slice(eq + 1).trim());
-      } catch {
-        return null;
-      }
-    }
-  }
-  return null;
+  const v = req.cookies[name];
+  return typeof v === 'string' && v.length > 0 ? v : null;
 }
 
 /** The Secure flag: on when the hub speaks HTTPS or sits behind an https publicUrl (a TLS proxy). */
@@ -55,12 +44,15 @@ export function secureCookies(config: HubConfig): boolean {
   return Boolean(config.http.tls) || (config.http.publicUrl?.startsWith('https:') ?? false);
 }
 
-export function cookie(config: HubConfig, name: string, value: string, opts: { maxAgeSec?: number; httpOnly?: boolean } = {}): string {
-  const parts = [`${name}=${encodeURIComponent(value)}`, 'Path=/', 'SameSite=Strict'];
-  if (opts.httpOnly !== false) parts.push('HttpOnly');
-  if (secureCookies(config)) parts.push('Secure');
-  if (opts.maxAgeSec !== undefined) parts.push(`Max-Age=${opts.maxAgeSec}`);
-  return parts.join('; ');
+/** Sets a cookie the console's way: whole site, SameSite=Strict, HttpOnly unless asked, Secure when served over TLS. */
+export function setCookie(reply: FastifyReply, config: HubConfig, name: string, value: string, opts: { maxAgeSec?: number; httpOnly?: boolean } = {}): void {
+  reply.setCookie(name, value, {
+    path: '/',
+    sameSite: 'strict',
+    httpOnly: opts.httpOnly !== false,
+    secure: secureCookies(config),
+    ...(opts.maxAgeSec !== undefined ? { maxAge: opts.maxAgeSec } : {}),
+  });
 }
 
 export type Identify = { ok: true; principal: Principal } | { ok: false; error: string };
@@ -93,7 +85,8 @@ export function foreignOrigin(req: FastifyRequest): boolean {
   const origin = req.headers.origin;
   if (!origin) return false;
   try {
-    return new URL(origin).host !== req.headers.host;
+    // req.host: the Host header, or X-Forwarded-Host from the trusted proxy (http.trustProxy).
+    return new URL(origin).host !== req.host;
   } catch {
     return true;
   }
@@ -117,13 +110,13 @@ export function requireRole(db: Db, need: Role, action?: string) {
       const sent = req.headers['x-csrf-token'];
       if (typeof sent !== 'string' || !p.csrf || !sameSecret(sent, p.csrf) || foreignOrigin(req)) {
         audit(db, { actor: p.name, role: p.role, action: action ?? `${req.method} ${req.routeOptions.url}`, target: req.url, ok: false, ip: req.ip, detail: { reason: 'csrf' } });
-        await reply.code(403).send({ error: 'missing or wrong CSRF token (x-csrf-token): reload the page and try again' });
+        await reply.code(403).send({ error: 'missing or wrong CSRF token (x-csrf-token): reload the page and try again', code: 'err_csrf', params: {} });
         return;
       }
     }
     if (!roleAllows(p.role, need)) {
       audit(db, { actor: p.name, role: p.role, action: action ?? `${req.method} ${req.routeOptions.url}`, target: req.url, ok: false, ip: req.ip, detail: { reason: 'role', need } });
-      await reply.code(403).send({ error: `this needs the ${need} role; ${p.name} is ${p.role}` });
+      await reply.code(403).send({ error: `this needs the ${need} role; ${p.name} is ${p.role}`, code: 'err_role', params: { need, name: p.name, role: p.role } });
       return;
     }
     req.principal = p;

@@ -5,7 +5,8 @@ const str = { type: 'string' } as const;
 const nstr = { type: ['string', 'null'] } as const;
 const int = { type: 'integer' } as const;
 
-export const errorSchema = { type: 'object', properties: { error: str }, required: ['error'] } as const;
+/** `error` in English for API clients; `code` and `params` for the console, which words it in the reader's language. */
+export const errorSchema = { type: 'object', properties: { error: str, code: str, params: { type: 'object', additionalProperties: true } }, required: ['error'] } as const;
 
 export const siteSchema = {
   type: 'object',
@@ -32,6 +33,7 @@ export const siteSchema = {
         at: str,
       },
     },
+    servicesDown: { type: 'array', items: str },
     messagesReceived: int,
     missing: int,
     gaps: {

@@ -34,7 +34,7 @@ export function userRoutes(app: FastifyInstance, db: Db): void {
       } catch (err) {
         if (!(err instanceof UserError)) throw err;
         audit(db, { actor: p.name, role: p.role, action: 'users.add', target: req.body.name, ok: false, ip: req.ip, detail: { error: err.message } });
-        return reply.code(err.code === 'exists' ? 409 : 400).send({ error: err.message });
+        return reply.code(err.code === 'exists' ? 409 : 400).send({ error: err.message, code: `err_user_${err.code}`, params: { name: req.body.name } });
       }
     },
   );

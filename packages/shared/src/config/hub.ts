@@ -62,6 +62,12 @@ export const HubConfig = z
       tls: tlsFiles.optional(),
       /** The address agents use to enrol (printed with new tokens). */
       publicUrl: z.string().url().optional(),
+      /**
+       * The reverse proxy in front of the console: its addresses or CIDR ranges (e.g. ["127.0.0.1"]).
+       * From these only, X-Forwarded-For names the client (audit log, login throttle) and
+       * X-Forwarded-Proto/Host the address the browser used. Omitted: the connection's address is the client.
+       */
+      trustProxy: z.array(z.string().min(1)).min(1).optional(),
     }),
     sites: z
       .strictObject({

@@ -44,6 +44,11 @@ export const StatusBackups = z.looseObject({
   usbCopying: z.boolean(),
   /** When any registered disk was last attached (null: never). */
   usbLastAttachedAt: iso.nullable(),
+  /**
+   * The USB rotation configured at the site (backup.usb.rotationDays); null: no USB disks configured,
+   * so the hub raises no "no USB disk" alert. Absent from agents older than this field.
+   */
+  usbRotationDays: z.number().positive().nullable().optional(),
   peer: z.looseObject({ path: z.string(), reachable: z.boolean(), lastMirrorAt: iso.nullable(), lastError: z.string().nullable() }).nullable(),
 });
 export type StatusBackups = z.infer<typeof StatusBackups>;
