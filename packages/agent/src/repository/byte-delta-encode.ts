@@ -19,6 +19,9 @@
 import { ByteOpWriter, MAX_LITERAL } from './byte-delta-format.js';
 import { GEAR } from './tokenizers.js';
 
+/** The gear table as int32: the hash then stays a small integer in V8's optimised loops (~15 % faster than uint32). */
+const G = new Int32Array(GEAR.buffer, GEAR.byteOffset, GEAR.length);
+
 export interface ByteDeltaOptions {
   /** Base bytes ahead of the cursor searched for where the versions agree again: bounds memory and the longest deletion found. */
   window?: number;
@@ -36,6 +39,16 @@ const NEW_CAPACITY = 4 * 1024 * 1024;
 const LOOKAHEAD = 64 * 1024; // new bytes held beyond the scan, so that a candidate is judged on enough bytes
 const KEEP_BACK = 64 * 1024; // new bytes kept before the scan when a long insert is flushed (for backward extension)
 const RECHECK = 16; // positions skipped after a failed lookup (runs of one byte anchor everywhere)
+const SUBSTITUTION_SPAN = 128; // bytes scanned in place for a same-length change before a search
+/**
+ * Base bytes indexed around the cursor when a search starts; the span doubles with every
+ * INDEX_DOUBLING new bytes hashed, so that ~1 KiB into a search it covers the whole window.
+ */
+const INDEX_START = 4096;
+const INDEX_DOUBLING = 64;
+/** A match at least this long is taken without looking at the rest of the window. */
+const SURE = 1024;
+const indexSpan = (searched: number) => INDEX_START * 2 ** Math.min(20, Math.floor(searched / INDEX_DOUBLING));
 
 /** A bounded window over a byte stream, addressed by absolute offsets. */
 class Window {
@@ -116,6 +129,33 @@ class Window {
   }
 }
 
+/** The hash after nextAnchor's last byte. */
+let hashOut = 0;
+
+/**
+ * Rolls the gear hash h over buf[i], buf[i+1]… and returns the first index at which it makes an
+ * anchor (`end` if none; hashOut holds the hash there). Unrolled: this loop is most of a delta's
+ * time, and four bytes a turn cost ~35 % less than one.
+ */
+function nextAnchor(buf: Buffer, i: number, end: number, h: number): number {
+  for (const end4 = end - 3; i < end4; i += 4) {
+    h = ((h << 1) + G[buf[i]!]!) | 0;
+    if (h >>> ANCHOR_SHIFT === 0) return ((hashOut = h), i);
+    h = ((h << 1) + G[buf[i + 1]!]!) | 0;
+    if (h >>> ANCHOR_SHIFT === 0) return ((hashOut = h), i + 1);
+    h = ((h << 1) + G[buf[i + 2]!]!) | 0;
+    if (h >>> ANCHOR_SHIFT === 0) return ((hashOut = h), i + 2);
+    h = ((h << 1) + G[buf[i + 3]!]!) | 0;
+    if (h >>> ANCHOR_SHIFT === 0) return ((hashOut = h), i + 3);
+  }
+  for (; i < end; i++) {
+    h = ((h << 1) + G[buf[i]!]!) | 0;
+    if (h >>> ANCHOR_SHIFT === 0) return ((hashOut = h), i);
+  }
+  hashOut = h;
+  return end;
+}
+
 /** True when the 32 hashed bytes ending at buf[i] are one byte repeated: such anchors are everywhere (padding, zeroed pages) and point nowhere. */
 function isRun(buf: Buffer, i: number): boolean {
   const b = buf[i];
@@ -179,6 +219,18 @@ function commonPrefix(a: Buffer, b: Buffer, lim: number): number {
   return from;
 }
 
+/** Length of the common suffix of a[0..lim) and b[0..lim) (the backward extension of a match). */
+function commonSuffix(a: Buffer, b: Buffer, lim: number): number {
+  let n = 0;
+  for (let block = 64; n < lim; block = Math.min(block * 4, 1 << 20)) {
+    const k = Math.min(block, lim - n);
+    if (a.compare(b, lim - n - k, lim - n, lim - n - k, lim - n) !== 0) break;
+    n += k;
+  }
+  while (n < lim && a[lim - 1 - n] === b[lim - 1 - n]) n++;
+  return n;
+}
+
 /**
  * Bytes a match must span to be taken, by how far ahead in the base it jumps (0 for a copy back,
  * which moves nothing). A jump moves the cursor away from where the versions were aligned, and
@@ -200,25 +252,83 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
   const w = new ByteOpWriter();
   let bCur = 0; // base bytes consumed (copied or skipped)
   let nEmit = 0; // new bytes emitted (copied or inserted)
-  let indexedTo = 0; // base anchors are indexed up to here
+  // The base's anchors are indexed over [idxLo, idxHi) (positions of the hashed bytes' last byte): near the cursor only, widened as a search goes on.
+  let idxLo = 0;
+  let idxHi = 0;
+  /** The index covers the whole window and history (for this search). */
+  let wide = false;
   let unmatched = 0; // bytes inserted since the last match
   const candidates: number[] = [];
   /** The oldest base byte still reachable (copied back with `P`). */
   const floor = () => Math.max(0, bCur - H);
 
-  function indexBase(): void {
-    const from = Math.max(indexedTo, floor(), B.start);
-    const end = B.end;
+  /** Adds the anchors whose hashed bytes end in base[from, to). */
+  function hashBase(from: number, to: number): void {
     const buf = B.buf;
     const off = B.start;
+    const fl = floor();
     let h = 0;
-    let i = Math.max(B.start, from - HASHED);
-    const first = i + HASHED;
-    for (; i < end; i++) {
-      h = ((h << 1) + GEAR[buf[i - off]!]!) >>> 0;
-      if (h >>> ANCHOR_SHIFT === 0 && i + 1 >= first && !isRun(buf, i - off)) index.add(h, i + 1, floor());
+    let r = Math.max(B.start, from - HASHED + 1) - off;
+    const first = r + HASHED - 1;
+    const end = to - off;
+    while (r < end) {
+      r = nextAnchor(buf, r, end, h);
+      h = hashOut;
+      if (r >= end) break;
+      if (r >= first && !isRun(buf, r)) index.add(h, r + off + 1, fl);
+      r++;
     }
-    indexedTo = end;
+  }
+
+  /**
+   * Indexes the base from `span` bytes behind the cursor (at most the history) to `span` ahead (at
+   * most the window). A search starts near the cursor and widens with the new bytes it hashed, so
+   * that a small change costs a little hashing on both sides, not the whole base: a far match is
+   * found later than with the whole window indexed, but extended back to where the difference began.
+   */
+  function indexAround(span: number): void {
+    const lo = Math.max(bCur - Math.min(H, span), floor(), B.start);
+    const hi = Math.min(bCur + Math.min(W, span), B.end);
+    if (lo >= hi) return;
+    if (idxLo >= idxHi || lo > idxHi || hi < idxLo) {
+      hashBase(lo, hi);
+      idxLo = lo;
+      idxHi = hi;
+      return;
+    }
+    if (lo < idxLo) (hashBase(lo, idxLo), (idxLo = lo));
+    if (hi > idxHi) (hashBase(idxHi, hi), (idxHi = hi));
+  }
+
+  /**
+   * A change that kept the length (a byte flipped, a page's counter, a value of the same width):
+   * the versions agree again, in place, within a few bytes. Checked before any hashing, on the bytes.
+   */
+  async function trySubstitution(): Promise<boolean> {
+    const span = SUBSTITUTION_SPAN + HASHED;
+    await B.fill(bCur + span, floor());
+    await N.fill(nEmit + span, nEmit);
+    const lim = Math.min(B.end - bCur, N.end - nEmit, span);
+    const bb = B.buf;
+    const nb = N.buf;
+    const bo = bCur - B.start;
+    const no = nEmit - N.start;
+    let run = 0;
+    let last = -1;
+    for (let i = 0; i < lim; i++) {
+      if (bb[bo + i] !== nb[no + i]) {
+        run = 0;
+        last = i;
+      } else if (++run >= HASHED && last >= 0 && !isRun(nb, no + i)) {
+        const n = last + 1;
+        w.skip(n);
+        bCur += n;
+        insertUpTo(nEmit + n);
+        unmatched = 0;
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Inserts new bytes up to `to`; after a long unmatched stretch the base moves on as much (a replaced region). */
@@ -241,29 +351,13 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
    */
   function tryMatch(h: number, j: number, newEnd: number): boolean {
     const low = Math.max(floor(), B.start);
-    index.lookup(h, low + 1, candidates);
-    let best = -1;
-    let bestLen = 0;
-    let bestBack = 0;
-    for (const p of candidates) {
-      let back = 0;
-      const maxBack = Math.min(j - nEmit, p - low);
-      while (back < maxBack && N.byte(j - 1 - back) === B.byte(p - 1 - back)) back++;
-      const fwdLim = Math.min(B.end - p, newEnd - j, LOOKAHEAD);
-      const fwd = fwdLim > 0 ? commonPrefix(B.view(p, p + fwdLim), N.view(j, j + fwdLim), fwdLim) : 0;
-      const start = p - back;
-      const atEnd = j + fwd === newEnd && N.exhausted(newEnd);
-      const len = back + fwd;
-      if (len < (atEnd ? 16 : needed(Math.max(0, start - bCur)))) continue;
-      // On a tie: ahead of the cursor (the nearest: candidates ascend) beats behind it (the nearest),
-      // since a copy moves the cursor on and a copy back does not.
-      const ahead = start >= bCur;
-      const bestAhead = best >= 0 && best - bestBack >= bCur;
-      if (len > bestLen || (len === bestLen && !bestAhead && (ahead || best >= 0))) {
-        best = p;
-        bestLen = len;
-        bestBack = back;
-      }
+    let { best, bestLen, bestBack } = bestCandidate(h, j, newEnd, low);
+    // A short match near the cursor may be a few bytes in common (archive headers, padding) with the
+    // real continuation elsewhere: judged against every candidate of the window before it is taken.
+    if (bestLen < SURE && !wide) {
+      indexAround(Number.MAX_SAFE_INTEGER);
+      wide = true;
+      ({ best, bestLen, bestBack } = bestCandidate(h, j, newEnd, low));
     }
     if (best < 0) return false;
     const start = best - bestBack;
@@ -283,6 +377,34 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
     return true;
   }
 
+  /** The candidate for the new anchor ending at `j` with the longest match (the nearest ahead on a tie), if long enough. */
+  function bestCandidate(h: number, j: number, newEnd: number, low: number): { best: number; bestLen: number; bestBack: number } {
+    index.lookup(h, low + 1, candidates);
+    let best = -1;
+    let bestLen = 0;
+    let bestBack = 0;
+    for (const p of candidates) {
+      const maxBack = Math.min(j - nEmit, p - low);
+      const back = maxBack > 0 ? commonSuffix(N.view(j - maxBack, j), B.view(p - maxBack, p), maxBack) : 0;
+      const fwdLim = Math.min(B.end - p, newEnd - j, LOOKAHEAD);
+      const fwd = fwdLim > 0 ? commonPrefix(B.view(p, p + fwdLim), N.view(j, j + fwdLim), fwdLim) : 0;
+      const start = p - back;
+      const atEnd = j + fwd === newEnd && N.exhausted(newEnd);
+      const len = back + fwd;
+      if (len < (atEnd ? 16 : needed(Math.max(0, start - bCur)))) continue;
+      // On a tie: ahead of the cursor (the nearest: candidates ascend) beats behind it (the nearest),
+      // since a copy moves the cursor on and a copy back does not.
+      const ahead = start >= bCur;
+      const bestAhead = best >= 0 && best - bestBack >= bCur;
+      if (len > bestLen || (len === bestLen && !bestAhead && (ahead || best >= 0))) {
+        best = p;
+        bestLen = len;
+        bestBack = back;
+      }
+    }
+    return { best, bestLen, bestBack };
+  }
+
   /**
    * From a difference at (bCur, nEmit): hashes the new version until an anchor matches in the
    * base, or it ends. Yields the ops of a long insert as they come: new content (a table added,
@@ -299,11 +421,13 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
         if (N.exhausted(nEmit)) return;
       }
     }
-    indexBase();
+    wide = false;
+    indexAround(indexSpan(0));
     let j = nEmit;
     let h = 0;
-    let hashed = 0;
+    const validFrom = j + HASHED - 1; // the first byte whose hash covers 32 new bytes
     let nextCheck = 0;
+    let widenAt = j + INDEX_DOUBLING;
     for (;;) {
       await N.fill(j + 2 * LOOKAHEAD, nEmit);
       const last = N.exhausted(N.end);
@@ -311,12 +435,23 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
       const scanEnd = last ? newEnd : newEnd - LOOKAHEAD;
       const buf = N.buf;
       const off = N.start;
-      for (; j < scanEnd; j++) {
-        h = ((h << 1) + GEAR[buf[j - off]!]!) >>> 0;
-        if (++hashed >= HASHED && h >>> ANCHOR_SHIFT === 0 && j + 1 >= nextCheck && !isRun(buf, j - off)) {
+      while (j < scanEnd) {
+        const r = nextAnchor(buf, j - off, scanEnd - off, h);
+        h = hashOut;
+        j = r + off;
+        if (j >= scanEnd) break;
+        // An anchor at j.
+        if (j >= widenAt) {
+          const span = indexSpan(j - nEmit);
+          indexAround(span);
+          wide ||= span >= W && span >= H;
+          widenAt = j + INDEX_DOUBLING;
+        }
+        if (j >= validFrom && j + 1 >= nextCheck && !isRun(buf, r)) {
           if (tryMatch(h, j + 1, newEnd)) return;
           nextCheck = j + 1 + RECHECK;
         }
+        j++;
       }
       if (last) {
         insertUpTo(newEnd);
@@ -330,7 +465,7 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
         if (bCur !== before) {
           // The base moved on: index what it reached.
           await B.fill(bCur + W, floor());
-          indexBase();
+          indexAround(indexSpan(j - nEmit));
         }
       }
     }
@@ -354,6 +489,7 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
           continue;
         }
       }
+      if (await trySubstitution()) continue;
       yield* search();
     }
     w.end();
