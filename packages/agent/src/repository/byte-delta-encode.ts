@@ -47,7 +47,7 @@ const SUBSTITUTION_SPAN = 128; // bytes scanned in place for a same-length chang
 const INDEX_START = 4096;
 const INDEX_DOUBLING = 64;
 /** A match at least this long is taken without looking at the rest of the window. */
-const SURE = 1024;
+const SURE = 256;
 const indexSpan = (searched: number) => INDEX_START * 2 ** Math.min(20, Math.floor(searched / INDEX_DOUBLING));
 
 /** A bounded window over a byte stream, addressed by absolute offsets. */
@@ -68,6 +68,10 @@ class Window {
 
   get end(): number {
     return this.start + this.len;
+  }
+  /** Bytes up to `abs` are held, or the stream has no more: fill(abs) would wait for nothing (most calls; an await each costs more than a small change's whole work). */
+  has(abs: number): boolean {
+    return this.end >= abs || (this.done && this.pending === null);
   }
   /** No byte at or after `abs` will ever come. */
   exhausted(abs: number): boolean {
@@ -204,18 +208,18 @@ class AnchorIndex {
   }
 }
 
-/** Length of the common prefix of a and b (both at least `lim` long). */
-function commonPrefix(a: Buffer, b: Buffer, lim: number): number {
+/** Length of the common prefix of a[ai…] and b[bi…] (both at least `lim` long). */
+function commonPrefix(a: Buffer, ai: number, b: Buffer, bi: number, lim: number): number {
   let from = 0;
   for (let block = 1 << 20; block >= 64; block >>= 4) {
     while (from < lim) {
       const end = Math.min(from + block, lim);
-      if (a.compare(b, from, end, from, end) !== 0) break;
+      if (a.compare(b, bi + from, bi + end, ai + from, ai + end) !== 0) break;
       from = end;
     }
     if (from >= lim) return lim;
   }
-  while (from < lim && a[from] === b[from]) from++;
+  while (from < lim && a[ai + from] === b[bi + from]) from++;
   return from;
 }
 
@@ -304,11 +308,8 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
    * A change that kept the length (a byte flipped, a page's counter, a value of the same width):
    * the versions agree again, in place, within a few bytes. Checked before any hashing, on the bytes.
    */
-  async function trySubstitution(): Promise<boolean> {
-    const span = SUBSTITUTION_SPAN + HASHED;
-    await B.fill(bCur + span, floor());
-    await N.fill(nEmit + span, nEmit);
-    const lim = Math.min(B.end - bCur, N.end - nEmit, span);
+  function trySubstitution(): boolean {
+    const lim = Math.min(B.end - bCur, N.end - nEmit, SUBSTITUTION_SPAN + HASHED);
     const bb = B.buf;
     const nb = N.buf;
     const bo = bCur - B.start;
@@ -334,7 +335,7 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
   /** Inserts new bytes up to `to`; after a long unmatched stretch the base moves on as much (a replaced region). */
   function insertUpTo(to: number): void {
     if (to <= nEmit) return;
-    w.insert(Buffer.from(N.view(nEmit, to))); // a copy: the window's bytes are overwritten as it moves
+    w.insert(N.view(nEmit, to)); // the writer copies: the window's bytes are overwritten as it moves
     unmatched += to - nEmit;
     if (unmatched > W >> 1) {
       const n = Math.min(to - nEmit, B.end - bCur); // never past the base's end
@@ -387,7 +388,7 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
       const maxBack = Math.min(j - nEmit, p - low);
       const back = maxBack > 0 ? commonSuffix(N.view(j - maxBack, j), B.view(p - maxBack, p), maxBack) : 0;
       const fwdLim = Math.min(B.end - p, newEnd - j, LOOKAHEAD);
-      const fwd = fwdLim > 0 ? commonPrefix(B.view(p, p + fwdLim), N.view(j, j + fwdLim), fwdLim) : 0;
+      const fwd = fwdLim > 0 ? commonPrefix(B.buf, p - B.start, N.buf, j - N.start, fwdLim) : 0;
       const start = p - back;
       const atEnd = j + fwd === newEnd && N.exhausted(newEnd);
       const len = back + fwd;
@@ -411,12 +412,12 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
    * rows appended) costs no more memory than the rest, whatever its size.
    */
   async function* search(): AsyncGenerator<Buffer> {
-    await B.fill(bCur + W, floor());
+    if (!B.has(bCur + W)) await B.fill(bCur + W, floor());
     if (B.exhausted(bCur) && !H) {
       // Nothing left to match: the rest of the new version is inserted as it comes.
       for (;;) {
         insertUpTo(N.end);
-        if (w.pendingBytes >= OUT_PIECE) yield Buffer.concat(w.take());
+        if (w.pendingBytes >= OUT_PIECE) yield w.take();
         await N.fill(nEmit + MAX_LITERAL, nEmit);
         if (N.exhausted(nEmit)) return;
       }
@@ -429,7 +430,7 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
     let nextCheck = 0;
     let widenAt = j + INDEX_DOUBLING;
     for (;;) {
-      await N.fill(j + 2 * LOOKAHEAD, nEmit);
+      if (!N.has(j + 2 * LOOKAHEAD)) await N.fill(j + 2 * LOOKAHEAD, nEmit);
       const last = N.exhausted(N.end);
       const newEnd = N.end;
       const scanEnd = last ? newEnd : newEnd - LOOKAHEAD;
@@ -461,7 +462,7 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
       if (j - nEmit > MAX_LITERAL) {
         const before = bCur;
         insertUpTo(j - KEEP_BACK);
-        yield Buffer.concat(w.take());
+        yield w.take();
         if (bCur !== before) {
           // The base moved on: index what it reached.
           await B.fill(bCur + W, floor());
@@ -473,14 +474,14 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
 
   try {
     for (;;) {
-      if (w.pendingBytes >= OUT_PIECE) yield Buffer.concat(w.take());
+      if (w.pendingBytes >= OUT_PIECE) yield w.take();
       // The new version first: a dump tool's output is what must not wait.
-      await N.fill(nEmit + 1, nEmit);
+      if (!N.has(nEmit + 1)) await N.fill(nEmit + 1, nEmit);
       if (N.exhausted(nEmit)) break;
-      await B.fill(bCur + 1, floor());
+      if (!B.has(bCur + 1)) await B.fill(bCur + 1, floor());
       if (B.end > bCur) {
         const lim = Math.min(B.end - bCur, N.end - nEmit);
-        const same = commonPrefix(B.view(bCur, bCur + lim), N.view(nEmit, nEmit + lim), lim);
+        const same = commonPrefix(B.buf, bCur - B.start, N.buf, nEmit - N.start, lim);
         if (same > 0) {
           w.copy(same);
           bCur += same;
@@ -489,11 +490,14 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
           continue;
         }
       }
-      if (await trySubstitution()) continue;
+      const span = SUBSTITUTION_SPAN + HASHED;
+      if (!B.has(bCur + span)) await B.fill(bCur + span, floor());
+      if (!N.has(nEmit + span)) await N.fill(nEmit + span, nEmit);
+      if (trySubstitution()) continue;
       yield* search();
     }
     w.end();
-    yield Buffer.concat(w.take());
+    yield w.take();
   } finally {
     await B.close();
     await N.close();

@@ -4,7 +4,7 @@ import { brotliCompressSync, constants } from 'node:zlib';
 import { DELTA_HISTORY, DELTA_QUALITY } from './backup.js';
 import { encodeByteDelta, type ByteDeltaOptions } from './byte-delta-encode.js';
 import { applyByteDelta } from './byte-delta-decode.js';
-import { ByteOpParser, type ByteOp } from './byte-delta-format.js';
+import { OpReader, type Op } from './op-stream.js';
 import { RepositoryError } from './errors.js';
 import { encodeDeltaBytes } from './delta-encode.js';
 
@@ -234,10 +234,10 @@ t.test('a garbled, truncated or overreaching op stream is refused with a Reposit
     }
   }
   t.ok(refused > 300, `${refused} of 500 refused, none crashed`);
-  const events: ByteOp[] = [];
-  t.throws(() => new ByteOpParser().feed(Buffer.from([0x49, 0x81, 0x80, 0x80, 0x01]), events), /exceeds 1 MiB/);
+  const events: Op[] = [];
+  t.throws(() => new OpReader(2).feed(Buffer.from([0x49, 0x81, 0x80, 0x80, 0x01]), events), /exceeds 1 MiB/);
   await t.rejects(concat(applyByteDelta(pieces(base, rnd), pieces(Buffer.from([0x43, 0x90, 0x40, 0x45]), rnd))), /past the end of its base/);
-  t.throws(() => new ByteOpParser().feed(Buffer.from([0x50, 0x05, 0x06]), events), /reaches past the cursor/, 'a copy back longer than its distance');
+  t.throws(() => new OpReader(2).feed(Buffer.from([0x50, 0x05, 0x06]), events), /reaches past the cursor/, 'a copy back longer than its distance');
   // C 100, P 200 back: beyond a reach of 100 and beyond what was passed.
   await t.rejects(concat(applyByteDelta(pieces(base, rnd), pieces(Buffer.from([0x43, 0x64, 0x50, 0x81, 0x01, 0x05, 0x45]), rnd), 100)), /beyond 100/);
   await t.rejects(concat(applyByteDelta(pieces(base, rnd), pieces(Buffer.from([0x43, 0x64, 0x50, 0x81, 0x01, 0x05, 0x45]), rnd), 4096)), /beyond 100/);
