@@ -54,6 +54,8 @@ const INDEX_DOUBLING = 256;
  */
 const SURE = 256;
 const SURE_SPAN = 256 * 1024;
+/** Base bytes read beyond what a search has indexed (forward extension, the next widening). */
+const AHEAD_MARGIN = 1024 * 1024;
 const indexSpan = (searched: number) => INDEX_START * 2 ** Math.min(20, Math.floor(searched / INDEX_DOUBLING));
 
 /** A bounded window over a byte stream, addressed by absolute offsets. */
@@ -435,8 +437,11 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
    * base, or it ends. Yields the ops of a long insert as they come: new content (a table added,
    * rows appended) costs no more memory than the rest, whatever its size.
    */
+  /** Base bytes held ahead of the cursor for an index `s` far: only as many as the search needs, since every 16 MiB held costs a 16 MiB move each time the window slides. */
+  const aheadFor = (s: number) => bCur + Math.min(W, Math.max(s, SURE_SPAN)) + AHEAD_MARGIN;
+
   async function* search(): AsyncGenerator<Buffer> {
-    if (!B.has(bCur + W)) await B.fill(bCur + W, floor());
+    if (!B.has(aheadFor(indexSpan(0)))) await B.fill(aheadFor(indexSpan(0)), floor());
     if (B.exhausted(bCur) && !H) {
       // Nothing left to match: the rest of the new version is inserted as it comes.
       for (;;) {
@@ -466,7 +471,9 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
         if (j >= scanEnd) break;
         // An anchor at j.
         if (j >= widenAt) {
-          widen(Math.max(span, indexSpan(j - nEmit)));
+          const to = Math.max(span, indexSpan(j - nEmit));
+          if (!B.has(aheadFor(to))) await B.fill(aheadFor(to), floor());
+          widen(to);
           widenAt = j + INDEX_DOUBLING;
         }
         if (j >= validFrom && j + 1 >= nextCheck && !isRun(buf, r)) {
@@ -486,8 +493,9 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
         yield w.take();
         if (bCur !== before) {
           // The base moved on: index what it reached.
-          await B.fill(bCur + W, floor());
-          widen(Math.max(span, indexSpan(j - nEmit)));
+          const to = Math.max(span, indexSpan(j - nEmit));
+          await B.fill(aheadFor(to), floor());
+          widen(to);
         }
       }
     }
