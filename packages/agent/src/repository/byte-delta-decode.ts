@@ -3,7 +3,7 @@
  * bounded memory: the base bytes passed are kept only as far back as the delta's `reach`.
  */
 import { ByteReader } from './byte-reader.js';
-import { applyOps, type BaseSide } from './delta-apply.js';
+import { applyOps, type BaseSide, type Taken } from './delta-apply.js';
 import { RepositoryError } from './errors.js';
 
 /** The last `size` bytes of a stream passed, in a ring. */
@@ -44,9 +44,15 @@ class ByteBase implements BaseSide {
     this.reader = new ByteReader(base);
     this.history = new History(reach);
   }
-  async take(n: number): Promise<{ count: number; bytes: Buffer }> {
+  take(n: number): Taken | Promise<Taken> {
+    return this.reader.raw.length ? this.slice(n) : this.readMore(n);
+  }
+  private async readMore(n: number): Promise<Taken> {
+    if (!(await this.reader.more())) throw new RepositoryError(`delta refers to ${n} bytes past the end of its base`, 'corrupt-object');
+    return this.slice(n);
+  }
+  private slice(n: number): Taken {
     const r = this.reader;
-    if (!r.raw.length && !(await r.more())) throw new RepositoryError(`delta refers to ${n} bytes past the end of its base`, 'corrupt-object');
     const bytes = r.raw.subarray(0, n);
     r.raw = r.raw.subarray(bytes.length);
     this.history.push(bytes);

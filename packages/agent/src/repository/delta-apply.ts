@@ -6,10 +6,15 @@ import { OpReader, type Op } from './op-stream.js';
 
 const OUT_BATCH_BYTES = 256 * 1024;
 
+export interface Taken {
+  count: number;
+  bytes: Buffer;
+}
+
 /** The base as a delta's copies and skips consume it. */
 export interface BaseSide {
   /** Up to n units (format 2: bytes; format 1: tokens) from the front of the base, at least one: how many, and their bytes. Throws past its end. */
-  take(n: number): Promise<{ count: number; bytes: Buffer }>;
+  take(n: number): Taken | Promise<Taken>;
   /** n bytes from d bytes behind the cursor (format 2's P). */
   past(d: number, n: number): Buffer;
   close(): Promise<void>;
@@ -32,7 +37,10 @@ export async function* applyOps(format: 1 | 2, base: BaseSide, ops: AsyncIterabl
       for (const ev of events) {
         if (ev.op === 'copy' || ev.op === 'skip') {
           for (let left = ev.n; left > 0; ) {
-            const { count, bytes } = await base.take(left);
+            // Most takes are served from bytes already read: no promise for each of a delta's many copies.
+            let taken = base.take(left);
+            if (taken instanceof Promise) taken = await taken;
+            const { count, bytes } = taken;
             left -= count;
             if (ev.op === 'skip') continue;
             out.push(bytes);

@@ -1,7 +1,7 @@
 /** Applies a format-1 delta (token operations) to its base's token stream, forward only, in bounded memory. */
 import type { Tokenizer } from '../sources/source.js';
 import { ByteReader } from './byte-reader.js';
-import { applyOps, type BaseSide } from './delta-apply.js';
+import { applyOps, type BaseSide, type Taken } from './delta-apply.js';
 import { OpReader, type Op } from './op-stream.js';
 import { RepositoryError } from './errors.js';
 import { countCuts } from './tokenizers.js';
@@ -97,7 +97,7 @@ class TokenBase implements BaseSide {
   ) {
     this.reader = new ByteReader(base);
   }
-  take(n: number): Promise<{ count: number; bytes: Buffer }> {
+  take(n: number): Promise<Taken> {
     return nextTokens(this.kind, this.reader, n);
   }
   past(): Buffer {
