@@ -3,10 +3,8 @@
  * bounded memory: the base bytes passed are kept only as far back as the delta's `reach`.
  */
 import { ByteReader } from './byte-reader.js';
-import { ByteOpParser, type ByteOp } from './byte-delta-format.js';
+import { applyOps, type BaseSide, type Taken } from './delta-apply.js';
 import { RepositoryError } from './errors.js';
-
-const OUT_BATCH_BYTES = 256 * 1024;
 
 /** The last `size` bytes of a stream passed, in a ring. */
 class History {
@@ -38,52 +36,37 @@ class History {
   }
 }
 
-/** `reach`: the manifest's, how far back `P` operations look (0: none). */
-export async function* applyByteDelta(base: AsyncIterable<Buffer>, ops: AsyncIterable<Buffer>, reach = 0): AsyncGenerator<Buffer> {
-  const reader = new ByteReader(base);
-  const history = new History(reach);
-  const parser = new ByteOpParser();
-  let out: Buffer[] = [];
-  let outBytes = 0;
-  const flush = (): Buffer => {
-    const b = out.length === 1 ? out[0]! : Buffer.concat(out, outBytes);
-    out = [];
-    outBytes = 0;
-    return b;
-  };
-  const events: ByteOp[] = [];
-  try {
-    for await (const piece of ops) {
-      parser.feed(piece, events);
-      for (const ev of events) {
-        if (ev.op === 'copy' || ev.op === 'skip') {
-          for (let left = ev.n; left > 0; ) {
-            if (!reader.raw.length && !(await reader.more()))
-              throw new RepositoryError(`delta refers to ${left} bytes past the end of its base`, 'corrupt-object');
-            const part = reader.raw.subarray(0, left);
-            reader.raw = reader.raw.subarray(part.length);
-            left -= part.length;
-            history.push(part);
-            if (ev.op === 'skip') continue;
-            out.push(part);
-            outBytes += part.length;
-            if (outBytes >= OUT_BATCH_BYTES) yield flush();
-          }
-        } else if (ev.op === 'past') {
-          out.push(history.get(ev.d, ev.n));
-          outBytes += ev.n;
-          if (outBytes >= OUT_BATCH_BYTES) yield flush();
-        } else if (ev.op === 'literal') {
-          out.push(ev.bytes);
-          outBytes += ev.bytes.length;
-          if (outBytes >= OUT_BATCH_BYTES) yield flush();
-        }
-      }
-      events.length = 0;
-    }
-    parser.finish();
-    if (outBytes) yield flush();
-  } finally {
-    await reader.close();
+/** The base's bytes: a copy or skip counts bytes; what passes is kept as far back as the reach. */
+class ByteBase implements BaseSide {
+  private readonly reader: ByteReader;
+  private readonly history: History;
+  constructor(base: AsyncIterable<Buffer>, reach: number) {
+    this.reader = new ByteReader(base);
+    this.history = new History(reach);
   }
+  take(n: number): Taken | Promise<Taken> {
+    return this.reader.raw.length ? this.slice(n) : this.readMore(n);
+  }
+  private async readMore(n: number): Promise<Taken> {
+    if (!(await this.reader.more())) throw new RepositoryError(`delta refers to ${n} bytes past the end of its base`, 'corrupt-object');
+    return this.slice(n);
+  }
+  private slice(n: number): Taken {
+    const r = this.reader;
+    const bytes = r.raw.subarray(0, n);
+    r.raw = r.raw.subarray(bytes.length);
+    this.history.push(bytes);
+    return { count: bytes.length, bytes };
+  }
+  past(d: number, n: number): Buffer {
+    return this.history.get(d, n);
+  }
+  close(): Promise<void> {
+    return this.reader.close();
+  }
+}
+
+/** `reach`: the manifest's, how far back `P` operations look (0: none). */
+export function applyByteDelta(base: AsyncIterable<Buffer>, ops: AsyncIterable<Buffer>, reach = 0): AsyncGenerator<Buffer> {
+  return applyOps(2, new ByteBase(base, reach), ops);
 }

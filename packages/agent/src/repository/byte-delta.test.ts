@@ -4,7 +4,7 @@ import { brotliCompressSync, constants } from 'node:zlib';
 import { DELTA_HISTORY, DELTA_QUALITY } from './backup.js';
 import { encodeByteDelta, type ByteDeltaOptions } from './byte-delta-encode.js';
 import { applyByteDelta } from './byte-delta-decode.js';
-import { ByteOpParser, type ByteOp } from './byte-delta-format.js';
+import { OpReader, type Op } from './op-stream.js';
 import { RepositoryError } from './errors.js';
 import { encodeDeltaBytes } from './delta-encode.js';
 
@@ -191,7 +191,7 @@ t.test('a long stretch of new content (rows appended, a table added) comes out i
   t.ok(largest <= 2 << 20, `the largest piece is ${largest} bytes (memory stays bounded whatever the size of the new content)`);
 });
 
-t.test('random edits of random sizes round-trip (fuzz)', async (t) => {
+t.test('random edits of random sizes (bytes flipped in place, inserted, deleted, moved) round-trip (fuzz)', async (t) => {
   const rnd = prng(77);
   for (let round = 0; round < 40; round++) {
     const base = Buffer.from(Array.from({ length: 1 + Math.floor(rnd() * 200_000) }, () => (rnd() < 0.5 ? 65 + Math.floor(rnd() * 4) : Math.floor(rnd() * 256))));
@@ -199,8 +199,16 @@ t.test('random edits of random sizes round-trip (fuzz)', async (t) => {
     for (let at = 0; at < base.length; ) {
       const n = Math.floor(rnd() * 20_000);
       const r = rnd();
-      if (r < 0.6) parts.push(base.subarray(at, at + n));
-      else if (r < 0.8) parts.push(randomBytes(Math.floor(rnd() * 300)));
+      if (r < 0.5) parts.push(base.subarray(at, at + n));
+      else if (r < 0.6) {
+        // Same-length changes (resynchronised in place): a few bytes flipped, some close together.
+        const part = Buffer.from(base.subarray(at, at + n));
+        for (let k = Math.floor(rnd() * 8); k > 0 && part.length; k--) {
+          const i = Math.floor(rnd() * part.length);
+          part[i] = part[i]! ^ (1 + Math.floor(rnd() * 255));
+        }
+        parts.push(part);
+      } else if (r < 0.8) parts.push(randomBytes(Math.floor(rnd() * 300)));
       else if (r < 0.9) parts.push(base.subarray(Math.floor(rnd() * base.length)).subarray(0, n));
       at += n;
     }
@@ -234,10 +242,10 @@ t.test('a garbled, truncated or overreaching op stream is refused with a Reposit
     }
   }
   t.ok(refused > 300, `${refused} of 500 refused, none crashed`);
-  const events: ByteOp[] = [];
-  t.throws(() => new ByteOpParser().feed(Buffer.from([0x49, 0x81, 0x80, 0x80, 0x01]), events), /exceeds 1 MiB/);
+  const events: Op[] = [];
+  t.throws(() => new OpReader(2).feed(Buffer.from([0x49, 0x81, 0x80, 0x80, 0x01]), events), /exceeds 1 MiB/);
   await t.rejects(concat(applyByteDelta(pieces(base, rnd), pieces(Buffer.from([0x43, 0x90, 0x40, 0x45]), rnd))), /past the end of its base/);
-  t.throws(() => new ByteOpParser().feed(Buffer.from([0x50, 0x05, 0x06]), events), /reaches past the cursor/, 'a copy back longer than its distance');
+  t.throws(() => new OpReader(2).feed(Buffer.from([0x50, 0x05, 0x06]), events), /reaches past the cursor/, 'a copy back longer than its distance');
   // C 100, P 200 back: beyond a reach of 100 and beyond what was passed.
   await t.rejects(concat(applyByteDelta(pieces(base, rnd), pieces(Buffer.from([0x43, 0x64, 0x50, 0x81, 0x01, 0x05, 0x45]), rnd), 100)), /beyond 100/);
   await t.rejects(concat(applyByteDelta(pieces(base, rnd), pieces(Buffer.from([0x43, 0x64, 0x50, 0x81, 0x01, 0x05, 0x45]), rnd), 4096)), /beyond 100/);

@@ -1,7 +1,8 @@
-/** Applies a delta op stream to its base's token stream, forward only, in bounded memory. */
+/** Applies a format-1 delta (token operations) to its base's token stream, forward only, in bounded memory. */
 import type { Tokenizer } from '../sources/source.js';
 import { ByteReader } from './byte-reader.js';
-import { OpParser, type OpEvent } from './delta-format.js';
+import { applyOps, type BaseSide, type Taken } from './delta-apply.js';
+import { OpReader, type Op } from './op-stream.js';
 import { RepositoryError } from './errors.js';
 import { countCuts } from './tokenizers.js';
 
@@ -45,10 +46,10 @@ class TokenCursor {
 
 export async function* applyDelta(base: AsyncIterable<Buffer[]>, ops: AsyncIterable<Buffer>): AsyncGenerator<Buffer[]> {
   const cursor = new TokenCursor(base[Symbol.asyncIterator]());
-  const parser = new OpParser();
+  const parser = new OpReader(1);
   let out: Buffer[] = [];
   let outBytes = 0;
-  const events: OpEvent[] = [];
+  const events: Op[] = [];
   try {
     for await (const piece of ops) {
       parser.feed(piece, events);
@@ -68,9 +69,9 @@ export async function* applyDelta(base: AsyncIterable<Buffer[]>, ops: AsyncItera
             }
           }
         } else if (ev.op === 'skip') await cursor.take(ev.n, null);
-        else if (ev.op === 'token') {
-          out.push(ev.token);
-          outBytes += ev.token.length;
+        else if (ev.op === 'literal') {
+          out.push(ev.bytes);
+          outBytes += ev.bytes.length;
         }
         if (outBytes >= OUT_BATCH_BYTES) {
           yield out;
@@ -87,48 +88,32 @@ export async function* applyDelta(base: AsyncIterable<Buffer[]>, ops: AsyncItera
   }
 }
 
+/** The base's bytes cut with the delta's tokenizer: a copy or skip counts tokens, and leaves as slices of the base's bytes. */
+class TokenBase implements BaseSide {
+  private readonly reader: ByteReader;
+  constructor(
+    private readonly kind: Tokenizer,
+    base: AsyncIterable<Buffer>,
+  ) {
+    this.reader = new ByteReader(base);
+  }
+  take(n: number): Promise<Taken> {
+    return nextTokens(this.kind, this.reader, n);
+  }
+  past(): Buffer {
+    throw new RepositoryError('delta stream: format 1 has no copy back', 'corrupt-object'); // its reader refuses P before
+  }
+  close(): Promise<void> {
+    return this.reader.close();
+  }
+}
+
 /**
  * applyDelta from and to bytes (what restores use): a copy leaves as slices of the base's bytes,
  * its tokens counted rather than cut one by one. The output is the same bytes.
  */
-export async function* applyDeltaBytes(kind: Tokenizer, base: AsyncIterable<Buffer>, ops: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  const reader = new ByteReader(base);
-  const parser = new OpParser();
-  let out: Buffer[] = [];
-  let outBytes = 0;
-  const flush = (): Buffer => {
-    const b = out.length === 1 ? out[0]! : Buffer.concat(out, outBytes);
-    out = [];
-    outBytes = 0;
-    return b;
-  };
-  const events: OpEvent[] = [];
-  try {
-    for await (const piece of ops) {
-      parser.feed(piece, events);
-      for (const ev of events) {
-        if (ev.op === 'copy' || ev.op === 'skip') {
-          for (let left = ev.n; left > 0; ) {
-            const { count, bytes } = await nextTokens(kind, reader, left);
-            left -= count;
-            if (ev.op === 'skip') continue;
-            out.push(bytes);
-            outBytes += bytes.length;
-            if (outBytes >= OUT_BATCH_BYTES) yield flush();
-          }
-        } else if (ev.op === 'token') {
-          out.push(ev.token);
-          outBytes += ev.token.length;
-          if (outBytes >= OUT_BATCH_BYTES) yield flush();
-        }
-      }
-      events.length = 0;
-    }
-    parser.finish();
-    if (outBytes) yield flush();
-  } finally {
-    await reader.close();
-  }
+export function applyDeltaBytes(kind: Tokenizer, base: AsyncIterable<Buffer>, ops: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  return applyOps(1, new TokenBase(kind, base), ops);
 }
 
 /** Up to `max` whole tokens from the front of the base (at least one): their count and bytes. */
