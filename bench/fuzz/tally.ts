@@ -69,6 +69,11 @@ export class Tally {
     }
   }
 
+  /** Adds to one of the target's extra figures. */
+  count(figure: string, n = 1): void {
+    this.report.extra[figure] = (this.report.extra[figure] ?? 0) + n;
+  }
+
   finish(): TargetReport {
     this.report.seconds = Number(process.hrtime.bigint() - this.t0) / 1e9;
     return this.report;
@@ -81,11 +86,20 @@ export function setTimeBudget(seconds: number | undefined): void {
   deadline = seconds ? Date.now() + seconds * 1000 : Infinity;
 }
 
-/** Runs `count` inputs, `parallel` at a time, each through `one`; stops early when `stop()` says so or the time budget is spent. */
-export async function campaign(count: number, parallel: number, one: (index: number) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
+/** When the time budget ends (ms since the epoch; Infinity: none), for worker threads, which do not share this module's state. */
+export function timeBudgetEnd(): number {
+  return deadline;
+}
+
+/**
+ * Runs inputs `parallel` at a time, each through `one`: the indices 0…count-1, or those `take`
+ * hands out (a worker thread's share); stops early when `stop()` says so or the time budget is spent.
+ */
+export async function campaign(count: number | (() => number | undefined), parallel: number, one: (index: number) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
   let next = 0;
+  const take = typeof count === 'function' ? count : () => (next < count && Date.now() < deadline ? next++ : undefined);
   const lane = async () => {
-    while (next < count && !stop() && Date.now() < deadline) await one(next++);
+    for (let i = stop() ? undefined : take(); i !== undefined; i = stop() ? undefined : take()) await one(i);
   };
   await Promise.all(Array.from({ length: Math.max(1, parallel) }, lane));
 }
