@@ -29,7 +29,7 @@ import { AGENT_BIN } from '@sentinela/tools/harness/paths.js';
 import { runNode } from '@sentinela/tools/harness/process.js';
 import { mutateBytes, mutateJson } from './mutate.js';
 import { Rng } from './rng.js';
-import { campaign, type Outcome, type TargetReport } from './tally.js';
+import { campaign, within, type Outcome, type TargetReport } from './tally.js';
 import { runInWorkers, type LaneContext } from './pool.js';
 import type { TargetRun } from './fuzz.bench.js';
 
@@ -282,20 +282,11 @@ export async function repositoryLanes(ctx: LaneContext<Template>): Promise<void>
         const d = damage(rng, fx);
         put(join(fx.disk, d.file), d.bytes);
         const steps: Steps = { refusals: [], verifyFound: false };
-        let timer: NodeJS.Timeout | undefined;
-        let outcome: Outcome;
-        try {
-          outcome = await Promise.race([
-            exercise(fx, d.file, d.category, steps),
-            new Promise<Outcome>((r) => (timer = setTimeout(() => r({ kind: 'hang', detail: `no answer within ${HANG_MS} ms` }), HANG_MS))),
-          ]);
-        } finally {
-          clearTimeout(timer);
-        }
+        let outcome = await within(exercise(fx, d.file, d.category, steps), HANG_MS, (): Outcome => ({ kind: 'hang', detail: `no answer within ${HANG_MS} ms` }));
         let cli = false;
         if (outcome.kind !== 'crash' && outcome.kind !== 'hang' && i % t.cliStride === 0) {
           cli = true;
-          outcome = (await throughCli(fx, d.file, steps.verifyFound)) ?? outcome;
+          outcome = (await within(throughCli(fx, d.file, steps.verifyFound), HANG_MS, (): Outcome => ({ kind: 'hang', detail: `the CLI did not exit within ${HANG_MS} ms` }))) ?? outcome;
         }
         // Nothing else in the repository changed or gone; then the damaged file is put back.
         const now = listFiles(fx.disk);
@@ -323,7 +314,8 @@ export async function fuzzRepository(opts: TargetRun): Promise<TargetReport> {
       inputs: opts.inputs,
       seed: opts.seed,
       lanes: LANES,
-      stuckMs: HANG_MS + 30_000,
+      // Past a lane's own limits (an input's, then its CLI run's), so that only code that never yields is caught there.
+      stuckMs: 2 * HANG_MS + 20_000,
       setup: template,
       failureFile: opts.failureFile,
       log: opts.log,

@@ -1,5 +1,5 @@
 /** What one target's campaign counts, and where a failing input is written down for reproduction. */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type Outcome =
@@ -102,4 +102,29 @@ export async function campaign(count: number | (() => number | undefined), paral
     for (let i = stop() ? undefined : take(); i !== undefined; i = stop() ? undefined : take()) await one(i);
   };
   await Promise.all(Array.from({ length: Math.max(1, parallel) }, lane));
+}
+
+/** `p`, or what `late()` says when `p` has not settled within `ms`. */
+export async function within<T>(p: Promise<T>, ms: number, late: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<T>((r) => (timer = setTimeout(() => r(late()), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * CPU time of the calling thread in ms (Linux: /proc/thread-self/stat, in 10 ms ticks), else wall
+ * time. A synchronous step is a hang by the CPU it spent: on a loaded machine its wall time says
+ * more about the other processes than about it.
+ */
+export function threadCpuMs(): number {
+  try {
+    const fields = readFileSync('/proc/thread-self/stat', 'latin1').split(') ')[1]!.split(' ');
+    // utime and stime are the stat file's fields 14 and 15: 12 and 13 after "pid (comm) ".
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return performance.now();
+  }
 }
