@@ -151,6 +151,8 @@ export const MIGRATIONS: readonly Migration[] = [
   arrivalBoundsTime,
   // 8: restore drill reports (type 'drill'), rare, found through an index of their own.
   (db) => db.exec(DRILLS_INDEX),
+  // 9: seqs skipped by a jump past mqtt.maxSeqJump: not counted missing (ingest's seqJump, issue 18).
+  (db) => db.exec('ALTER TABLE streams ADD COLUMN jumped INTEGER NOT NULL DEFAULT 0'),
 ];
 
 /**
