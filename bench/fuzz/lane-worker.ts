@@ -7,6 +7,10 @@ const next = new Int32Array(d.next);
 const busy = new Float64Array(d.busy);
 const retry = [...d.retry];
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
+/** Epoch ms with a fraction: two lanes that start in the same millisecond are still told apart. */
+const now = () => performance.timeOrigin + performance.now();
+// The heartbeat: stale while an input holds the thread (synchronous code that never returns).
+setInterval(() => (busy[d.lanes * 2] = now()), 250).unref();
 
 const ctx: LaneContext<unknown> = {
   seed: d.seed,
@@ -21,7 +25,7 @@ const ctx: LaneContext<unknown> = {
       if (n >= d.inputs) return undefined;
       index = n;
     }
-    busy[lane * 2 + 1] = Date.now();
+    busy[lane * 2 + 1] = now();
     busy[lane * 2] = index;
     return index;
   },

@@ -61,7 +61,7 @@ export interface WorkerData<S> {
   deadline: number;
   /** Int32 [next index]. */
   next: SharedArrayBuffer;
-  /** Float64 [index, start ms] per lane; index -1: idle. */
+  /** Float64 [index, start ms] per lane (index -1: idle), then the worker's heartbeat (ms). */
   busy: SharedArrayBuffer;
   /** Indices to try first: those a replaced worker had under way. */
   retry: number[];
@@ -111,7 +111,8 @@ export async function runInWorkers<S>(job: PoolJob<S>): Promise<TargetReport> {
   };
 
   const start = (retry: number[]): void => {
-    const busy = new Float64Array(new SharedArrayBuffer(job.lanes * 16)).fill(-1);
+    const busy = new Float64Array(new SharedArrayBuffer(job.lanes * 16 + 8)).fill(-1);
+    busy[job.lanes * 2] = Date.now();
     const id = nextId++;
     const data: WorkerData<S> = { module: job.module, entry: job.entry, inputs: job.inputs, seed: job.seed, lanes: job.lanes, worker: id, setup: job.setup, deadline, next, busy: busy.buffer as SharedArrayBuffer, retry };
     const e: Live = { worker: new Worker(new URL('./lane-worker.js', import.meta.url), { workerData: data }), busy, id, replaced: false };
@@ -142,10 +143,18 @@ export async function runInWorkers<S>(job: PoolJob<S>): Promise<TargetReport> {
     });
   };
 
-  /** A lane that has held one input too long: a hang; the others' inputs go to the replacement. */
+  /**
+   * A lane that has held one input too long: a hang; the others' inputs go to the replacement. When
+   * the thread itself stopped (no heartbeat), every lane looks stuck: the culprit is the input that
+   * started last, as the others were waiting (for a CLI run, a file) when it took the thread.
+   */
   const stop = (e: Live, lane: number): void => {
-    const index = e.busy[lane * 2]!;
-    tally.add(index, { kind: 'hang', detail: `input ${index} held its lane for over ${job.stuckMs} ms without yielding; worker ${e.id} was stopped` }, inputOf(index));
+    const blocked = Date.now() - e.busy[job.lanes * 2]! > job.stuckMs;
+    const lanes = Array.from({ length: job.lanes }, (_, l) => l).filter((l) => e.busy[l * 2]! >= 0);
+    const culprit = blocked ? lanes.reduce((a, b) => (e.busy[b * 2 + 1]! > e.busy[a * 2 + 1]! ? b : a), lane) : lane;
+    const index = e.busy[culprit * 2]!;
+    const how = blocked ? 'without yielding (its thread stopped)' : 'while its thread went on';
+    tally.add(index, { kind: 'hang', detail: `input ${index} held its lane for over ${job.stuckMs} ms ${how}; worker ${e.id} was stopped` }, inputOf(index));
     replace(e, underWay(e.busy).filter((i) => i !== index));
     void e.worker.terminate();
   };
