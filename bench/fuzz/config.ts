@@ -151,8 +151,10 @@ export async function configLanes(ctx: LaneContext<Setup>): Promise<void> {
           o = (await within(throughCli(file, text, seed.program, loaded.message!), CLI_MS, () => ({ kind: 'hang', detail: `the ${seed.program} CLI did not exit within ${CLI_MS} ms` }))) ?? o;
         }
         ctx.record(lane, i, o, () => text, counts);
-        // Lets the other lane's CLI answer be read.
-        if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+        // A turn of the event loop after every input: a CLI's exit is read when it comes, not after
+        // a stretch of loads (its time limit's timer would then fire first and call it a hang), and
+        // the heartbeat the pool watches goes on.
+        await new Promise((r) => setImmediate(r));
       }),
     ),
   );
