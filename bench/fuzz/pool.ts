@@ -125,7 +125,7 @@ export async function runInWorkers<S>(job: PoolJob<S>): Promise<TargetReport> {
         const before = tally.report.inputs;
         tally.add(m.index, m.outcome, m.input ?? inputOf(m.index));
         for (const [k, v] of Object.entries(m.counts ?? {})) tally.count(k, v);
-        if (Math.floor(tally.report.inputs / step) > Math.floor(before / step)) job.log(`fuzz ${job.target}: ${tally.report.inputs} inputs…`);
+        if (Math.floor(tally.report.inputs / step) > Math.floor(before / step)) job.log(`fuzz ${job.target}: ${tally.report.inputs} inputs… (${tally.report.crashes} crashes, ${tally.report.hangs} hangs so far)`);
       }
     });
     // Thrown where no lane could catch it, or the thread gone: every input under way is suspect.
