@@ -6,8 +6,8 @@
  *
  * What the campaign cannot do in the thread that runs an input, this thread does:
  * - a lane stuck on one input (synchronous code that never yields, so no timer in its own thread
- *   fires) is a hang: its worker is stopped and replaced, and the inputs its other lanes had under
- *   way are tried again by the replacement;
+ *   fires): its worker is stopped and replaced, and the replacement tries that input and those its
+ *   other lanes had under way again; the input is a hang when it stalls a worker twice;
  * - an exception nothing caught (thrown from a callback of the code under test), or the worker
  *   exiting, is a crash of every input it had under way; it is replaced as well.
  */
@@ -90,12 +90,16 @@ export async function runInWorkers<S>(job: PoolJob<S>): Promise<TargetReport> {
     id: number;
     /** Stopped or failed, and already replaced. */
     replaced: boolean;
+    /** Indices it was given to try again and has not answered yet (a lane may not have taken them). */
+    retry: Set<number>;
   }
   const live = new Set<Live>();
   let done!: () => void;
   const allDone = new Promise<void>((r) => (done = r));
   let nextId = 0;
 
+  /** Inputs that held a stopped worker once: tried again before they are called hangs. */
+  const suspects = new Set<number>();
   const underWay = (busy: Float64Array): number[] => Array.from({ length: job.lanes }, (_, l) => busy[l * 2]!).filter((i) => i >= 0);
   const inputOf = (i: number) => `(seed ${job.seed}, ${job.target} input ${i})`;
 
@@ -115,13 +119,14 @@ export async function runInWorkers<S>(job: PoolJob<S>): Promise<TargetReport> {
     busy[job.lanes * 2] = Date.now();
     const id = nextId++;
     const data: WorkerData<S> = { module: job.module, entry: job.entry, inputs: job.inputs, seed: job.seed, lanes: job.lanes, worker: id, setup: job.setup, deadline, next, busy: busy.buffer as SharedArrayBuffer, retry };
-    const e: Live = { worker: new Worker(new URL('./lane-worker.js', import.meta.url), { workerData: data }), busy, id, replaced: false };
+    const e: Live = { worker: new Worker(new URL('./lane-worker.js', import.meta.url), { workerData: data }), busy, id, replaced: false, retry: new Set(retry) };
     live.add(e);
     let ended = false;
     e.worker.on('message', (m: WorkerMessage) => {
       if (m.t === 'log') job.log(m.line);
       else if (m.t === 'end') ended = true;
       else {
+        e.retry.delete(m.index);
         const before = tally.report.inputs;
         tally.add(m.index, m.outcome, m.input ?? inputOf(m.index));
         for (const [k, v] of Object.entries(m.counts ?? {})) tally.count(k, v);
@@ -133,7 +138,7 @@ export async function runInWorkers<S>(job: PoolJob<S>): Promise<TargetReport> {
       if (e.replaced) return;
       const suspects = underWay(busy);
       for (const i of suspects) tally.add(i, { kind: 'crash', detail: `${what} while inputs ${suspects.join(', ')} were under way` }, inputOf(i));
-      replace(e, []);
+      replace(e, [...e.retry].filter((i) => !suspects.includes(i)));
     };
     e.worker.on('error', (err) => lost(`uncaught in worker ${id}: ${err.stack ?? String(err)}\n`));
     e.worker.on('exit', (code) => {
@@ -153,9 +158,16 @@ export async function runInWorkers<S>(job: PoolJob<S>): Promise<TargetReport> {
     const lanes = Array.from({ length: job.lanes }, (_, l) => l).filter((l) => e.busy[l * 2]! >= 0);
     const culprit = blocked ? lanes.reduce((a, b) => (e.busy[b * 2 + 1]! > e.busy[a * 2 + 1]! ? b : a), lane) : lane;
     const index = e.busy[culprit * 2]!;
-    const how = blocked ? 'without yielding (its thread stopped)' : 'while its thread went on';
-    tally.add(index, { kind: 'hang', detail: `input ${index} held its lane for over ${job.stuckMs} ms ${how}; worker ${e.id} was stopped` }, inputOf(index));
-    replace(e, underWay(e.busy).filter((i) => i !== index));
+    const others = [...new Set([...underWay(e.busy), ...e.retry])].filter((i) => i !== index);
+    // A loaded machine can hold a thread that long too: an input is a hang when it does it twice.
+    if (!suspects.has(index)) {
+      suspects.add(index);
+      replace(e, [index, ...others]);
+    } else {
+      const how = blocked ? 'without yielding (its thread stopped)' : 'while its thread went on';
+      tally.add(index, { kind: 'hang', detail: `input ${index} held its lane for over ${job.stuckMs} ms ${how}, twice; worker ${e.id} was stopped` }, inputOf(index));
+      replace(e, others);
+    }
     void e.worker.terminate();
   };
 
@@ -173,5 +185,6 @@ export async function runInWorkers<S>(job: PoolJob<S>): Promise<TargetReport> {
   } finally {
     clearInterval(watchdog);
   }
+  if (suspects.size) tally.count('inputs that stalled a worker once (tried again)', suspects.size);
   return tally.finish();
 }

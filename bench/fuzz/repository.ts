@@ -97,8 +97,8 @@ async function makeTemplate(cliRuns: number, inputs: number): Promise<Template> 
   return { root, disk, recoveryCode: key.toRecoveryCode(), snapshots, cliStride: Math.max(1, Math.floor(inputs / cliRuns)) };
 }
 
-function laneFixture(t: Template, worker: number, lane: number): Fixture {
-  const dir = join(t.root, `w${worker}-l${lane}`);
+function laneFixture(t: Template, worker: number, lane: number, copy: number): Fixture {
+  const dir = join(t.root, `w${worker}-l${lane}-c${copy}`);
   const media = join(dir, 'media');
   const disk = join(media, 'disk-a');
   const work = join(dir, 'work');
@@ -271,33 +271,50 @@ async function throughCli(fx: Fixture, file: string, found: boolean): Promise<Ou
   return undefined;
 }
 
+/** One input on one lane's copy: damage, the operations (and the CLI for a sample), the check that nothing else changed, the repair. */
+async function tryInput(t: Template, fx: Fixture, i: number, seed: number): Promise<{ outcome: Outcome; counts: Record<string, number>; input: () => string }> {
+  const rng = Rng.forInput(seed, 'repository', i);
+  const d = damage(rng, fx);
+  put(join(fx.disk, d.file), d.bytes);
+  const steps: Steps = { refusals: [], verifyFound: false };
+  let outcome = await within(exercise(fx, d.file, d.category, steps), HANG_MS, (): Outcome => ({ kind: 'hang', detail: `no answer within ${HANG_MS} ms, twice` }));
+  let cli = false;
+  if (outcome.kind !== 'crash' && outcome.kind !== 'hang' && i % t.cliStride === 0) {
+    cli = true;
+    outcome = (await within(throughCli(fx, d.file, steps.verifyFound), HANG_MS, (): Outcome => ({ kind: 'hang', detail: `the CLI did not exit within ${HANG_MS} ms, twice` }))) ?? outcome;
+  }
+  // Nothing else in the repository changed or gone; then the damaged file is put back.
+  const now = listFiles(fx.disk);
+  const others = [...fx.pristine.keys()].filter((f) => f !== d.file);
+  const lost = others.filter((f) => !now.includes(f) || !readFileSync(join(fx.disk, f)).equals(fx.pristine.get(f)!));
+  if (lost.length && outcome.kind !== 'crash' && outcome.kind !== 'hang') outcome = { kind: 'crash', detail: `other files of the repository changed or gone: ${lost.join(', ')}` };
+  put(join(fx.disk, d.file), fx.pristine.get(d.file)!);
+  for (const f of now) if (!fx.pristine.has(f)) rmSync(join(fx.disk, f), { force: true });
+  const counts: Record<string, number> = Object.fromEntries([...new Set(steps.refusals)].map((why) => [`step refused: ${d.category}: ${why}`, 1]));
+  if (cli) counts['CLI runs (verify --read-data, exit code checked)'] = 1;
+  return { outcome, counts, input: () => `${d.file}\n${d.bytes === null ? '(removed)' : d.bytes.toString('hex')}` };
+}
+
 /** The worker side: each lane damages its own copy of the template, one input at a time. */
 export async function repositoryLanes(ctx: LaneContext<Template>): Promise<void> {
   const t = ctx.setup;
   await Promise.all(
     Array.from({ length: ctx.lanes }, async (_, lane) => {
-      const fx = laneFixture(t, ctx.worker, lane);
+      let copies = 0;
+      let fx = laneFixture(t, ctx.worker, lane, copies++);
       await campaign(() => ctx.take(lane), 1, async (i) => {
-        const rng = Rng.forInput(ctx.seed, 'repository', i);
-        const d = damage(rng, fx);
-        put(join(fx.disk, d.file), d.bytes);
-        const steps: Steps = { refusals: [], verifyFound: false };
-        let outcome = await within(exercise(fx, d.file, d.category, steps), HANG_MS, (): Outcome => ({ kind: 'hang', detail: `no answer within ${HANG_MS} ms` }));
-        let cli = false;
-        if (outcome.kind !== 'crash' && outcome.kind !== 'hang' && i % t.cliStride === 0) {
-          cli = true;
-          outcome = (await within(throughCli(fx, d.file, steps.verifyFound), HANG_MS, (): Outcome => ({ kind: 'hang', detail: `the CLI did not exit within ${HANG_MS} ms` }))) ?? outcome;
+        let r = await tryInput(t, fx, i, ctx.seed);
+        if (r.outcome.kind === 'hang') {
+          // The operation that timed out may still be running on this copy: the lane moves to a fresh
+          // one. There the input is tried again before it is called a hang, as a loaded machine can
+          // stall every lane at once (seen: bursts of 40 lanes timing out together, then copies
+          // racing the abandoned ones on the same folder).
+          fx = laneFixture(t, ctx.worker, lane, copies++);
+          const again = await tryInput(t, fx, i, ctx.seed);
+          if (again.outcome.kind === 'hang') fx = laneFixture(t, ctx.worker, lane, copies++);
+          r = again.outcome.kind === 'hang' ? again : { ...again, counts: { ...again.counts, 'timed out once, answered when tried again': 1 } };
         }
-        // Nothing else in the repository changed or gone; then the damaged file is put back.
-        const now = listFiles(fx.disk);
-        const others = [...fx.pristine.keys()].filter((f) => f !== d.file);
-        const lost = others.filter((f) => !now.includes(f) || !readFileSync(join(fx.disk, f)).equals(fx.pristine.get(f)!));
-        if (lost.length && outcome.kind !== 'crash') outcome = { kind: 'crash', detail: `other files of the repository changed or gone: ${lost.join(', ')}` };
-        put(join(fx.disk, d.file), fx.pristine.get(d.file)!);
-        for (const f of now) if (!fx.pristine.has(f)) rmSync(join(fx.disk, f), { force: true });
-        const counts: Record<string, number> = Object.fromEntries([...new Set(steps.refusals)].map((why) => [`step refused: ${d.category}: ${why}`, 1]));
-        if (cli) counts['CLI runs (verify --read-data, exit code checked)'] = 1;
-        ctx.record(lane, i, outcome, () => `${d.file}\n${d.bytes === null ? '(removed)' : d.bytes.toString('hex')}`, counts);
+        ctx.record(lane, i, r.outcome, r.input, r.counts);
       });
     }),
   );
@@ -314,8 +331,8 @@ export async function fuzzRepository(opts: TargetRun): Promise<TargetReport> {
       inputs: opts.inputs,
       seed: opts.seed,
       lanes: LANES,
-      // Past a lane's own limits (an input's, then its CLI run's), so that only code that never yields is caught there.
-      stuckMs: 2 * HANG_MS + 20_000,
+      // Past a lane's own limits (an input's and its CLI run's, each tried twice), so that only code that never yields is caught there.
+      stuckMs: 4 * HANG_MS + 20_000,
       setup: template,
       failureFile: opts.failureFile,
       log: opts.log,
