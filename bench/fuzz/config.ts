@@ -6,8 +6,9 @@
  * (the file's data changed like any JSON document, written back as YAML). A refusal must be a
  * ConfigError whose every line names the file and a line or a key; anything else thrown is a
  * crash. On a sample of refused files, both CLIs must exit 2 with the same message and no stack.
+ * Inputs run in worker threads (pool.ts), one per core; a loader that never returns is caught there.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { AgentConfig, ConfigError, HubConfig, parseConfigText } from '@sentinela/shared';
@@ -16,7 +17,8 @@ import { runNode } from '@sentinela/tools/harness/process.js';
 import { tempDir } from '@sentinela/tools/harness/tmp.js';
 import { mutateBytes, mutateJson, oddString } from './mutate.js';
 import { Rng } from './rng.js';
-import { campaign, Tally, type Outcome, type TargetReport } from './tally.js';
+import { campaign, threadCpuMs, within, type Outcome, type TargetReport } from './tally.js';
+import { runInWorkers, type LaneContext } from './pool.js';
 import type { TargetRun } from './fuzz.bench.js';
 
 const ODD_SCALARS = ['~', '.inf', '-.nan', '0x1F', '0o777', '1e400', '-0', '!!binary aGVsbG8=', '*nowhere', '&a', '[', '{', '"unterminated', "'", '|', '>-', 'yes', 'NO', '2026-01-01', '!!js/function "x"', '<<: *a', '? complex', '- list', '%', '@reserved', '`tick', '100TB', '-1MiB', '9999999999999999999999', ''];
@@ -79,20 +81,31 @@ function mutateConfig(rng: Rng, text: string, data: unknown): string {
   return mutateBytes(rng, Buffer.from(text)).toString('latin1');
 }
 
-/** yaml itself takes seconds over a 150 kB flow-style file (a field repeated 5000 times): slow, not stuck. */
+/**
+ * CPU time one load may take. yaml itself spends about 2 s of CPU on a 1.7 MB file (a section
+ * repeated 5000 times): slow, not stuck. Measured as the thread's CPU time, not wall time, which
+ * on a loaded machine can be five times longer.
+ */
 const HANG_MS = 10_000;
+
+/** A CLI run (a node process started on a loaded machine) that takes longer is a hang. */
+const CLI_MS = 60_000;
 
 const PROBLEM = /^(.+?):(\d+:\d+: |\s)/;
 
 /** How the real loader answered one file. */
 function loadOne(file: string, text: string, program: 'agent' | 'hub'): Outcome & { message?: string } {
-  const t0 = performance.now();
+  const t0 = threadCpuMs();
+  const slow = (): Outcome | undefined => {
+    const ms = threadCpuMs() - t0;
+    return ms > HANG_MS ? { kind: 'hang', detail: `the loader took ${Math.round(ms)} ms of CPU` } : undefined;
+  };
   try {
     parseConfigText(file, text, program === 'agent' ? AgentConfig : HubConfig);
-    return { kind: 'accepted' };
+    return slow() ?? { kind: 'accepted' };
   } catch (err) {
-    const ms = performance.now() - t0;
-    if (ms > HANG_MS) return { kind: 'hang', detail: `the loader took ${Math.round(ms)} ms` };
+    const late = slow();
+    if (late) return late;
     if (!(err instanceof ConfigError)) return { kind: 'crash', detail: `the ${program} config loader threw ${(err as Error).stack ?? String(err)}` };
     const unclear = err.problems.filter((p) => !p.startsWith(`${file}:`) || !PROBLEM.test(p));
     if (err.problems.length === 0 || unclear.length) return { kind: 'crash', detail: `a refusal that does not name the file and a line or key: ${JSON.stringify(unclear.slice(0, 3))}` };
@@ -101,47 +114,76 @@ function loadOne(file: string, text: string, program: 'agent' | 'hub'): Outcome 
   }
 }
 
+interface Setup {
+  /** Where the CLI sample's files are written. */
+  dir: string;
+  seeds: Array<{ program: 'agent' | 'hub'; text: string }>;
+  /** Refused inputs whose index is a multiple of it also go through the CLI. */
+  cliStride: number;
+}
+
+/** Through the CLI: exit 2, the loader's first line, no stack trace. */
+async function throughCli(file: string, text: string, program: 'agent' | 'hub', message: string): Promise<Outcome | undefined> {
+  writeFileSync(file, text);
+  const [bin, args] = program === 'agent' ? [AGENT_BIN, ['snapshots', '--config', file]] : [HUB_BIN, ['sites', 'list', '--config', file]];
+  const r = await runNode(bin, args);
+  rmSync(file, { force: true });
+  const firstLine = message.split('\n')[0]!;
+  if (r.code !== 2 || !r.stderr.includes(firstLine) || /\n\s+at /.test(r.stderr)) return { kind: 'crash', detail: `the ${program} CLI exited ${r.code} (expected 2 with "${firstLine}"): ${r.stderr.slice(0, 800)}` };
+  return undefined;
+}
+
+/** The worker side: the loaders are synchronous, so more lanes only keep going while one waits for a CLI. */
+export async function configLanes(ctx: LaneContext<Setup>): Promise<void> {
+  const seeds = ctx.setup.seeds.map((s) => ({ ...s, data: parse(s.text) as unknown }));
+  await Promise.all(
+    Array.from({ length: ctx.lanes }, (_, lane) =>
+      campaign(() => ctx.take(lane), 1, async (i) => {
+        const rng = Rng.forInput(ctx.seed, 'config', i);
+        const seed = rng.pick(seeds);
+        const text = mutateConfig(rng, seed.text, seed.data);
+        const file = join(ctx.setup.dir, `${seed.program}-${i}.yaml`);
+        const loaded = loadOne(file, text, seed.program);
+        let o: Outcome = loaded.kind === 'refused' ? { kind: 'refused', why: loaded.why } : loaded;
+        let counts: Record<string, number> | undefined;
+        if (loaded.kind === 'refused' && i % ctx.setup.cliStride === 0) {
+          counts = { 'CLI runs (exit 2 checked)': 1 };
+          o = (await within(throughCli(file, text, seed.program, loaded.message!), CLI_MS, () => ({ kind: 'hang', detail: `the ${seed.program} CLI did not exit within ${CLI_MS} ms` }))) ?? o;
+        }
+        ctx.record(lane, i, o, () => text, counts);
+        // A turn of the event loop after every input: a CLI's exit is read when it comes, not after
+        // a stretch of loads (its time limit's timer would then fire first and call it a hang), and
+        // the heartbeat the pool watches goes on.
+        await new Promise((r) => setImmediate(r));
+      }),
+    ),
+  );
+}
+
 export async function fuzzConfig(opts: TargetRun): Promise<TargetReport> {
-  const tally = new Tally('config', opts.seed, opts.failureFile);
   const dir = tempDir('sentinela-fuzz-config-');
-  const seeds = (['agent', 'hub'] as const).map((program) => {
-    const text = readFileSync(join(REPO_ROOT, 'examples', `${program}.yaml`), 'utf8');
-    return { program, text, data: parse(text) as unknown };
-  });
+  const seeds = (['agent', 'hub'] as const).map((program) => ({ program, text: readFileSync(join(REPO_ROOT, 'examples', `${program}.yaml`), 'utf8') }));
   for (const s of seeds) {
     const o = loadOne(`examples/${s.program}.yaml`, s.text, s.program);
     if (o.kind !== 'accepted') throw new Error(`examples/${s.program}.yaml is not accepted: ${JSON.stringify(o)}`);
   }
-  // Through the CLIs as well, for a sample: exit 2, the loader's message, no stack trace.
-  const cliSample = Math.max(4, Math.round(opts.inputs / 2000));
-  const cliChecks: Array<Promise<void>> = [];
-  let cliRun = 0;
+  // About one refused input in 2000 through the CLIs (refusals are about half the inputs), at least a few.
+  const cliStride = Math.max(7, Math.floor(opts.inputs / Math.max(8, Math.round(opts.inputs / 1000))));
   try {
-    await campaign(opts.inputs, 1, async (i) => {
-      const rng = Rng.forInput(opts.seed, 'config', i);
-      const seed = rng.pick(seeds);
-      const text = mutateConfig(rng, seed.text, seed.data);
-      const file = join(dir.path, `${seed.program}-${i}.yaml`);
-      const o = loadOne(file, text, seed.program);
-      if (o.kind === 'refused' && cliRun < cliSample && i % 7 === 0) {
-        cliRun++;
-        writeFileSync(file, text);
-        const args = seed.program === 'agent' ? [AGENT_BIN, ['snapshots', '--config', file]] as const : [HUB_BIN, ['sites', 'list', '--config', file]] as const;
-        cliChecks.push(
-          runNode(args[0], [...args[1]]).then((r) => {
-            const firstLine = o.message!.split('\n')[0]!;
-            if (r.code !== 2 || !r.stderr.includes(firstLine) || /\n\s+at /.test(r.stderr))
-              tally.add(i, { kind: 'crash', detail: `the ${seed.program} CLI exited ${r.code} (expected 2 with "${firstLine}"): ${r.stderr.slice(0, 800)}` }, text);
-          }),
-        );
-      }
-      tally.add(i, o, text);
-      if (i % 200 === 199) await new Promise((r) => setImmediate(r));
+    return await runInWorkers({
+      target: 'config',
+      module: import.meta.url,
+      entry: 'configLanes',
+      inputs: opts.inputs,
+      seed: opts.seed,
+      lanes: 4,
+      // Past a lane's own limits (the CLI's), so that only a loader that never returns is caught there.
+      stuckMs: CLI_MS + 20_000,
+      setup: { dir: dir.path, seeds, cliStride } satisfies Setup,
+      failureFile: opts.failureFile,
+      log: opts.log,
     });
-    await Promise.all(cliChecks);
   } finally {
     dir.remove();
   }
-  tally.report.extra = { 'CLI runs (exit 2 checked)': cliRun };
-  return tally.finish();
 }

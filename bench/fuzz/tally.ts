@@ -1,5 +1,5 @@
 /** What one target's campaign counts, and where a failing input is written down for reproduction. */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type Outcome =
@@ -69,6 +69,11 @@ export class Tally {
     }
   }
 
+  /** Adds to one of the target's extra figures. */
+  count(figure: string, n = 1): void {
+    this.report.extra[figure] = (this.report.extra[figure] ?? 0) + n;
+  }
+
   finish(): TargetReport {
     this.report.seconds = Number(process.hrtime.bigint() - this.t0) / 1e9;
     return this.report;
@@ -81,11 +86,45 @@ export function setTimeBudget(seconds: number | undefined): void {
   deadline = seconds ? Date.now() + seconds * 1000 : Infinity;
 }
 
-/** Runs `count` inputs, `parallel` at a time, each through `one`; stops early when `stop()` says so or the time budget is spent. */
-export async function campaign(count: number, parallel: number, one: (index: number) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
+/** When the time budget ends (ms since the epoch; Infinity: none), for worker threads, which do not share this module's state. */
+export function timeBudgetEnd(): number {
+  return deadline;
+}
+
+/**
+ * Runs inputs `parallel` at a time, each through `one`: the indices 0…count-1, or those `take`
+ * hands out (a worker thread's share); stops early when `stop()` says so or the time budget is spent.
+ */
+export async function campaign(count: number | (() => number | undefined), parallel: number, one: (index: number) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
   let next = 0;
+  const take = typeof count === 'function' ? count : () => (next < count && Date.now() < deadline ? next++ : undefined);
   const lane = async () => {
-    while (next < count && !stop() && Date.now() < deadline) await one(next++);
+    for (let i = stop() ? undefined : take(); i !== undefined; i = stop() ? undefined : take()) await one(i);
   };
   await Promise.all(Array.from({ length: Math.max(1, parallel) }, lane));
+}
+
+/** `p`, or what `late()` says when `p` has not settled within `ms`. */
+export async function within<T>(p: Promise<T>, ms: number, late: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<T>((r) => (timer = setTimeout(() => r(late()), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * CPU time of the calling thread in ms (Linux: /proc/thread-self/stat, in 10 ms ticks), else wall
+ * time. A synchronous step is a hang by the CPU it spent: on a loaded machine its wall time says
+ * more about the other processes than about it.
+ */
+export function threadCpuMs(): number {
+  try {
+    const fields = readFileSync('/proc/thread-self/stat', 'latin1').split(') ')[1]!.split(' ');
+    // utime and stime are the stat file's fields 14 and 15: 12 and 13 after "pid (comm) ".
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return performance.now();
+  }
 }

@@ -2,6 +2,7 @@
 import os from 'node:os';
 import {
   PROTOCOL_VERSION,
+  RateLimitedLog,
   SENTINELA_VERSION,
   type AgentConfig,
   type Logger,
@@ -16,6 +17,9 @@ import { readCredentials } from './enroll/credentials.js';
 import { credentialsPath, outboxPath } from './paths.js';
 import type { AgentContext, AgentModule, StatusSections } from './module.js';
 import { createModules } from './modules.js';
+
+/** A failing health sample is logged at most once per distinct failure in this window (10 minutes, as the outbox's thinning lines). */
+const SAMPLE_FAILURE_LOG_MS = 10 * 60_000;
 
 /** The site has no credentials file yet. The CLI turns this into exit code 2. */
 export class NotEnrolledError extends Error {
@@ -134,10 +138,12 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     }));
   };
 
+  // A failure that lasts (a full disk fails every sample) is told once per failure and window, not at every sample.
+  const sampleLog = new RateLimitedLog(logger, { perWindow: 1, windowMs: SAMPLE_FAILURE_LOG_MS });
   const sampleNow = (): Promise<void> => {
     // Never two samples at once: a slow probe must not pile up timers.
     sampling ??= sampleOnce()
-      .catch((err: Error) => logger.error({ err: err.message }, `health sample failed: ${err.message}`))
+      .catch((err: Error) => sampleLog.error(`health sample: ${err.message}`, { err: err.message }, `health sample failed: ${err.message}`))
       .finally(() => (sampling = null));
     return sampling;
   };
@@ -164,6 +170,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
       closed = true;
       clearInterval(interval);
       await sampling; // let a sample in progress finish its commit
+      sampleLog.close();
       for (const m of [...modules].reverse()) {
         await Promise.resolve(m.close()).catch((err: Error) => logger.error({ module: m.name, err: err.message }, `${m.name}: close failed: ${err.message}`));
       }

@@ -55,6 +55,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     metrics,
     commitIntervalMs: config.store.commitIntervalMs,
     notice: (key, fields, text) => refusals.notice(key, fields, text),
+    maxSeqJump: config.mqtt.maxSeqJump,
     publishAck: (siteId: string, ack: AckMessage) =>
       transport ? transport.publishAck(siteId, ack) : Promise.reject(new Error('no MQTT transport')),
   });

@@ -20,6 +20,11 @@ export class HubMetrics {
     help: 'Times a site sent too many refused messages and was disconnected for a cool-down (mqtt.noisySites)',
     registers: [this.registry],
   });
+  readonly seqJumps = new Counter({
+    name: 'sentinela_hub_seq_jumps_total',
+    help: "Messages whose seq was more than mqtt.maxSeqJump ahead of their stream's highest; the seqs skipped are counted as jumped, not missing",
+    registers: [this.registry],
+  });
   readonly futureDated = new Counter({
     name: 'sentinela_hub_messages_future_dated_total',
     help: 'Messages dated after their arrival at the hub (a site clock ahead); stored with the arrival time as their time',

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { downTopic, encodeUp, upTopic } from '@sentinela/shared';
+import { downTopic, encodeUp, upTopic, type UpMessage } from '@sentinela/shared';
 import { createSite } from '../store/sites.js';
 import { createApiToken, issueEnrollToken } from '../store/tokens.js';
 import { birth, collect, connectSite, event, startTestHub, status } from '../harness.test-support.js';
@@ -210,6 +210,48 @@ t.test('a seq past 2^40 is refused, so the gap count stays true (issue 18 item 3
   for (let i = 0; i < 50 && (await hub.metrics.registry.getSingleMetricAsString('sentinela_hub_messages_refused_total')).indexOf('invalid') < 0; i++) await new Promise((r) => setTimeout(r, 20));
   await hub.ingest.flush();
   t.match(await site(), { messagesReceived: 1, missing: 0 }, 'not missing: 9007199254740990');
+});
+
+t.test('a seq far ahead of its stream counts as a jump, not 10^12 missing, through both MQTT lanes (issue 18 item 3)', async (t) => {
+  const { hub, db, logs } = await startTestHub(t);
+  const token = createApiToken(db, 'test');
+  createSite(db, { id: 'hf-0001' });
+  const { json: creds } = await enroll(hub.httpPort, issueEnrollToken(db, 'hf-0001', 1).token);
+  // A QoS 1 PUBLISH up to 64 KiB takes the fast lane (broker/fast-lane.ts); a larger one goes through aedes.
+  const lanes = { fast: { stream: 'stream-fast-lane', padding: '' }, aedes: { stream: 'stream-aedes-lane', padding: 'x'.repeat(70_000) } };
+  for (const [lane, o] of Object.entries(lanes)) {
+    const c = await connectSite(t, hub.mqttPort, 'hf-0001', creds.password);
+    const acks = await collect(c, downTopic('hf-0001', 'ack'));
+    // seq 5 (1-4 missing), 9 (6-8 missing: within mqtt.maxSeqJump), then 2^40 - 1 (a jump), then 6 (late: no longer missing).
+    for (const seq of [5, 9, 2 ** 40 - 1, 6]) {
+      const payload = encodeUp({ ...status('hf-0001', seq, o.stream), ...(o.padding ? { note: o.padding } : {}) } as UpMessage);
+      t.equal(payload.length > 64 * 1024, lane === 'aedes', `${lane} lane: a ${payload.length}-byte payload`);
+      await c.publishAsync(upTopic('hf-0001', 'status'), payload, { qos: 1 });
+      t.same((await acks.next()).acked, [[seq, seq]], `${lane} lane: seq ${seq} stored and acked`);
+    }
+    await c.endAsync();
+  }
+  await hub.ingest.flush();
+  const site = (await call(hub.httpPort, '/api/v1/sites/hf-0001', { headers: { authorization: `Bearer ${token}` } })).json;
+  for (const o of Object.values(lanes)) {
+    const gap = site.gaps.find((g: { stream: string }) => g.stream === o.stream);
+    // The 2^40 - 11 seqs between 9 and 2^40 - 1 are jumped; 1-4, 7 and 8 are missing.
+    t.match(gap, { maxSeq: 2 ** 40 - 1, received: 4, jumped: 2 ** 40 - 11, missing: 6 }, `${o.stream}: the jump is not missing`);
+  }
+  t.equal(site.messagesReceived, 8);
+  t.equal(site.missing, 12, 'the site shows 12 missing, not 2 × 1,099,511,627,766');
+  await logs.waitFor(/site hf-0001 stream stream-fast-lane jumped from seq 9 to 1099511627775, more than mqtt.maxSeqJump \(1000000\) ahead/);
+  await logs.waitFor(/stream stream-aedes-lane jumped from seq 9 to 1099511627775/);
+  t.match(await hub.metrics.registry.getSingleMetricAsString('sentinela_hub_seq_jumps_total'), /sentinela_hub_seq_jumps_total 2/);
+  // A new stream that starts past the window: the same rule (0 is its highest).
+  const c = await connectSite(t, hub.mqttPort, 'hf-0001', creds.password);
+  const acks = await collect(c, downTopic('hf-0001', 'ack'));
+  await c.publishAsync(upTopic('hf-0001', 'status'), encodeUp(status('hf-0001', 2 ** 40, 'stream-new-one')), { qos: 1 });
+  t.same((await acks.next()).acked, [[2 ** 40, 2 ** 40]]);
+  await hub.ingest.flush();
+  const again = (await call(hub.httpPort, '/api/v1/sites/hf-0001', { headers: { authorization: `Bearer ${token}` } })).json;
+  t.match(again.gaps.find((g: { stream: string }) => g.stream === 'stream-new-one'), { received: 1, jumped: 2 ** 40 - 1, missing: 0 });
+  t.equal(again.missing, 12);
 });
 
 t.test('healthz, metrics and the console', async (t) => {

@@ -19,9 +19,8 @@ import type { Logger } from '@sentinela/shared';
 import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
 import { checkUp } from '../ingest/check.js';
 import type { SyncReceiver } from '../backups/receiver.js';
-import { hasWildcard, topicBelongsToSite } from '@sentinela/shared';
+import { clip, hasWildcard, topicBelongsToSite } from '@sentinela/shared';
 import type { Ingest } from '../ingest/ingest.js';
-import { clip } from '../limits/log-limit.js';
 import { refusalError, type Refusals } from '../limits/refusals.js';
 import { remoteOf } from './auth.js';
 

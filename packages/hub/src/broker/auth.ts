@@ -2,10 +2,9 @@
  * Who may connect, and what they may subscribe to. Username = site id = MQTT client id;
  * the password is checked against the SHA-256 stored at enrolment. No anonymous clients.
  */
-import { hashesEqual, sha256Hex, topicBelongsToSite, type Logger } from '@sentinela/shared';
+import { clip, hashesEqual, sha256Hex, topicBelongsToSite, type Logger } from '@sentinela/shared';
 import type { AuthenticateError, Client, Subscription } from 'aedes';
 import type { Db } from '../store/db.js';
-import { clip } from '../limits/log-limit.js';
 import { refusalError, type Refusals } from '../limits/refusals.js';
 
 // aedes' AuthErrorCode is a const enum in a .d.ts, which isolated builds cannot inline.

@@ -16,12 +16,11 @@
  */
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
-import { ALL_UP_FILTER, downTopic, encodeDown, parseTopic, type AckMessage, type HubConfig, type Logger } from '@sentinela/shared';
+import { clip, ALL_UP_FILTER, downTopic, encodeDown, parseTopic, type AckMessage, type HubConfig, type Logger } from '@sentinela/shared';
 import { checkUp } from '../ingest/check.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Db } from '../store/db.js';
-import { clip } from '../limits/log-limit.js';
 import type { Refusals } from '../limits/refusals.js';
 import { Dynsec } from './dynsec.js';
 

@@ -70,9 +70,9 @@ export function siteView(row: SiteRow, streams: StreamRow[], sites: HubConfig['s
   const birth = readStoredJson(row.birth_json);
   const gaps = streams.map((s) => {
     const thinned = thinnedOf(s.stream, status, birth);
-    // Never below 0: a report of thinned rows can arrive before the newer rows that show the gap.
-    const missing = Math.max(0, s.max_seq - s.received_count - thinned);
-    return { stream: s.stream, maxSeq: s.max_seq, received: s.received_count, thinned, missing, lastAt: s.last_at };
+    // Never below 0: a report of thinned rows can arrive before the newer rows that show the gap, and a late seq inside a jump is counted twice.
+    const missing = Math.max(0, s.max_seq - s.received_count - thinned - s.jumped);
+    return { stream: s.stream, maxSeq: s.max_seq, received: s.received_count, thinned, jumped: s.jumped, missing, lastAt: s.last_at };
   });
   return {
     id: row.id,

@@ -40,7 +40,7 @@ export const siteSchema = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { stream: str, maxSeq: int, received: int, thinned: int, missing: int, lastAt: str },
+        properties: { stream: str, maxSeq: int, received: int, thinned: int, jumped: int, missing: int, lastAt: str },
       },
     },
   },

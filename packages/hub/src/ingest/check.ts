@@ -2,8 +2,7 @@
  * The one validation path for an up message, whichever transport brought it: the topic must be
  * the publisher's own, the payload must decode. Both broker adapters call this, then Ingest.
  */
-import { clip } from '../limits/log-limit.js';
-import { decodeUpHead, hasWildcard, MAX_SEQ, parseTopic, topicBelongsToSite, type DecodeErrorCode, type QueuedHead, type UpMessage } from '@sentinela/shared';
+import { clip, decodeUpHead, hasWildcard, MAX_SEQ, parseTopic, topicBelongsToSite, type DecodeErrorCode, type QueuedHead, type UpMessage } from '@sentinela/shared';
 
 export type UpCheck =
   /**

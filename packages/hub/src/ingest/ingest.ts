@@ -13,7 +13,7 @@
  * per (site, stream) per sync. Fewer, bigger commits write far fewer WAL pages, since a commit writes
  * about a page per site per index whatever its size.
  */
-import { toRanges, type AckMessage, type BirthMessage, type DeathMessage, type Logger, type QueuedHead, type QueuedMessage, type UpMessage } from '@sentinela/shared';
+import { DEFAULT_MAX_SEQ_JUMP, toRanges, type AckMessage, type BirthMessage, type DeathMessage, type Logger, type QueuedHead, type QueuedMessage, type UpMessage } from '@sentinela/shared';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db.js';
 import { HourMarks } from '../store/message-hours.js';
@@ -40,6 +40,8 @@ export interface IngestOptions {
   now?: () => Date;
   /** A rate-limited line about a site (limits/refusals.ts notice); default: the logger. */
   notice?: (key: string, fields: Record<string, unknown>, text: string) => void;
+  /** hub.yaml mqtt.maxSeqJump (see seqJump); default DEFAULT_MAX_SEQ_JUMP. */
+  maxSeqJump?: number;
 }
 
 /**
@@ -94,7 +96,10 @@ interface AckGroup {
 /** A batch's messages of one (site, stream): the seqs to ack, and the new rows among them for the streams row. */
 interface StreamGroup extends AckGroup {
   count: number;
+  /** The highest seq so far: the stored one (0 for a new stream), then the batch's. */
   maxSeq: number;
+  /** Seqs skipped by jumps past maxSeqJump in this batch. */
+  jumped: number;
 }
 
 export class Ingest {
@@ -114,15 +119,17 @@ export class Ingest {
   private closed = false;
   private readonly log: Logger;
   private readonly maxBatch: number;
+  private readonly maxSeqJump: number;
   private readonly now: () => Date;
   private readonly st: Record<
-    'birth' | 'connection' | 'siteBdSeq' | 'death' | 'insertMessage' | 'stream' | 'lastStatus' | 'lastStatusOf' | 'setLastStatus' | 'lastSeen',
+    'birth' | 'connection' | 'siteBdSeq' | 'death' | 'insertMessage' | 'streamMax' | 'stream' | 'lastStatus' | 'lastStatusOf' | 'setLastStatus' | 'lastSeen',
     Statement
   >;
 
   constructor(private readonly opts: IngestOptions) {
     this.log = opts.logger.child({ component: 'ingest' });
     this.maxBatch = opts.maxBatch ?? 5000;
+    this.maxSeqJump = opts.maxSeqJump ?? DEFAULT_MAX_SEQ_JUMP;
     this.now = opts.now ?? (() => new Date());
     const db = opts.db;
     this.walSync = WalSync.for(db);
@@ -137,11 +144,13 @@ export class Ingest {
       insertMessage: db.prepare(
         'INSERT OR IGNORE INTO messages (site_id, stream, seq, type, ts, received_at, payload) VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TEXT))',
       ),
-      // One row per (site, stream) per batch: `count` new rows, the highest seq among them.
+      streamMax: db.prepare('SELECT max_seq FROM streams WHERE site_id = ? AND stream = ?').pluck(),
+      // One row per (site, stream) per batch: `count` new rows, the highest seq among them, the seqs jumped over.
       stream: db.prepare(`
-        INSERT INTO streams (site_id, stream, max_seq, received_count, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?)
+        INSERT INTO streams (site_id, stream, max_seq, received_count, first_at, last_at, jumped) VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (site_id, stream) DO UPDATE SET
-          max_seq = max(max_seq, excluded.max_seq), received_count = received_count + excluded.received_count, last_at = excluded.last_at`),
+          max_seq = max(max_seq, excluded.max_seq), received_count = received_count + excluded.received_count, last_at = excluded.last_at,
+          jumped = jumped + excluded.jumped`),
       // Newer = a later seq of the same stream, or a later time from another stream (a reinstalled agent).
       lastStatus: db.prepare(`
         UPDATE sites SET last_status_json = CAST(:json AS TEXT), last_status_at = :ts, last_status_stream = :stream, last_status_seq = :seq
@@ -375,13 +384,14 @@ export class Ingest {
       if (g === undefined || g.stream !== p.stream) {
         const key = `${siteId}\u0000${p.stream}`;
         g = streams.get(key);
-        if (!g) streams.set(key, (g = { siteId, stream: p.stream, seqs: [], rejected: [], count: 0, maxSeq: 0 }));
+        if (!g) streams.set(key, (g = { siteId, stream: p.stream, seqs: [], rejected: [], count: 0, maxSeq: (this.st.streamMax.get(siteId, p.stream) as number | undefined) ?? 0, jumped: 0 }));
         lastGroup.set(siteId, g);
       }
       g.seqs.push(p.seq);
       if (!inserted) continue;
       this.hours.note(siteId, p.stream, p.ts, p.seq);
       g.count++;
+      if (p.seq - g.maxSeq > this.maxSeqJump) this.seqJump(g, p);
       if (p.seq > g.maxSeq) g.maxSeq = p.seq;
       if (p.type === 'status') {
         const list = statuses.get(siteId);
@@ -389,7 +399,7 @@ export class Ingest {
         else statuses.set(siteId, [p]);
       }
     }
-    for (const a of streams.values()) if (a.count > 0) this.st.stream.run(a.siteId, a.stream, a.maxSeq, a.count, receivedAt, receivedAt);
+    for (const a of streams.values()) if (a.count > 0) this.st.stream.run(a.siteId, a.stream, a.maxSeq, a.count, receivedAt, receivedAt, a.jumped);
     for (const [siteId, rows] of statuses) this.applyLatestStatus(siteId, rows);
     for (const siteId of seen) this.st.lastSeen.run(receivedAt, siteId, receivedAt);
     return streams;
@@ -439,6 +449,21 @@ export class Ingest {
    * status dated 2099 would otherwise stay the site's latest status for good, and an event dated
    * 2099 the first of its events. Times before arrival are kept as sent (a backlog is old).
    */
+  /**
+   * A seq more than maxSeqJump ahead of its stream's highest: no agent skips that many (its outbox
+   * numbers every message, and thinned ones are reported), so its counter was reset or damaged, or
+   * the site is lying. The message is stored; the seqs it skips are counted as jumped, not missing.
+   */
+  private seqJump(g: StreamGroup, p: PendingRow): void {
+    const skipped = p.seq - g.maxSeq - 1;
+    g.jumped += skipped;
+    this.opts.metrics.seqJumps.inc();
+    const text = `site ${p.siteId} stream ${p.stream} jumped from seq ${g.maxSeq} to ${p.seq}, more than mqtt.maxSeqJump (${this.maxSeqJump}) ahead: stored, and the ${skipped} seqs between are counted as jumped, not missing`;
+    const fields = { site: p.siteId, stream: p.stream, from: g.maxSeq, seq: p.seq, jumped: skipped };
+    if (this.opts.notice) this.opts.notice(`site ${p.siteId}`, fields, text);
+    else this.log.warn(fields, text);
+  }
+
   private futureDated(p: PendingRow, receivedAt: string): void {
     this.opts.metrics.futureDated.inc();
     const text = `site ${p.siteId} sent a ${p.type} dated ${p.ts}, after it arrived (${receivedAt}): its clock is ahead; stored with the arrival time`;

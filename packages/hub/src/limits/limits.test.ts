@@ -2,7 +2,7 @@ import t from 'tap';
 import { HubMetrics } from '../metrics.js';
 import { LogCapture } from '../harness.test-support.js';
 import { Backoff } from './backoff.js';
-import { clip, RateLimitedLog } from './log-limit.js';
+import { clip, RateLimitedLog } from '@sentinela/shared';
 import { Refusals } from './refusals.js';
 
 t.test('clip: a client-chosen string is cut to a bound, saying how long it was', async (t) => {

@@ -1,7 +1,7 @@
 /**
  * Every refusal at the hub's door goes through here: a failed login, a malformed or oversized
  * packet, a message the hub will not take. Each is counted in sentinela_hub_messages_refused_total
- * by reason (every one), logged within the per-source limit (log-limit.ts), and, when a logged-in
+ * by reason (every one), logged within the per-source limit (shared runtime/log-limit.ts), and, when a logged-in
  * site sent it, counted against that site.
  *
  * A noisy site cannot starve the others: past mqtt.noisySites.maxRefusals within windowSeconds the
@@ -9,11 +9,9 @@
  * (limits/backoff.ts, as the console's login throttle). The cool-down is a fact the alert engine
  * turns into a "noisy" alert for the site.
  */
-import type { HubConfig, Logger } from '@sentinela/shared';
+import { clip, RateLimitedLog, WindowCounter, type HubConfig, type Logger } from '@sentinela/shared';
 import type { HubMetrics } from '../metrics.js';
 import { Backoff } from './backoff.js';
-import { clip, RateLimitedLog } from './log-limit.js';
-import { WindowCounter } from './window-counter.js';
 
 export interface Refusal {
   /** The logged-in site the refusal counts against; null when no site is proven (a login, a packet before CONNECT). */
@@ -73,7 +71,7 @@ export class Refusals {
     now: () => number = Date.now,
   ) {
     this.now = now;
-    this.log = new RateLimitedLog(logger, { perWindow: 10, windowMs: 60_000, now });
+    this.log = new RateLimitedLog(logger, { perWindow: 10, windowMs: 60_000, now, note: 'the metrics count every one' });
     this.counts = new WindowCounter(limits.windowSeconds * 1000);
     this.backoff = new Backoff({ free: 1, baseMs: limits.cooldownSeconds * 1000, maxMs: limits.maxCooldownSeconds * 1000, forgetMs: FORGET_MS });
   }

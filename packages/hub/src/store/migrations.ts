@@ -173,6 +173,8 @@ export const STORE_MIGRATIONS: readonly MigrationStep[] = [
   { step: 7, up: arrivalBoundsTime },
   // 8: restore drill reports (type 'drill'), rare, found through an index of their own.
   { step: 8, up: (db) => db.exec(DRILLS_INDEX) },
+  // Seqs skipped by a jump past mqtt.maxSeqJump: not counted missing (ingest's seqJump, issue 18).
+  { step: 9, up: (db) => db.exec('ALTER TABLE streams ADD COLUMN jumped INTEGER NOT NULL DEFAULT 0') },
 ];
 
 /**

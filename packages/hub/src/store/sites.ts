@@ -77,18 +77,20 @@ export interface StreamRow {
   stream: string;
   max_seq: number;
   received_count: number;
+  /** Seqs skipped by jumps past mqtt.maxSeqJump: not missing. */
+  jumped: number;
   first_at: string;
   last_at: string;
 }
 
 export function siteStreams(db: Db, id: string): StreamRow[] {
-  return db.prepare('SELECT stream, max_seq, received_count, first_at, last_at FROM streams WHERE site_id = ? ORDER BY last_at DESC').all(id) as StreamRow[];
+  return db.prepare('SELECT stream, max_seq, received_count, jumped, first_at, last_at FROM streams WHERE site_id = ? ORDER BY last_at DESC').all(id) as StreamRow[];
 }
 
 /** Message counts per site (from streams, so it costs one row per stream, not a scan of messages). */
 export function receivedCounts(db: Db): Map<string, { received: number; gaps: number }> {
   const rows = db
-    .prepare('SELECT site_id, SUM(received_count) AS received, SUM(max_seq - received_count) AS gaps FROM streams GROUP BY site_id')
+    .prepare('SELECT site_id, SUM(received_count) AS received, SUM(max(0, max_seq - received_count - jumped)) AS gaps FROM streams GROUP BY site_id')
     .all() as Array<{ site_id: string; received: number; gaps: number }>;
   return new Map(rows.map((r) => [r.site_id, { received: r.received, gaps: r.gaps }]));
 }

@@ -1,6 +1,7 @@
 /** hub.yaml: every key is documented in examples/hub.yaml. */
 import { z } from 'zod';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/codec.js';
+import { DEFAULT_MAX_SEQ_JUMP, MAX_SEQ } from '../protocol/messages.js';
 import { byteSize, listen, logConfig, tlsFiles } from './common.js';
 import { HubBackupsConfig } from './hub-backups.js';
 import { HubUpstreamConfig } from './hub-upstream.js';
@@ -20,6 +21,8 @@ export const HubConfig = z
       drainTimeoutMs: z.number().int().min(100).default(5000),
       /** Per-client offline queue cap for QoS 1 messages to the client. */
       queueLimit: z.number().int().min(1).default(1000),
+      /** A stream's seq more than this far ahead of its highest is counted as a jump, not as that many missing messages. */
+      maxSeqJump: z.number().int().min(1).max(MAX_SEQ).default(DEFAULT_MAX_SEQ_JUMP),
       /**
        * A site that sends more than maxRefusals refused messages within windowSeconds is
        * disconnected and its reconnects refused for cooldownSeconds, doubling at each repeat up to

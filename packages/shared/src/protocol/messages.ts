@@ -20,6 +20,14 @@ const streamId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'a stream id of 8-64 
  * site then showed 9,007,199,254,740,978 missing messages).
  */
 export const MAX_SEQ = 2 ** 40;
+/**
+ * The largest step ahead a stream's seq may take and have the seqs it skips counted missing
+ * (hub.yaml mqtt.maxSeqJump). An agent's outbox numbers every message it makes: a million is about
+ * two years of one status a minute, longer than any outage it rides out. A larger step (a reset or
+ * damaged outbox counter, or a site lying) is counted as a jump: its seqs are not counted missing,
+ * so one message cannot make a site show 10^12 missing (docs/protocol.md, "Sequence numbers").
+ */
+export const DEFAULT_MAX_SEQ_JUMP = 1_000_000;
 const seq = z.number().int().positive().max(MAX_SEQ);
 
 const base = {

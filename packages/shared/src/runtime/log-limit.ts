@@ -1,11 +1,12 @@
 /**
- * Log lines that outsiders can cause (refused logins, packets, messages) are rate-limited per
- * source and bounded in size: a flood of junk must not become a flood of journald lines, nor a
- * 60,000-character client id a 60,000-character line. Per key (a site, or an address) the first
- * `perWindow` lines of each window are written; the rest are counted, and one summary line says
- * how many were held back when the window ends.
+ * Log lines that outsiders can cause (refused logins, packets, messages at the hub) or that a
+ * lasting condition repeats (the agent's health sample on a full disk) are rate-limited per source
+ * and bounded in size: a flood of junk must not become a flood of journald lines, nor a
+ * 60,000-character client id a 60,000-character line. Per key (a site, an address, a failure) the
+ * first `perWindow` lines of each window are written; the rest are counted, and one summary line
+ * says how many were held back when the window ends.
  */
-import type { Logger } from '@sentinela/shared';
+import type { Logger } from './logger.js';
 import { WindowCounter } from './window-counter.js';
 
 /** The longest a string a client chose (client id, topic, error text) is written in a log line. */
@@ -28,6 +29,8 @@ export interface LogLimitOptions {
   perWindow: number;
   windowMs: number;
   now?: () => number;
+  /** Said at the end of each summary line (e.g. where every occurrence is still counted). */
+  note?: string;
 }
 
 export class RateLimitedLog {
@@ -54,13 +57,17 @@ export class RateLimitedLog {
     this.write('info', key, fields, msg);
   }
 
+  error(key: string, fields: Record<string, unknown>, msg: string): void {
+    this.write('error', key, fields, msg);
+  }
+
   /** Writes what is held back, and stops the timer. */
   close(): void {
     clearInterval(this.timer);
     this.counter.sweep(this.now(), this.summarise, true);
   }
 
-  private write(level: 'warn' | 'info', key: string, fields: Record<string, unknown>, msg: string): void {
+  private write(level: 'error' | 'warn' | 'info', key: string, fields: Record<string, unknown>, msg: string): void {
     const c = this.counter.add(key, this.now());
     if (c.ended > 0) this.summarise(c.key, c.ended);
     if (c.n <= this.opts.perWindow) this.log[level](clipFields(fields), clip(msg, MSG_CHARS));
@@ -72,7 +79,7 @@ export class RateLimitedLog {
     const seconds = Math.round(this.opts.windowMs / 1000);
     this.log.warn(
       { source: clip(key), suppressed: held, windowSeconds: seconds },
-      `${held} more log lines about ${clip(key)} held back in the last ${seconds} s (at most ${this.opts.perWindow} a window per source; the metrics count every one)`,
+      `${held} more log lines about ${clip(key)} held back in the last ${seconds} s (at most ${this.opts.perWindow} a window per source${this.opts.note ? `; ${this.opts.note}` : ''})`,
     );
   };
 }
