@@ -205,6 +205,12 @@ t.test('without a trusted proxy X-Forwarded-For is ignored; answers are compress
   const all = (await (await fetch(`${base}/api/v1/alerts?offset=28`, { headers: auth })).json()) as { alerts: unknown[]; matched: number };
   t.same([all.alerts.length, all.matched], [2, 30], 'the last page');
 
+  // The change feed tells the console of new sites within its poll (1 s): wait until the fleet holds all 30.
+  for (let i = 0; i < 100; i++) {
+    const f = (await (await fetch(`${base}/api/v1/fleet?limit=30`, { headers: auth })).json()) as { sites: unknown[] };
+    if (f.sites.length === 30) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   // Raw HTTP, so that the encoding can be seen (fetch decodes it).
   const { request } = await import('node:http');
   const raw = await new Promise<{ enc: string | undefined; body: Buffer }>((resolve, reject) => {
