@@ -117,5 +117,5 @@ t.test('the schema steps of the store and the modules fit together: each step on
   t.throws(() => orderSteps([{ step: 1, up }, { step: 1, up }]), /migration step 1 is given twice/);
   t.throws(() => orderSteps([{ step: 1, up }, { step: 3, up }]), /migration step 2 is missing \(steps go up to 3\)/);
   t.throws(() => orderSteps([{ step: 0, up }]), /not a positive integer/);
-  t.equal(MIGRATIONS.length, 8, 'the hub schema has 8 steps (store: 1, 2, 4, 6, 7, 8; backups: 3, 5)');
+  t.equal(MIGRATIONS.length, 9, 'the hub schema has 9 steps (store: 1, 2, 4, 6, 7, 8, 9; backups: 3, 5)');
 });
