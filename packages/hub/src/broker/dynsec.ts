@@ -142,7 +142,15 @@ export class Dynsec {
 
   /** Sends one command; an error whose text contains one of `tolerated` comes back as an answer instead of a throw. */
   private async run(cmd: Record<string, unknown> & { command: string }, tolerated: string[] = []): Promise<Answer> {
-    if (!this.client.connected) throw new DynsecError(cmd.command, 'the hub is not connected to the broker');
+    // Just after a start or a broker restart the connection may be a moment away: wait for it, within the timeout.
+    if (!this.client.connected) {
+      const up = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => (this.client.off('connect', on), resolve(false)), this.timeoutMs);
+        const on = () => (clearTimeout(timer), resolve(true));
+        this.client.once('connect', on);
+      });
+      if (!up) throw new DynsecError(cmd.command, 'the hub is not connected to the broker');
+    }
     this.subscribed ??= this.client.subscribeAsync(RESPONSE, { qos: 1 }).then((granted) => {
       if (granted.some((g) => g.qos === 128)) throw new DynsecError('subscribe', `${RESPONSE} refused: the hub's broker user is not a dynamic-security admin`);
     });
