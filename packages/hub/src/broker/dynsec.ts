@@ -61,14 +61,16 @@ export class Dynsec {
   ) {
     client.on('message', (topic, payload) => {
       if (topic !== RESPONSE) return;
-      let answers: Answer[];
+      let answers: unknown;
       try {
-        answers = (JSON.parse(payload.toString('utf8')) as { responses?: Answer[] }).responses ?? [];
+        answers = (JSON.parse(payload.toString('utf8')) as { responses?: unknown } | null)?.responses;
       } catch {
-        return; // not ours to judge: the broker wrote it
+        return; // not JSON: no answer of ours (the command times out with its own message)
       }
-      for (const a of answers) {
-        const w = a.correlationData !== undefined ? this.waiting.get(a.correlationData) : undefined;
+      // Any shape may arrive on this topic; only objects with our string correlationData are answers.
+      if (!Array.isArray(answers)) return;
+      for (const a of answers as Answer[]) {
+        const w = a && typeof a === 'object' && typeof a.correlationData === 'string' ? this.waiting.get(a.correlationData) : undefined;
         if (!w) continue;
         clearTimeout(w.timer);
         this.waiting.delete(a.correlationData!);
