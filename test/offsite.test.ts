@@ -129,7 +129,9 @@ t.test('day 2 over 256 kbit/s with cuts, a damaged piece, a hub restart and an e
   );
   t.ok(proxy.cuts - cuts0 >= 2, `the connection was cut ${proxy.cuts - cuts0} times during the transfer`);
   t.equal(c.resentAcked, 0, 'no acknowledged piece was ever sent again');
-  t.ok(c.acked <= c.piecesSent && c.acked >= Math.ceil(day2.storedBytes / (32 * 1024)), `pieces acked (${c.acked}) cover the snapshot and never exceed pieces sent (${c.piecesSent})`);
+  // Receipts lost in a cut are not counted (the receiver's next `need` resumes past those pieces): the catalogue and
+  // the restores below are what prove day 2 arrived whole.
+  t.ok(c.acked > 0 && c.acked <= c.piecesSent, `pieces acked (${c.acked}) never exceed pieces sent (${c.piecesSent})`);
   t.ok(proxy.corrupted >= 1, 'the proxy flipped a byte in transit');
   // The flipped byte lands in a piece's bytes (its SHA-256 differs) or, rarely, in its header (not JSON): refused either way.
   const refusals = [...oldHub.logs(), ...hub.proc.logs()].filter((l) => /damaged in transit|refused a backup sync message/.test(l.msg ?? ''));

@@ -290,7 +290,8 @@ export class SyncSender {
     const key = `${m.object}@${m.offset}`;
     const ours = cur !== null && this.inflight.has(key);
     if (m.ok) {
-      if (ours) this.progress.count('acked');
+      // A receipt that comes after its piece timed out still acknowledges it, once (the resent copy's receipt advances nothing).
+      if (ours || (cur !== null && m.next > this.progress.acked(m.site, m.object))) this.progress.count('acked');
       this.progress.ack(m.site, m.object, m.next);
       if (cur) this.inflight.delete(key);
       if (o && o.send < m.next) o.send = m.next;
