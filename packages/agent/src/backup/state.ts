@@ -4,9 +4,9 @@
  * and which location holds which snapshot. One small SQLite file (WAL) in dataDir, shared by the
  * running agent and the CLI verbs (`backup`, `disk list`, `disk eject`).
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { openDurableSqlite } from '../durable-sqlite.js';
 import type { AgentConfig } from '@sentinela/shared';
 
 export function backupStatePath(config: AgentConfig): string {
@@ -76,11 +76,7 @@ export class BackupState {
   private readonly db: Database.Database;
 
   private constructor(path: string) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openDurableSqlite(path);
     this.db.exec(SCHEMA);
   }
 

@@ -1,17 +1,13 @@
 /** WAN outages and daily uptime in <dataDir>/network.db (SQLite, WAL): they survive restarts and reboots. */
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
+import { openDurableSqlite } from '../durable-sqlite.js';
 import type { WanOutageRec } from './wan.js';
 
 export class NetworkStore {
   private readonly db: Database.Database;
 
   constructor(path: string) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    this.db = openDurableSqlite(path);
     this.db.exec(`CREATE TABLE IF NOT EXISTS wan_outages (start_ms INTEGER PRIMARY KEY, end_ms INTEGER);
       CREATE TABLE IF NOT EXISTS wan_daily (day TEXT PRIMARY KEY, observed_ms INTEGER NOT NULL, up_ms INTEGER NOT NULL);`);
   }

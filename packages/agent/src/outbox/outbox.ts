@@ -3,9 +3,8 @@
  * and leaves only when the hub acknowledges it at application level (never on MQTT PUBACK:
  * mqtt.js keeps QoS 1 publishes in memory only). Stored payloads are the exact bytes sent.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDurableSqlite } from '../durable-sqlite.js';
 import {
   encodeUp,
   PROTOCOL_VERSION,
@@ -115,13 +114,8 @@ export class Outbox {
     this.maxBytes = opts.maxBytes ?? 256 * 1024 * 1024;
     this.resendAfterMs = (opts.resendAfterSeconds ?? 60) * 1000;
     this.logger = opts.logger;
-    if (!opts.fileMustExist) mkdirSync(dirname(opts.path), { recursive: true });
-    this.db = new Database(opts.path, { fileMustExist: opts.fileMustExist ?? false });
+    this.db = openDurableSqlite(opts.path, { fileMustExist: opts.fileMustExist ?? false });
     try {
-      // WAL + FULL: a committed row survives a power cut (the daily case on these sites).
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
-      this.db.pragma('busy_timeout = 5000');
       this.boundWal();
       migrate(this.db, opts.path);
     } catch (err) {

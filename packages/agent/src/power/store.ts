@@ -2,9 +2,8 @@
  * Outage records in <dataDir>/power.db (SQLite, WAL, synchronous=FULL): the open outage is written
  * at every change, so that it survives the shutdown it causes and is closed after the reboot.
  */
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
+import { openDurableSqlite } from '../durable-sqlite.js';
 import type { Outage } from './policy.js';
 
 interface Row {
@@ -23,10 +22,7 @@ export class PowerStore {
   private readonly db: Database.Database;
 
   constructor(path: string) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    this.db = openDurableSqlite(path);
     this.db.exec(`CREATE TABLE IF NOT EXISTS outages (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       start_ms INTEGER NOT NULL UNIQUE,
