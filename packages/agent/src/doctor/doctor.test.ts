@@ -17,43 +17,17 @@ const harness = (name: string) => import(new URL(`../../../../tools/dist/harness
 const { tempDir, uniqueSiteId } = (await harness('tmp')) as any;
 const { HubHandle } = (await harness('fleet')) as any;
 const { NutServer, freePort, NUT_USERS } = (await harness('nut')) as any;
-
-interface Report {
-  findings: Array<{ id: string; level: 'OK' | 'WARN' | 'FAIL'; what: string; fix?: { pt: string; en: string } }>;
-}
+const { runDoctor, finding } = (await harness('doctor')) as any;
+const { makeTestCerts } = (await harness('tls')) as any;
 
 const dir = tempDir('doctor-agent') as { path: string; remove: () => void };
 t.teardown(dir.remove);
 
 /** A CA and a server certificate for localhost/127.0.0.1 valid `days` days, with the real openssl. */
-function certs(name: string, days: number) {
-  const d = join(dir.path, name);
-  mkdirSync(d, { recursive: true });
-  const f = (n: string) => join(d, n);
-  const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', String(days), '-subj', `/CN=${name} CA`, '-keyout', f('ca.key'), '-out', f('ca.pem')]);
-  run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost', '-keyout', f('hub.key'), '-out', f('hub.csr')]);
-  writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  run(['x509', '-req', '-in', f('hub.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', String(days), '-extfile', f('ext.cnf'), '-out', f('hub.crt')]);
-  chmodSync(f('hub.key'), 0o600);
-  return { caFile: f('ca.pem'), certFile: f('hub.crt'), keyFile: f('hub.key') };
-}
-
-function doctor(config: object): Promise<{ code: number; report: Report; text: string }> {
-  const file = join(dir.path, `agent-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(file, stringify(config));
-  return new Promise((resolve, reject) =>
-    execFile(process.execPath, [AGENT_BIN, 'doctor', '--config', file, '--json'], { timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? -1) : 0;
-      try {
-        resolve({ code: typeof code === 'number' ? code : -1, report: JSON.parse(stdout) as Report, text: stdout });
-      } catch {
-        reject(new Error(`doctor printed no JSON (exit ${code}):\n${stderr}\n${stdout}`));
-      }
-    }),
-  );
-}
-const find = (r: Report, id: string) => r.findings.find((f) => f.id === id);
+type Report = { findings: Array<{ id: string; level: 'OK' | 'WARN' | 'FAIL'; what: string; fix?: { pt: string; en: string } }> };
+const doctor = (config: object): Promise<{ code: number; report: Report; text: string }> => runDoctor(AGENT_BIN, dir.path, config);
+const find = finding as (r: Report, id: string) => Report['findings'][number] | undefined;
+const certs = (name: string, days: number) => makeTestCerts(join(dir.path, name), { days, caName: name });
 
 const good = certs('good', 400);
 const hub = await new HubHandle({ dir: join(dir.path, 'hub'), overrides: { mqtt: { tls: { certFile: good.certFile, keyFile: good.keyFile }, allowPlaintext: false } } }).start();

@@ -1,11 +1,14 @@
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { downTopic, encodeUp, upTopic } from '@sentinela/shared';
 import { birth, collect, connect, connectSite, death, enrolSite, event, sleep, startTestHub, status, STREAM, tempDir, varint } from '../harness.test-support.js';
+
+// The throwaway CA of tools/harness (built in the same `tsc -b` run, before the tests run).
+const { makeTestCerts } = (await import(new URL('../../../../tools/dist/harness/tls.js', import.meta.url).href)) as {
+  makeTestCerts: (dir: string) => { caFile: string; certFile: string; keyFile: string };
+};
 
 t.test('authentication', async (t) => {
   const { hub, db, logs } = await startTestHub(t);
@@ -235,25 +238,13 @@ t.test('wills: death ends the connection, a stale death is ignored', async (t) =
   await logs.waitFor(/site hf-0001 tried to publish to site hf-0002's topic .* \(will message\)/);
 });
 
-const HAS_OPENSSL = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-t.test('TLS listener', { skip: HAS_OPENSSL ? false : 'openssl is not installed' }, async (t) => {
-  const dir = tempDir(t);
-  const f = (n: string) => join(dir, n);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', f('key.pem'), '-out', f('cert.pem')], { stdio: 'pipe' });
-  const { hub, db, logs } = await startTestHub(t, { mqtt: { listen: { host: '127.0.0.1', port: 0 }, tls: { certFile: f('cert.pem'), keyFile: f('key.pem') } } });
+t.test('TLS listener', async (t) => {
+  const certs = makeTestCerts(tempDir(t));
+  const { hub, db, logs } = await startTestHub(t, { mqtt: { listen: { host: '127.0.0.1', port: 0 }, tls: { certFile: certs.certFile, keyFile: certs.keyFile } } });
   t.notOk(logs.find((l) => /plain TCP/.test(l.msg)), 'no plaintext warning');
   const pw = enrolSite(db, 'hf-0001');
   const c = await new Promise<MqttClient>((resolve, reject) => {
-    const client = mqtt.connect(`mqtts://127.0.0.1:${hub.mqttPort}`, { clientId: 'hf-0001', username: 'hf-0001', password: pw, ca: readFileSync(f('cert.pem')), reconnectPeriod: 0 });
+    const client = mqtt.connect(`mqtts://127.0.0.1:${hub.mqttPort}`, { clientId: 'hf-0001', username: 'hf-0001', password: pw, ca: readFileSync(certs.caFile), reconnectPeriod: 0 });
     t.teardown(() => client.end(true));
     client.once('connect', () => resolve(client));
     client.once('error', reject);

@@ -5,12 +5,11 @@
  * The process harness lives in tools/ (built in the same `tsc -b` run, before the tests run).
  */
 import t from 'tap';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { stringify } from 'yaml';
 import { MIGRATIONS } from '../database.js';
 
 const HUB_BIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -18,37 +17,19 @@ const harness = (name: string) => import(new URL(`../../../../tools/dist/harness
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const { tempDir } = (await harness('tmp')) as any;
 const { HubHandle } = (await harness('fleet')) as any;
+const { runDoctor, finding } = (await harness('doctor')) as any;
+const { makeTestCerts } = (await harness('tls')) as any;
 
-interface Report {
-  findings: Array<{ id: string; level: 'OK' | 'WARN' | 'FAIL'; what: string; fix?: { pt: string; en: string } }>;
-}
 const dir = tempDir('doctor-hub') as { path: string; remove: () => void };
 t.teardown(dir.remove);
 
-function certs(name: string, days: number) {
-  const d = join(dir.path, name);
-  mkdirSync(d, { recursive: true });
-  const f = (n: string) => join(d, n);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', String(days), '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', f('hub.key'), '-out', f('hub.crt')], { stdio: 'pipe' });
-  chmodSync(f('hub.key'), 0o600);
-  return { certFile: f('hub.crt'), keyFile: f('hub.key') };
-}
-
-function doctor(config: object): Promise<{ code: number; report: Report; text: string }> {
-  const file = join(dir.path, `hub-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(file, stringify(config));
-  return new Promise((resolve, reject) =>
-    execFile(process.execPath, [HUB_BIN, 'doctor', '--config', file, '--json'], { timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? -1) : 0;
-      try {
-        resolve({ code: typeof code === 'number' ? code : -1, report: JSON.parse(stdout) as Report, text: stdout });
-      } catch {
-        reject(new Error(`doctor printed no JSON (exit ${code}):\n${stderr}\n${stdout}`));
-      }
-    }),
-  );
-}
-const find = (r: Report, id: string) => r.findings.find((f) => f.id === id);
+type Report = { findings: Array<{ id: string; level: 'OK' | 'WARN' | 'FAIL'; what: string; fix?: { pt: string; en: string } }> };
+const doctor = (config: object): Promise<{ code: number; report: Report; text: string }> => runDoctor(HUB_BIN, dir.path, config);
+const find = finding as (r: Report, id: string) => Report['findings'][number] | undefined;
+const certs = (name: string, days: number) => {
+  const { certFile, keyFile } = makeTestCerts(join(dir.path, name), { days, caName: name });
+  return { certFile, keyFile };
+};
 
 const tls = certs('good', 400);
 const hub = await new HubHandle({ dir: join(dir.path, 'hub'), overrides: { mqtt: { tls, allowPlaintext: false } } }).start();
