@@ -12,7 +12,7 @@ import { AgentConfig } from '@sentinela/shared';
 import { fetchApcupsdStatus, startAgent, writeCredentials, type RunningAgent } from '@sentinela/agent';
 import { Apcupsd, NisMaster, unpackApcupsd, type ApcupsdLimits } from '@sentinela/tools/harness/apcupsd.js';
 import { capturedLogger } from '@sentinela/tools/harness/log.js';
-import { freePort } from '@sentinela/tools/harness/nut.js';
+import { freePort } from '@sentinela/tools/harness/tcp.js';
 import { tempDir } from '@sentinela/tools/harness/tmp.js';
 import { waitFor } from '@sentinela/tools/harness/wait.js';
 

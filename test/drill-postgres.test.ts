@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hubWithNewSite, AgentHandle, NEVER } from '@sentinela/tools/harness/fleet.js';
+import { hubWithEnrolledAgent, NEVER } from '@sentinela/tools/harness/fleet.js';
 import { offsiteLog } from '@sentinela/tools/harness/offsite.js';
 import { tempDir } from '@sentinela/tools/harness/tmp.js';
 
@@ -44,11 +44,7 @@ t.test('a PostgreSQL source and a folder drilled from the spool and from the hub
   writeFileSync(join(scans, 'consentimento.bin'), randomBytes(300_000));
   const before = new Set(leftovers());
 
-  const { hub, siteId, token } = await hubWithNewSite(t, join(dir.path, 'hub'), 'hf-drillpg');
-  const agent = new AgentHandle({
-    dir: join(dir.path, 'agent'),
-    siteId,
-    mqttUrl: hub.mqttUrl,
+  const { agent } = await hubWithEnrolledAgent(t, dir.path, 'hf-drillpg', {
     overrides: {
       backup: {
         sources: [
@@ -59,7 +55,6 @@ t.test('a PostgreSQL source and a folder drilled from the spool and from the hub
       offsite: {},
     },
   });
-  await agent.enroll(hub.httpUrl, token);
   const backup = await agent.cli(['backup', '--json']);
   t.equal(backup.code, 0, backup.stderr);
   const snaps = JSON.parse((await agent.cli(['snapshots', '--json'])).stdout) as Array<{

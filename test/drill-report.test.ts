@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { AgentHandle, hubWithNewSite, NEVER } from '@sentinela/tools/harness/fleet.js';
+import { hubWithEnrolledAgent, NEVER } from '@sentinela/tools/harness/fleet.js';
 import { consoleLogin, openBrowser } from '@sentinela/tools/harness/browser.js';
 import { tempDir, uniqueSiteId } from '@sentinela/tools/harness/tmp.js';
 import { waitFor } from '@sentinela/tools/harness/wait.js';
@@ -47,19 +47,14 @@ t.test('drills reach the hub: a damaged USB copy and a dump that lost rows each 
   const media = join(dir.path, 'media');
   const disk = join(media, 'disco-a');
   mkdirSync(disk, { recursive: true });
-  const { hub, siteId, token } = await hubWithNewSite(t, join(dir.path, 'hub'), 'hf-drep', ['--name', 'CS Drill', '--province', 'niassa']);
+  const { hub, siteId, agent } = await hubWithEnrolledAgent(t, dir.path, 'hf-drep', {
+    overrides: { backup: { sources: [{ name: 'emr', kind: 'mariadb', host: '127.0.0.1', database: src.conn.database, schedule: NEVER }], usb: { mountRoots: [media], pollSeconds: 1 } } },
+  }, ['--name', 'CS Drill', '--province', 'niassa']);
   const idle = uniqueSiteId('hf-nodrill');
   await hub.addSite(idle, ['--province', 'niassa']);
   const api = await hub.addApiToken('drill-test');
   const password = 'drill-test-password-1';
   await hub.addUser('olga', 'viewer', password);
-  const agent = new AgentHandle({
-    dir: join(dir.path, 'agent'),
-    siteId,
-    mqttUrl: hub.mqttUrl,
-    overrides: { backup: { sources: [{ name: 'emr', kind: 'mariadb', host: '127.0.0.1', database: src.conn.database, schedule: NEVER }], usb: { mountRoots: [media], pollSeconds: 1 } } },
-  });
-  await agent.enroll(hub.httpUrl, token);
   t.equal((await agent.cli(['backup'])).code, 0);
   const snaps = async () => JSON.parse((await agent.cli(['snapshots', '--json', '--from', 'spool'])).stdout) as Array<{ id: string; tables: Record<string, number>; sourceTables?: Record<string, number> }>;
   t.same((await snaps())[0]?.sourceTables, counts, "the manifest records the database's own row counts at the dump's point in time");

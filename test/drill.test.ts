@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { AgentHandle, hubWithNewSite, NEVER } from '@sentinela/tools/harness/fleet.js';
+import { hubWithEnrolledAgent, NEVER } from '@sentinela/tools/harness/fleet.js';
 import { AGENT_BIN } from '@sentinela/tools/harness/paths.js';
 import { tempDir } from '@sentinela/tools/harness/tmp.js';
 import { waitFor } from '@sentinela/tools/harness/wait.js';
@@ -46,14 +46,9 @@ t.test('restore drills: spool and USB pass; a flipped byte on the USB disk fails
   const media = join(dir.path, 'media');
   const disk = join(media, 'disco-a');
   mkdirSync(disk, { recursive: true });
-  const { hub, siteId, token } = await hubWithNewSite(t, join(dir.path, 'hub'), 'hf-drill');
-  const agent = new AgentHandle({
-    dir: join(dir.path, 'agent'),
-    siteId,
-    mqttUrl: hub.mqttUrl,
+  const { agent } = await hubWithEnrolledAgent(t, dir.path, 'hf-drill', {
     overrides: { backup: { sources: [{ name: 'emr', kind: 'mariadb', host: '127.0.0.1', database: src.conn.database, schedule: NEVER }], usb: { mountRoots: [media], pollSeconds: 1 } } },
   });
-  await agent.enroll(hub.httpUrl, token);
   const backup = await agent.cli(['backup']);
   t.equal(backup.code, 0, backup.stderr);
   const snap = (JSON.parse((await agent.cli(['snapshots', '--json'])).stdout) as Array<{ id: string; tables: Record<string, number>; tableSums?: Record<string, string> }>)[0]!;

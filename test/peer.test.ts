@@ -9,7 +9,7 @@ import t from 'tap';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MasterKey, query, verifyObjects } from '@sentinela/agent';
-import { AgentHandle, hubWithNewSite, NEVER } from '@sentinela/tools/harness/fleet.js';
+import { hubWithEnrolledAgent, NEVER } from '@sentinela/tools/harness/fleet.js';
 import { AGENT_BIN } from '@sentinela/tools/harness/paths.js';
 import { runNode } from '@sentinela/tools/harness/process.js';
 import { tempDir } from '@sentinela/tools/harness/tmp.js';
@@ -31,15 +31,11 @@ t.test('secondary server: the agent mirrors its backups there; the peer restores
   t.teardown(() => gen.dropDatabase(copy));
   const counts = await gen.createClinicalDatabase(src, { observations: OBSERVATIONS, seed: 3 });
 
-  const { hub, siteId, token } = await hubWithNewSite(t, join(dir.path, 'hub'), 'hf-peer');
   const peerDir = join(dir.path, 'secondary', 'sentinela');
   mkdirSync(peerDir, { recursive: true });
   const media = join(dir.path, 'media'); // no USB disk: only the pass interval matters here
   mkdirSync(media);
-  const agent = new AgentHandle({
-    dir: join(dir.path, 'agent'),
-    siteId,
-    mqttUrl: hub.mqttUrl,
+  const { agent } = await hubWithEnrolledAgent(t, dir.path, 'hf-peer', {
     overrides: {
       backup: {
         sources: [{ name: 'emr', kind: 'mariadb', host: '127.0.0.1', database: src.conn.database, schedule: NEVER }],
@@ -48,7 +44,6 @@ t.test('secondary server: the agent mirrors its backups there; the peer restores
       },
     },
   });
-  await agent.enroll(hub.httpUrl, token);
 
   // A full snapshot, a small change, a delta: the peer must rebuild the delta through its base.
   const backup = async () => {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { AgentConfig } from '@sentinela/shared';
 import { collectStatus, formatStatus, NutClient, NutError, PowerStore, provideFinalBackup, startAgent, writeCredentials, type FinalBackup, type RunningAgent } from '@sentinela/agent';
 import { capturedLogger } from '@sentinela/tools/harness/log.js';
-import { freePort, nutAsk, NutServer, NUT_USERS } from '@sentinela/tools/harness/nut.js';
+import { nutAsk, NutServer, NUT_USERS } from '@sentinela/tools/harness/nut.js';
+import { freePort } from '@sentinela/tools/harness/tcp.js';
 import { tempDir } from '@sentinela/tools/harness/tmp.js';
 import { sleep, waitFor } from '@sentinela/tools/harness/wait.js';
 

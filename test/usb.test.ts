@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MasterKey, verifyObjects } from '@sentinela/agent';
-import { AgentHandle, hubWithNewSite, NEVER } from '@sentinela/tools/harness/fleet.js';
+import { hubWithEnrolledAgent, NEVER } from '@sentinela/tools/harness/fleet.js';
 import { AGENT_BIN } from '@sentinela/tools/harness/paths.js';
 import { runNode } from '@sentinela/tools/harness/process.js';
 import { tempDir } from '@sentinela/tools/harness/tmp.js';
@@ -34,11 +34,7 @@ t.test('USB disks: copy, full disk, pulled out mid-copy, eject, bare-machine res
   for (let i = 0; i < 1500; i++) db.prepare('INSERT INTO encounters (patient, at) VALUES (?, ?)').run(i % 500, `2025-01-${1 + (i % 28)}`);
   db.close();
 
-  const { hub, siteId, token } = await hubWithNewSite(t, join(dir.path, 'hub'), 'hf-usb');
-  const agent = new AgentHandle({
-    dir: join(dir.path, 'agent'),
-    siteId,
-    mqttUrl: hub.mqttUrl,
+  const { agent } = await hubWithEnrolledAgent(t, dir.path, 'hf-usb', {
     overrides: {
       backup: {
         sources: [
@@ -50,7 +46,6 @@ t.test('USB disks: copy, full disk, pulled out mid-copy, eject, bare-machine res
       },
     },
   });
-  await agent.enroll(hub.httpUrl, token);
   const first = await agent.cli(['backup', '--source', 'clinic', '--json']);
   t.equal(first.code, 0, first.stderr);
   const clinicId = (JSON.parse(first.stdout) as Array<{ id: string }>)[0]!.id;

@@ -10,7 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './nut.js';
+import { freePort } from './tcp.js';
 import { tempDir } from './tmp.js';
 import { waitFor } from './wait.js';
 

@@ -184,3 +184,20 @@ export async function hubWithNewSite(
   const token = await hub.addSite(siteId, extra);
   return { hub, siteId, token };
 }
+
+/**
+ * A hub (in `dir`/hub) with a new site, and that site's agent (in `dir`/agent) enrolled, not started:
+ * the opening of most system tests.
+ */
+export async function hubWithEnrolledAgent(
+  t: { teardown(fn: () => unknown): void },
+  dir: string,
+  sitePrefix: string,
+  agentOpts: Omit<AgentOptions, 'dir' | 'siteId' | 'mqttUrl'> = {},
+  siteArgs: string[] = [],
+): Promise<{ hub: HubHandle; siteId: string; token: string; agent: AgentHandle }> {
+  const { hub, siteId, token } = await hubWithNewSite(t, join(dir, 'hub'), sitePrefix, siteArgs);
+  const agent = new AgentHandle({ dir: join(dir, 'agent'), siteId, mqttUrl: hub.mqttUrl, ...agentOpts });
+  await agent.enroll(hub.httpUrl, token);
+  return { hub, siteId, token, agent };
+}

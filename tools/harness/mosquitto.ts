@@ -8,7 +8,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { freePort } from './nut.js';
+import { freePort } from './tcp.js';
 import { waitFor } from './wait.js';
 
 const live = new Set<ChildProcess>();

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { tempDir } from './tmp.js';
 import { waitFor } from './wait.js';
+import { freePort } from './tcp.js';
 
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -24,14 +25,6 @@ export const NUT_USERS = {
   /** In upsd.users with instant commands but no upsmon line: LOGIN is refused (ERR ACCESS-DENIED). */
   nomon: { username: 'nomon', password: 'secret4' },
 };
-
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 /** One request on a fresh connection; the raw answer lines (a test's own view of upsd). */
 export function nutAsk(port: number, lines: string[], timeoutMs = 3000): Promise<string[]> {

@@ -16,7 +16,8 @@ const harness = (name: string) => import(new URL(`../../../../tools/dist/harness
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const { tempDir, uniqueSiteId } = (await harness('tmp')) as any;
 const { HubHandle } = (await harness('fleet')) as any;
-const { NutServer, freePort, NUT_USERS } = (await harness('nut')) as any;
+const { NutServer, NUT_USERS } = (await harness('nut')) as any;
+const { freePort } = (await harness('tcp')) as any;
 const { runDoctor, finding } = (await harness('doctor')) as any;
 const { makeTestCerts } = (await harness('tls')) as any;
 
