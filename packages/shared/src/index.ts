@@ -33,6 +33,7 @@ export * from './repository/tar.js';
 export * from './protocol/relay.js';
 export * from './config/hub-upstream.js';
 export * from './runtime/read-range.js';
+export * from './runtime/progress.js';
 export * from './runtime/log-limit.js';
 export * from './runtime/window-counter.js';
 export * from './cli/agent-options.js';

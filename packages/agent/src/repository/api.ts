@@ -3,18 +3,10 @@
  * (backup scheduling, USB disks, the secondary server, restore) use only what is declared here.
  */
 import type { Readable } from 'node:stream';
-import type { LockInfo, SnapshotManifest } from '@sentinela/shared';
+import type { LockInfo, Progress, SnapshotManifest } from '@sentinela/shared';
 import type { Source } from '../sources/source.js';
 
-export interface Progress {
-  /** What is happening, in a few words ("dumping", "copying objects", "verifying"). */
-  phase: string;
-  doneBytes: number;
-  /** Unknown while a dump is still streaming. */
-  totalBytes?: number;
-  doneItems?: number;
-  totalItems?: number;
-}
+export type { Progress };
 export type OnProgress = (p: Progress) => void;
 
 export interface BackupOptions {

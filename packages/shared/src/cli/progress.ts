@@ -1,26 +1,8 @@
 /** Progress of long work on stderr: one line rewritten in place on a terminal, a line every few seconds otherwise. */
 import type { Io } from './io.js';
+import { formatBytes, type Progress } from '../runtime/progress.js';
 
-export interface Progress {
-  /** What is happening, in a few words ("dumping", "copying objects", "verifying"). */
-  phase: string;
-  doneBytes: number;
-  /** Unknown while a dump is still streaming. */
-  totalBytes?: number;
-  doneItems?: number;
-  totalItems?: number;
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
-}
+export { formatBytes, type Progress };
 
 export function progressLine(what: string, p: Progress): string {
   const pct = p.totalBytes ? ` (${Math.floor((100 * p.doneBytes) / p.totalBytes)} %)` : '';

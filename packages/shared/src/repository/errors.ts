@@ -1,5 +1,5 @@
 import { statfsSync } from 'node:fs';
-import { formatSize } from '../runtime/doctor.js';
+import { formatBytes } from '../runtime/progress.js';
 
 /** The one error type of repository work; `code` says what kind, the message what and where. */
 export class RepositoryError extends Error {
@@ -17,7 +17,7 @@ export class RepositoryError extends Error {
 export function freeSpaceText(dir: string): string {
   try {
     const s = statfsSync(dir);
-    return `${formatSize(s.bavail * s.bsize)} free of ${formatSize(s.blocks * s.bsize)} on ${dir}`;
+    return `${formatBytes(s.bavail * s.bsize)} free of ${formatBytes(s.blocks * s.bsize)} on ${dir}`;
   } catch {
     return `free space on ${dir} unknown`;
   }

@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, stat, unlink, utimes, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatSize } from '../runtime/doctor.js';
+import { formatBytes } from '../runtime/progress.js';
 import { RepositoryError, describeFsError } from './errors.js';
 import { withRepositoryLock } from './lock.js';
 
@@ -152,7 +152,7 @@ export class Store {
         }
       }
     } catch (err) {
-      throw describeFsError(err, `writing object ${name} (${formatSize(stored.length)}) to ${this.dir}`, this.dir);
+      throw describeFsError(err, `writing object ${name} (${formatBytes(stored.length)}) to ${this.dir}`, this.dir);
     }
     return stored.length;
   }

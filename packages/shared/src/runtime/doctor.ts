@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { formatBytes } from './progress.js';
 import { connect as netConnect } from 'node:net';
 import { hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -245,7 +246,7 @@ export function diskSpaceCheck(id: string, label: string, path: string, warnPct 
       const total = s.blocks * s.bsize;
       const free = s.bavail * s.bsize;
       const pct = total > 0 ? (100 * free) / total : 0;
-      const what = `${label} ${path}: ${formatSize(free)} free of ${formatSize(total)} (${pct.toFixed(1)} %)`;
+      const what = `${label} ${path}: ${formatBytes(free)} free of ${formatBytes(total)} (${pct.toFixed(1)} %)`;
       const fix: Hint = {
         pt: `Liberte espaço no disco de ${path} (apague ficheiros antigos, reduza a retenção em backup.retention) ou aumente o disco.`,
         en: `Free space on the disk of ${path} (delete old files, lower backup.retention) or grow the disk.`,
@@ -376,13 +377,3 @@ export function hostPortOf(url: string, defaults: Record<string, number>): { hos
   }
 }
 
-export function formatSize(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
-}
