@@ -21,6 +21,7 @@ import { StreamWatch, type RunningChecks } from './ledger.js';
 import { Rig } from './rig.js';
 import { checkSnapshots } from './snapshots.js';
 import { checkPowerCutPrerequisites, runPowerCuts, type PowerCuts } from './powercut.js';
+import { AckLatency } from './ack-latency.js';
 
 const SIZES = {
   quick: { agents: 2, faults: 30, meanGapMs: 1200, concurrent: 3, backupEverySeconds: 10 },
@@ -49,11 +50,17 @@ export async function run(opts: { full: boolean; log: (line: string) => void }):
   try {
     vmRun = withVm ? runPowerCuts(opts.full ? VM_PLAN.full : VM_PLAN.quick, seed, log) : null;
     await rig.start();
+    // The acks of the connections opened from here on (every agent reconnects after its first fault, the hub's or its own).
+    const acks = new AckLatency();
+    for (const a of rig.agents) acks.attach(a.proxy, a.index);
+    // The first connections were opened before: cut once, they come back read from their start.
+    for (const a of rig.agents) a.proxy.cutAll();
     const watch = new StreamWatch();
     const hubData = join(rig.hub.handle.opts.dir, 'data');
     let lastCheck = Date.now();
     const tick = () => {
       rig.agents.forEach((a) => watch.sample(a));
+      watch.relook(rig.agents, hubData, log);
       if (Date.now() - lastCheck < LEDGER_EVERY_S * 1000) return;
       lastCheck = Date.now();
       const l = watch.check(rig.agents, hubData);
@@ -76,7 +83,7 @@ export async function run(opts: { full: boolean; log: (line: string) => void }):
     if (vmRun) log('faults: waiting for the power cuts in QEMU to end');
     const vm = vmRun ? await vmRun : null;
     vmRun = null;
-    return report({ seed, size, injected, ledger, running: watch.running, snaps, shutdowns, rig, vm, campaignSec, totalSec: Math.round((Date.now() - t0) / 1000) });
+    return report({ seed, size, injected, ledger, running: watch.running, acks: acks.figures(injected, rig.agents.length), snaps, shutdowns, rig, vm, campaignSec, totalSec: Math.round((Date.now() - t0) / 1000) });
   } finally {
     // A campaign that failed still lets the VM's script clean its own folder up.
     await vmRun?.catch(() => undefined);
@@ -107,6 +114,8 @@ interface ReportInput {
   injected: Injected[];
   ledger: ReturnType<StreamWatch['ledger']>;
   running: RunningChecks;
+  /** AckLatency.figures: the hub's ack latency per site while another site was faulted. */
+  acks: Record<string, number>;
   snaps: Awaited<ReturnType<typeof checkSnapshots>>;
   shutdowns: number;
   rig: Rig;
@@ -130,6 +139,8 @@ function report(i: ReportInput): BenchResult {
     `ledger taken ${i.running.checks} times while the faults went on (every ${LEDGER_EVERY_S} s; ${i.running.unreadable} times a database could not be read at that moment), then once after the final drain`,
     ...i.ledger.lostExamples.map((e) => `lost: ${e}`),
     ...i.running.lostExamples.map((e) => `lost at a ledger during the faults: ${e}`),
+    ...i.running.relookLines.map((e) => `re-look: ${e}`),
+    `ack latency: from a QoS 1 PUBLISH delivered to the hub to its PUBACK, read on each agent's link; "another faulted": another site had a fault under way (or mended less than 10 s before) and this one none; acks during a fault of the site's own or of all (hub, upsd) are left out`,
     ...i.ledger.damagedDatabases.map((d) => `damaged database: ${d}`),
     ...i.snaps.failures.map((f) => `snapshot check: ${f}`),
     ...i.rig.crashes.map((c) => `crash: ${c.who} exited (code ${c.code}, signal ${c.signal}) without being killed; last lines:\n${c.lastLines.join('\n')}`),
@@ -152,6 +163,9 @@ function report(i: ReportInput): BenchResult {
       'ledgers during the faults': i.running.checks,
       'lost at a ledger during the faults': i.running.lost,
       'duplicated at a ledger during the faults': i.running.duplicated,
+      'lost at a ledger, 5 s later in the outbox': i.running.relooks.outbox,
+      'lost at a ledger, 5 s later at the hub': i.running.relooks.hub,
+      'lost at a ledger, 5 s later nowhere': i.running.relooks.nowhere,
       'messages still queued': i.ledger.queued,
       'messages on unknown streams': i.ledger.unknown,
       'outbox streams': i.ledger.streams,
@@ -163,6 +177,7 @@ function report(i: ReportInput): BenchResult {
       'process crashes': i.rig.crashes.length,
       'failed starts': i.rig.startFailures.length,
       'spurious shutdowns': i.shutdowns,
+      ...i.acks,
       ...(i.vm
         ? {
             'faults power.cut-mid-backup': i.vm.cuts.backup ?? 0,
