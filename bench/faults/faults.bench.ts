@@ -140,7 +140,7 @@ function report(i: ReportInput): BenchResult {
     ...i.ledger.lostExamples.map((e) => `lost: ${e}`),
     ...i.running.lostExamples.map((e) => `lost at a ledger during the faults: ${e}`),
     ...i.running.relookLines.map((e) => `re-look: ${e}`),
-    `ack latency: from a QoS 1 PUBLISH delivered to the hub to its PUBACK, read on each agent's link; "another faulted": another site had a fault under way (or mended less than 10 s before) and this one none; acks during a fault of the site's own or of all (hub, upsd) are left out`,
+    `ack latency: from a QoS 1 PUBLISH delivered to the hub to its PUBACK, read on each agent's link; "another faulted": another site had a fault under way (or mended less than 3 s before) and this one none (upsd restarts not counted: not on the way to the hub); acks during a fault of the site's own or of the hub are left out`,
     ...i.ledger.damagedDatabases.map((d) => `damaged database: ${d}`),
     ...i.snaps.failures.map((f) => `snapshot check: ${f}`),
     ...i.rig.crashes.map((c) => `crash: ${c.who} exited (code ${c.code}, signal ${c.signal}) without being killed; last lines:\n${c.lastLines.join('\n')}`),

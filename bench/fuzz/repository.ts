@@ -71,7 +71,8 @@ interface Fixture {
   snapshots: Map<string, { base: string | null; objects: string[]; source: string }>;
 }
 
-async function makeTemplate(cliRuns: number, inputs: number): Promise<Template> {
+/** The repository every lane copies (exported for a rerun of chosen inputs). */
+export async function makeTemplate(cliRuns: number, inputs: number): Promise<Template> {
   // tmpfs when there is one: the copy's every write is fsynced, which a disk makes slow for no gain here.
   const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
   const root = join(base, `sentinela-fuzz-repo-${process.pid}-${Date.now().toString(36)}`);
