@@ -21,6 +21,11 @@ export interface CampaignOptions {
 export interface Injected {
   kind: FaultKind;
   target: string;
+  /** What it held (INJECTORS[kind].resources): `hub`, `ups`, or `<what>:<agent index>`. */
+  resources: string[];
+  /** When it started and when it was mended (epoch ms). */
+  startedAt: number;
+  endedAt: number;
   detail: string;
   error?: string;
 }
@@ -55,11 +60,12 @@ export async function runCampaign(rig: Rig, r: Random, opts: CampaignOptions): P
       for (const res of resources) busy.add(res);
       started++;
       const n = started;
+      const startedAt = Date.now();
       const job = INJECTORS[kind]
         .run(rig, agent, r)
         .then(
-          (detail) => void done.push({ kind, target: resources.join(' '), detail }),
-          (err: Error) => void done.push({ kind, target: resources.join(' '), detail: '', error: err.message }),
+          (detail) => void done.push({ kind, target: resources.join(' '), resources, startedAt, endedAt: Date.now(), detail }),
+          (err: Error) => void done.push({ kind, target: resources.join(' '), resources, startedAt, endedAt: Date.now(), detail: '', error: err.message }),
         )
         .finally(() => {
           for (const res of resources) busy.delete(res);

@@ -4,7 +4,9 @@
  * on each spool and USB disk restored. Quick size (CI): 2 agents, every kind at least once; full:
  * 6 agents, at least 1,000 faults (up to 10 at once, each on its own resource), the ledger also
  * taken every 30 s while the faults go on, and the power cuts in QEMU (powercut.ts) running beside
- * them. The seed is printed; FAULTS_SEED=N repeats a run.
+ * them. The seed is printed; FAULTS_SEED=N repeats a run. FAULTS_AGENTS=N and FAULTS_COUNT=N change
+ * the size's number of agents and of faults (more agents than faults at once leaves sites unfaulted
+ * for the ack latency of the others).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +14,7 @@ import { canMount, mountImage, unmountAll, waitReleased } from '@sentinela/tools
 import { hasFaketime } from '@sentinela/tools/harness/faketime.js';
 import { agentOutbox } from '@sentinela/tools/harness/stores.js';
 import { tempDir } from '@sentinela/tools/harness/tmp.js';
-import { waitFor } from '@sentinela/tools/harness/wait.js';
+import { sleep, waitFor } from '@sentinela/tools/harness/wait.js';
 import type { BenchResult } from '../lib/report.js';
 import { prng } from '../lib/prng.js';
 import { runCampaign, type Injected } from './campaign.js';
@@ -21,11 +23,14 @@ import { StreamWatch, type RunningChecks } from './ledger.js';
 import { Rig } from './rig.js';
 import { checkSnapshots } from './snapshots.js';
 import { checkPowerCutPrerequisites, runPowerCuts, type PowerCuts } from './powercut.js';
+import { AckLatency } from './ack-latency.js';
 
 const SIZES = {
   quick: { agents: 2, faults: 30, meanGapMs: 1200, concurrent: 3, backupEverySeconds: 10 },
   full: { agents: 6, faults: 1000, meanGapMs: 350, concurrent: 10, backupEverySeconds: 20 },
 };
+/** The quiet spell after the faults, before the final drain (the ack latency's baseline). */
+const QUIET_MS = 15_000;
 /** Seconds between two ledgers taken while the faults go on. */
 const LEDGER_EVERY_S = 30;
 /** Power cuts in QEMU at the full size: each one a boot, minutes under software emulation. */
@@ -38,7 +43,8 @@ export async function run(opts: { full: boolean; log: (line: string) => void }):
   // The power cuts take minutes per boot under software emulation: the full size, or FAULTS_VM=1.
   const withVm = opts.full || process.env.FAULTS_VM === '1';
   if (withVm) checkPowerCutPrerequisites();
-  const size = opts.full ? SIZES.full : SIZES.quick;
+  const base = opts.full ? SIZES.full : SIZES.quick;
+  const size = { ...base, agents: Number(process.env.FAULTS_AGENTS ?? base.agents), faults: Number(process.env.FAULTS_COUNT ?? base.faults) };
   const seed = process.env.FAULTS_SEED ? Number(process.env.FAULTS_SEED) : Math.floor(Math.random() * 2 ** 31);
   log(`faults: seed ${seed} (FAULTS_SEED=${seed} repeats this run), ${size.agents} agents, ${size.faults} faults`);
   const r = prng(seed);
@@ -49,11 +55,17 @@ export async function run(opts: { full: boolean; log: (line: string) => void }):
   try {
     vmRun = withVm ? runPowerCuts(opts.full ? VM_PLAN.full : VM_PLAN.quick, seed, log) : null;
     await rig.start();
+    // The acks of the connections opened from here on (every agent reconnects after its first fault, the hub's or its own).
+    const acks = new AckLatency();
+    for (const a of rig.agents) acks.attach(a.proxy, a.index);
+    // The first connections were opened before: cut once, they come back read from their start.
+    for (const a of rig.agents) a.proxy.cutAll();
     const watch = new StreamWatch();
     const hubData = join(rig.hub.handle.opts.dir, 'data');
     let lastCheck = Date.now();
     const tick = () => {
       rig.agents.forEach((a) => watch.sample(a));
+      watch.relook(rig.agents, hubData, log);
       if (Date.now() - lastCheck < LEDGER_EVERY_S * 1000) return;
       lastCheck = Date.now();
       const l = watch.check(rig.agents, hubData);
@@ -64,6 +76,8 @@ export async function run(opts: { full: boolean; log: (line: string) => void }):
 
     // Everything mended: the disks back, every process up; then the backlog drains.
     await settle(rig);
+    // A quiet spell with every fault mended: the acks in it are the no-fault baseline of the ack latency.
+    await sleep(QUIET_MS);
     await waitFor('every outbox drained', () => rig.agents.every((a) => agentOutbox(a.dataDir).pending.length <= 2), 180_000, 500).catch(() => log('faults: the outboxes did not drain within 3 min; the ledger counts what is left as queued'));
     tick();
     for (const a of rig.agents) await a.agent.stop();
@@ -76,7 +90,7 @@ export async function run(opts: { full: boolean; log: (line: string) => void }):
     if (vmRun) log('faults: waiting for the power cuts in QEMU to end');
     const vm = vmRun ? await vmRun : null;
     vmRun = null;
-    return report({ seed, size, injected, ledger, running: watch.running, snaps, shutdowns, rig, vm, campaignSec, totalSec: Math.round((Date.now() - t0) / 1000) });
+    return report({ seed, size, full: opts.full, injected, ledger, running: watch.running, acks: acks.figures(injected, rig.agents.length), snaps, shutdowns, rig, vm, campaignSec, totalSec: Math.round((Date.now() - t0) / 1000) });
   } finally {
     // A campaign that failed still lets the VM's script clean its own folder up.
     await vmRun?.catch(() => undefined);
@@ -104,9 +118,12 @@ async function settle(rig: Rig): Promise<void> {
 interface ReportInput {
   seed: number;
   size: (typeof SIZES)['quick'];
+  full: boolean;
   injected: Injected[];
   ledger: ReturnType<StreamWatch['ledger']>;
   running: RunningChecks;
+  /** AckLatency.figures: the hub's ack latency per site while another site was faulted. */
+  acks: Record<string, number>;
   snaps: Awaited<ReturnType<typeof checkSnapshots>>;
   shutdowns: number;
   rig: Rig;
@@ -121,7 +138,7 @@ function report(i: ReportInput): BenchResult {
   const errors = i.injected.filter((f) => f.error);
   const midCopy = i.injected.filter((f) => f.kind === 'usb.pulled-mid-copy' && f.detail.startsWith('pulled while')).length;
   const notes = [
-    `seed ${i.seed}: FAULTS_SEED=${i.seed} npm run bench -- faults${i.size === SIZES.full ? ' --full' : ''} repeats the schedule (timing still varies)`,
+    `seed ${i.seed}: FAULTS_SEED=${i.seed} npm run bench -- faults${i.full ? ' --full' : ''} repeats the schedule (timing still varies)`,
     `lost: a seq an agent created that is neither stored at the hub nor still in its outbox; duplicated: a (site, stream, seq) stored or counted twice`,
     i.vm
       ? `power cuts in QEMU (${i.vm.seconds} s, beside the campaign): ${i.vm.passedChecks} checks passed after the boots; ${i.vm.created} messages created there, ${i.vm.stored} stored; ${i.vm.snapshotsListed} snapshots listed after the cuts (summed over the boots), ${i.vm.snapshotsRestored} restored; ${i.vm.flushCutsWithBacklog} of ${i.vm.cuts.flush ?? 0} flush cuts landed with rows still queued`
@@ -130,6 +147,8 @@ function report(i: ReportInput): BenchResult {
     `ledger taken ${i.running.checks} times while the faults went on (every ${LEDGER_EVERY_S} s; ${i.running.unreadable} times a database could not be read at that moment), then once after the final drain`,
     ...i.ledger.lostExamples.map((e) => `lost: ${e}`),
     ...i.running.lostExamples.map((e) => `lost at a ledger during the faults: ${e}`),
+    ...i.running.relookLines.map((e) => `re-look: ${e}`),
+    `ack latency: from a QoS 1 PUBLISH delivered to the hub to its PUBACK, read on each agent's link; "another faulted": another site had a fault under way (or mended less than 3 s before) and this one none (upsd restarts not counted: not on the way to the hub); acks during a fault of the site's own or of the hub are left out`,
     ...i.ledger.damagedDatabases.map((d) => `damaged database: ${d}`),
     ...i.snaps.failures.map((f) => `snapshot check: ${f}`),
     ...i.rig.crashes.map((c) => `crash: ${c.who} exited (code ${c.code}, signal ${c.signal}) without being killed; last lines:\n${c.lastLines.join('\n')}`),
@@ -152,6 +171,9 @@ function report(i: ReportInput): BenchResult {
       'ledgers during the faults': i.running.checks,
       'lost at a ledger during the faults': i.running.lost,
       'duplicated at a ledger during the faults': i.running.duplicated,
+      'lost at a ledger, 5 s later in the outbox': i.running.relooks.outbox,
+      'lost at a ledger, 5 s later at the hub': i.running.relooks.hub,
+      'lost at a ledger, 5 s later nowhere': i.running.relooks.nowhere,
       'messages still queued': i.ledger.queued,
       'messages on unknown streams': i.ledger.unknown,
       'outbox streams': i.ledger.streams,
@@ -163,6 +185,7 @@ function report(i: ReportInput): BenchResult {
       'process crashes': i.rig.crashes.length,
       'failed starts': i.rig.startFailures.length,
       'spurious shutdowns': i.shutdowns,
+      ...i.acks,
       ...(i.vm
         ? {
             'faults power.cut-mid-backup': i.vm.cuts.backup ?? 0,
@@ -181,7 +204,7 @@ function report(i: ReportInput): BenchResult {
     peer: {
       name: 'target',
       figures: {
-        ...(i.size === SIZES.full ? { 'faults injected': 1000 } : {}),
+        ...(i.full ? { 'faults injected': SIZES.full.faults } : {}),
         'messages lost': 0,
         'messages duplicated': 0,
         'lost at a ledger during the faults': 0,

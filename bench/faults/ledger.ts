@@ -7,7 +7,7 @@
  * while the faults go on (a loss seen then is counted even if nothing at the end would show it).
  */
 import { join } from 'node:path';
-import { agentOutbox, hubStreams, integrityCheck } from '@sentinela/tools/harness/stores.js';
+import { agentOutbox, hubHasMessage, hubStreams, integrityCheck } from '@sentinela/tools/harness/stores.js';
 import type { AgentRig } from './rig.js';
 
 export interface MessageLedger {
@@ -36,13 +36,35 @@ export interface RunningChecks {
   lost: number;
   duplicated: number;
   lostExamples: string[];
+  /**
+   * Where each seq found lost turned up when looked at again: at once, and RELOOK_MS later (in
+   * the outbox, at the hub, or nowhere), so that a transient miss says what it was.
+   */
+  relooks: Record<'outbox' | 'hub' | 'nowhere', number>;
+  relookLines: string[];
+}
+
+/** How long after a ledger a seq it found lost is looked at again. */
+const RELOOK_MS = 5000;
+
+interface LostSeq {
+  siteId: string;
+  stream: string;
+  seq: number;
+}
+
+interface Suspect extends LostSeq {
+  key: string;
+  foundAt: number;
+  atOnce: string;
 }
 
 /** The highest seq seen per agent and stream, sampled while the campaign runs. */
 export class StreamWatch {
   private readonly maxSeq = new Map<string, Map<string, number>>();
   private readonly lostSeen = new Set<string>();
-  readonly running: RunningChecks = { checks: 0, unreadable: 0, lost: 0, duplicated: 0, lostExamples: [] };
+  private suspects: Suspect[] = [];
+  readonly running: RunningChecks = { checks: 0, unreadable: 0, lost: 0, duplicated: 0, lostExamples: [], relooks: { outbox: 0, hub: 0, nowhere: 0 }, relookLines: [] };
 
   sample(a: AgentRig): void {
     try {
@@ -69,19 +91,35 @@ export class StreamWatch {
       return null;
     }
     this.running.checks++;
-    for (const e of l.lostKeys) {
+    for (const lost of l.lostSeqs) {
+      const e = lostKey(lost);
       if (this.lostSeen.has(e)) continue;
       this.lostSeen.add(e);
       if (this.running.lostExamples.length < 10) this.running.lostExamples.push(e);
+      this.suspects.push({ ...lost, key: e, foundAt: Date.now(), atOnce: where(agents, hubDataDir, lost) });
     }
     this.running.lost = this.lostSeen.size;
     this.running.duplicated = Math.max(this.running.duplicated, l.duplicated);
     return l;
   }
 
+  /** Looks again at the seqs a ledger found lost RELOOK_MS ago; logs where each is now. Called every tick. */
+  relook(agents: AgentRig[], hubDataDir: string, log: (line: string) => void): void {
+    const due = this.suspects.filter((s) => Date.now() - s.foundAt >= RELOOK_MS);
+    if (due.length === 0) return;
+    this.suspects = this.suspects.filter((s) => !due.includes(s));
+    for (const s of due) {
+      const now = where(agents, hubDataDir, s);
+      this.running.relooks[now]++;
+      const line = `${s.key}: lost at a ledger; looked at again at once: ${s.atOnce}; ${((Date.now() - s.foundAt) / 1000).toFixed(1)} s later: ${now}`;
+      if (this.running.relookLines.length < 20) this.running.relookLines.push(line);
+      log(`faults: ledger re-look: ${line}`);
+    }
+  }
+
   /** Compares each agent's outbox (read first) with the hub (read after: a seq acked in between is then at the hub). */
-  ledger(agents: AgentRig[], hubDataDir: string, opts = { integrity: true }): MessageLedger & { lostKeys: string[] } {
-    const l = { created: 0, stored: 0, lost: 0, duplicated: 0, queued: 0, unknown: 0, streams: 0, lostExamples: [] as string[], damagedDatabases: [] as string[], lostKeys: [] as string[] };
+  ledger(agents: AgentRig[], hubDataDir: string, opts = { integrity: true }): MessageLedger & { lostSeqs: LostSeq[] } {
+    const l = { created: 0, stored: 0, lost: 0, duplicated: 0, queued: 0, unknown: 0, streams: 0, lostExamples: [] as string[], damagedDatabases: [] as string[], lostSeqs: [] as LostSeq[] };
     const pendingBy = new Map<string, Set<number>>();
     for (const a of agents) {
       const o = agentOutbox(a.dataDir);
@@ -109,9 +147,9 @@ export class StreamWatch {
           else if (pending.has(s)) l.queued++;
           else {
             l.lost++;
-            const key = `${a.siteId} stream ${stream} seq ${s}`;
-            l.lostKeys.push(key);
-            if (l.lostExamples.length < 10) l.lostExamples.push(key);
+            const lost = { siteId: a.siteId, stream, seq: s };
+            l.lostSeqs.push(lost);
+            if (l.lostExamples.length < 10) l.lostExamples.push(lostKey(lost));
           }
         }
       }
@@ -119,4 +157,23 @@ export class StreamWatch {
     }
     return l;
   }
+}
+
+const lostKey = (l: LostSeq): string => `${l.siteId} stream ${l.stream} seq ${l.seq}`;
+
+/** Where a seq is now: still in its agent's outbox, stored at the hub, or nowhere (a database that cannot be read says so). */
+function where(agents: AgentRig[], hubDataDir: string, l: LostSeq): 'outbox' | 'hub' | 'nowhere' {
+  const a = agents.find((x) => x.siteId === l.siteId);
+  try {
+    const o = a ? agentOutbox(a.dataDir) : null;
+    if (o && o.stream === l.stream && o.pending.includes(l.seq)) return 'outbox';
+  } catch {
+    /* the outbox unreadable at this moment (a full disk): the hub may still have it */
+  }
+  try {
+    if (hubHasMessage(hubDataDir, l.siteId, l.stream, l.seq)) return 'hub';
+  } catch {
+    /* the hub's database unreadable at this moment */
+  }
+  return 'nowhere';
 }

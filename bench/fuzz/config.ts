@@ -17,8 +17,8 @@ import { runNode } from '@sentinela/tools/harness/process.js';
 import { tempDir } from '@sentinela/tools/harness/tmp.js';
 import { mutateBytes, mutateJson, oddString } from './mutate.js';
 import { Rng } from './rng.js';
-import { campaign, threadCpuMs, within, type Outcome, type TargetReport } from './tally.js';
-import { runInWorkers, type LaneContext } from './pool.js';
+import { threadCpuMs, within, type Outcome, type TargetReport } from './tally.js';
+import { eachLane, runInWorkers, type LaneContext } from './pool.js';
 import type { TargetRun } from './fuzz.bench.js';
 
 const ODD_SCALARS = ['~', '.inf', '-.nan', '0x1F', '0o777', '1e400', '-0', '!!binary aGVsbG8=', '*nowhere', '&a', '[', '{', '"unterminated', "'", '|', '>-', 'yes', 'NO', '2026-01-01', '!!js/function "x"', '<<: *a', '? complex', '- list', '%', '@reserved', '`tick', '100TB', '-1MiB', '9999999999999999999999', ''];
@@ -136,28 +136,24 @@ async function throughCli(file: string, text: string, program: 'agent' | 'hub', 
 /** The worker side: the loaders are synchronous, so more lanes only keep going while one waits for a CLI. */
 export async function configLanes(ctx: LaneContext<Setup>): Promise<void> {
   const seeds = ctx.setup.seeds.map((s) => ({ ...s, data: parse(s.text) as unknown }));
-  await Promise.all(
-    Array.from({ length: ctx.lanes }, (_, lane) =>
-      campaign(() => ctx.take(lane), 1, async (i) => {
-        const rng = Rng.forInput(ctx.seed, 'config', i);
-        const seed = rng.pick(seeds);
-        const text = mutateConfig(rng, seed.text, seed.data);
-        const file = join(ctx.setup.dir, `${seed.program}-${i}.yaml`);
-        const loaded = loadOne(file, text, seed.program);
-        let o: Outcome = loaded.kind === 'refused' ? { kind: 'refused', why: loaded.why } : loaded;
-        let counts: Record<string, number> | undefined;
-        if (loaded.kind === 'refused' && i % ctx.setup.cliStride === 0) {
-          counts = { 'CLI runs (exit 2 checked)': 1 };
-          o = (await within(throughCli(file, text, seed.program, loaded.message!), CLI_MS, () => ({ kind: 'hang', detail: `the ${seed.program} CLI did not exit within ${CLI_MS} ms` }))) ?? o;
-        }
-        ctx.record(lane, i, o, () => text, counts);
-        // A turn of the event loop after every input: a CLI's exit is read when it comes, not after
-        // a stretch of loads (its time limit's timer would then fire first and call it a hang), and
-        // the heartbeat the pool watches goes on.
-        await new Promise((r) => setImmediate(r));
-      }),
-    ),
-  );
+  await eachLane(ctx, (lane) => async (i) => {
+    const rng = Rng.forInput(ctx.seed, 'config', i);
+    const seed = rng.pick(seeds);
+    const text = mutateConfig(rng, seed.text, seed.data);
+    const file = join(ctx.setup.dir, `${seed.program}-${i}.yaml`);
+    const loaded = loadOne(file, text, seed.program);
+    let o: Outcome = loaded.kind === 'refused' ? { kind: 'refused', why: loaded.why } : loaded;
+    let counts: Record<string, number> | undefined;
+    if (loaded.kind === 'refused' && i % ctx.setup.cliStride === 0) {
+      counts = { 'CLI runs (exit 2 checked)': 1 };
+      o = (await within(throughCli(file, text, seed.program, loaded.message!), CLI_MS, () => ({ kind: 'hang', detail: `the ${seed.program} CLI did not exit within ${CLI_MS} ms` }))) ?? o;
+    }
+    ctx.record(lane, i, o, () => text, counts);
+    // A turn of the event loop after every input: a CLI's exit is read when it comes, not after
+    // a stretch of loads (its time limit's timer would then fire first and call it a hang), and
+    // the heartbeat the pool watches goes on.
+    await new Promise((r) => setImmediate(r));
+  });
 }
 
 export async function fuzzConfig(opts: TargetRun): Promise<TargetReport> {
@@ -171,17 +167,14 @@ export async function fuzzConfig(opts: TargetRun): Promise<TargetReport> {
   const cliStride = Math.max(7, Math.floor(opts.inputs / Math.max(8, Math.round(opts.inputs / 1000))));
   try {
     return await runInWorkers({
+      ...opts,
       target: 'config',
       module: import.meta.url,
       entry: 'configLanes',
-      inputs: opts.inputs,
-      seed: opts.seed,
       lanes: 4,
       // Past a lane's own limits (the CLI's), so that only a loader that never returns is caught there.
       stuckMs: CLI_MS + 20_000,
       setup: { dir: dir.path, seeds, cliStride } satisfies Setup,
-      failureFile: opts.failureFile,
-      log: opts.log,
     });
   } finally {
     dir.remove();

@@ -5,6 +5,8 @@
  */
 import type { Rng } from './rng.js';
 import { mutateBytes, oddString } from './mutate.js';
+// The remaining-length encoding the hub's own tests write raw packets with.
+import { varint } from '@sentinela/hub/harness.test-support';
 
 type FieldKind = 'u8' | 'u16' | 'u32' | 'varint' | 'str' | 'bin' | 'props' | 'raw';
 
@@ -22,17 +24,6 @@ export interface Packet {
   /** A remaining length that does not match the body, or an over-long encoding of it. */
   lengthOverride?: number;
   overlongLength?: boolean;
-}
-
-export function varint(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0 && out.length < 5);
-  return out;
 }
 
 const u8 = (value: number): Field => ({ kind: 'u8', value });

@@ -16,6 +16,7 @@ import {
   syncUpTopic,
   upTopic,
 } from '@sentinela/shared';
+import * as sample from '@sentinela/shared/samples.test-support';
 
 export interface PayloadSeed {
   /** Which decoder reads it. */
@@ -32,32 +33,22 @@ const TS = '2026-11-24T10:00:00.000Z';
 const HASH = 'a'.repeat(64);
 const SNAP = '20261124T100000Z-clinic-abc12345';
 
+/** A sample of the shared protocol tests (samples.test-support), as sent by `site` on the seeds' stream. */
+function ours<T extends object>(doc: T, site: string, more: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...(structuredClone(doc) as Record<string, unknown>), site, ...('stream' in doc ? { stream: STREAM } : {}), ...more };
+}
+
 export function statusDoc(site: string, seq: number): Record<string, unknown> {
-  return {
-    v: 1, type: 'status', site, stream: STREAM, seq, ts: TS,
-    host: {
-      hostname: `${site}-server`, uptimeSec: 86_400,
-      cpu: { cores: 4, load1: 0.42, load5: 0.35, load15: 0.3, usagePct: 12.5 },
-      memory: { totalBytes: 8e9, usedBytes: 3.2e9, availableBytes: 4.8e9 },
-      filesystems: [{ mount: '/', fs: '/dev/sda2', type: 'ext4', sizeBytes: 240e9, usedBytes: 61e9, usePct: 25.4 }],
-    },
-    services: [{ name: 'openmrs-db', target: '127.0.0.1:3306', up: true, latencyMs: 0.8 }],
-    outbox: { pending: 3, pendingBytes: 1200, oldestTs: null, thinned: 0 },
-    power: {
-      watch: 'on', role: 'primary', source: 'nut ups@127.0.0.1:3493', contact: 'ok', state: 'battery', flags: ['OB', 'DISCHRG'],
-      charge: 87.5, runtimeSec: 1260, loadPct: 31, inputVoltage: null, lastSeenAt: TS, onBatterySince: TS, shutdownDueAt: null,
-      outage: { start: TS, end: null, durationSec: null, lowestCharge: 86, shutdown: false }, lastOutage: null,
-    },
-  };
+  return ours(sample.status, site, { seq, ts: TS });
 }
 
 export function upSeeds(site: string): PayloadSeed[] {
   const docs: Array<[Parameters<typeof upTopic>[1], Record<string, unknown>]> = [
     ['status', statusDoc(site, 7)],
-    ['status', { v: 1, type: 'status', site, stream: STREAM, seq: 8, ts: TS, host: statusDoc(site, 1).host, services: [] }],
-    ['event', { v: 1, type: 'event', site, stream: STREAM, seq: 9, ts: '2026-11-24T10:00:00+01:00', code: 'service.down', severity: 'warning', message: 'Database service is not answering', data: { target: '127.0.0.1:3306' } }],
-    ['birth', { v: 1, type: 'birth', site, ts: TS, bdSeq: 0, stream: STREAM, agent: { version: '0.1.0', hostname: 'h', platform: 'linux', node: 'v20' }, outbox: { pending: 0, pendingBytes: 0, oldestTs: null, thinned: 0 } }],
-    ['death', { v: 1, type: 'death', site, bdSeq: 0, clean: false }],
+    ['status', { v: 1, type: 'status', site, stream: STREAM, seq: 8, ts: TS, host: sample.status.host, services: [] }],
+    ['event', ours(sample.event, site, { seq: 9 })],
+    ['birth', ours(sample.birth, site, { ts: TS })],
+    ['death', ours(sample.death, site)],
   ];
   return docs.map(([kind, doc]) => ({ decoder: 'up', topic: upTopic(site, kind), doc, bytes: encodeUp(doc as never) }));
 }

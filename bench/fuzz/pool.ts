@@ -13,7 +13,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { Tally, timeBudgetEnd, type Outcome, type TargetReport } from './tally.js';
+import { campaign, Tally, timeBudgetEnd, type Outcome, type TargetReport } from './tally.js';
 
 /** What the worker side of a target is given. */
 export interface LaneContext<S> {
@@ -28,6 +28,15 @@ export interface LaneContext<S> {
   /** The end of an input: its outcome, the reproducing input (made and kept only for crashes and hangs), figures to add to the report. */
   record(lane: number, index: number, outcome: Outcome, input: () => string, counts?: Record<string, number>): void;
   log(line: string): void;
+}
+
+/**
+ * The worker side's loop: each of this worker's lanes takes the next index from the shared counter
+ * and runs it with the function `forLane` made for that lane (which may keep state of its own,
+ * such as a copy of the fixture), one input at a time, until none is left.
+ */
+export async function eachLane<S>(ctx: LaneContext<S>, forLane: (lane: number) => (index: number) => Promise<void>): Promise<void> {
+  await Promise.all(Array.from({ length: ctx.lanes }, (_, lane) => campaign(() => ctx.take(lane), 1, forLane(lane))));
 }
 
 /** A target's worker side: runs its lanes until `take` has nothing left. */

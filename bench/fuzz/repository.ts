@@ -29,8 +29,8 @@ import { AGENT_BIN } from '@sentinela/tools/harness/paths.js';
 import { runNode } from '@sentinela/tools/harness/process.js';
 import { mutateBytes, mutateJson } from './mutate.js';
 import { Rng } from './rng.js';
-import { campaign, within, type Outcome, type TargetReport } from './tally.js';
-import { runInWorkers, type LaneContext } from './pool.js';
+import { within, type Outcome, type TargetReport } from './tally.js';
+import { eachLane, runInWorkers, type LaneContext } from './pool.js';
 import type { TargetRun } from './fuzz.bench.js';
 
 const SITE = 'hf-fuzz-repo';
@@ -71,7 +71,8 @@ interface Fixture {
   snapshots: Map<string, { base: string | null; objects: string[]; source: string }>;
 }
 
-async function makeTemplate(cliRuns: number, inputs: number): Promise<Template> {
+/** The repository every lane copies (exported for a rerun of chosen inputs). */
+export async function makeTemplate(cliRuns: number, inputs: number): Promise<Template> {
   // tmpfs when there is one: the copy's every write is fsynced, which a disk makes slow for no gain here.
   const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
   const root = join(base, `sentinela-fuzz-repo-${process.pid}-${Date.now().toString(36)}`);
@@ -298,26 +299,24 @@ async function tryInput(t: Template, fx: Fixture, i: number, seed: number): Prom
 /** The worker side: each lane damages its own copy of the template, one input at a time. */
 export async function repositoryLanes(ctx: LaneContext<Template>): Promise<void> {
   const t = ctx.setup;
-  await Promise.all(
-    Array.from({ length: ctx.lanes }, async (_, lane) => {
-      let copies = 0;
-      let fx = laneFixture(t, ctx.worker, lane, copies++);
-      await campaign(() => ctx.take(lane), 1, async (i) => {
-        let r = await tryInput(t, fx, i, ctx.seed);
-        if (r.outcome.kind === 'hang') {
-          // The operation that timed out may still be running on this copy: the lane moves to a fresh
-          // one. There the input is tried again before it is called a hang, as a loaded machine can
-          // stall every lane at once (seen: bursts of 40 lanes timing out together, then copies
-          // racing the abandoned ones on the same folder).
-          fx = laneFixture(t, ctx.worker, lane, copies++);
-          const again = await tryInput(t, fx, i, ctx.seed);
-          if (again.outcome.kind === 'hang') fx = laneFixture(t, ctx.worker, lane, copies++);
-          r = again.outcome.kind === 'hang' ? again : { ...again, counts: { ...again.counts, 'timed out once, answered when tried again': 1 } };
-        }
-        ctx.record(lane, i, r.outcome, r.input, r.counts);
-      });
-    }),
-  );
+  await eachLane(ctx, (lane) => {
+    let copies = 0;
+    let fx = laneFixture(t, ctx.worker, lane, copies++);
+    return async (i) => {
+      let r = await tryInput(t, fx, i, ctx.seed);
+      if (r.outcome.kind === 'hang') {
+        // The operation that timed out may still be running on this copy: the lane moves to a fresh
+        // one. There the input is tried again before it is called a hang, as a loaded machine can
+        // stall every lane at once (seen: bursts of 40 lanes timing out together, then copies
+        // racing the abandoned ones on the same folder).
+        fx = laneFixture(t, ctx.worker, lane, copies++);
+        const again = await tryInput(t, fx, i, ctx.seed);
+        if (again.outcome.kind === 'hang') fx = laneFixture(t, ctx.worker, lane, copies++);
+        r = again.outcome.kind === 'hang' ? again : { ...again, counts: { ...again.counts, 'timed out once, answered when tried again': 1 } };
+      }
+      ctx.record(lane, i, r.outcome, r.input, r.counts);
+    };
+  });
 }
 
 export async function fuzzRepository(opts: TargetRun): Promise<TargetReport> {
@@ -325,17 +324,14 @@ export async function fuzzRepository(opts: TargetRun): Promise<TargetReport> {
   opts.log(`fuzz repository: ${template.snapshots.length} snapshots in the template ${template.disk}`);
   try {
     return await runInWorkers({
+      ...opts,
       target: 'repository',
       module: import.meta.url,
       entry: 'repositoryLanes',
-      inputs: opts.inputs,
-      seed: opts.seed,
       lanes: LANES,
       // Past a lane's own limits (an input's and its CLI run's, each tried twice), so that only code that never yields is caught there.
       stuckMs: 4 * HANG_MS + 20_000,
       setup: template,
-      failureFile: opts.failureFile,
-      log: opts.log,
     });
   } finally {
     rmSync(template.root, { recursive: true, force: true });

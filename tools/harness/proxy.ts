@@ -27,7 +27,19 @@ const TICK_MS = 20;
 const CUT_LATE_MS = 3000;
 const HIGH_WATER = 16 * 1024;
 
+/** Sees the bytes a proxy carries (a benchmark reading the MQTT packets, say). */
+export interface ProxyTap {
+  /**
+   * `up` (agent → hub) as delivered to the hub, `down` (hub → agent) as read from the hub, before
+   * any hold or delay of the proxy's: so the time between the two is the hub's. `conn` numbers the
+   * connection.
+   */
+  data(side: 'up' | 'down', conn: number, chunk: Buffer): void;
+  closed(conn: number): void;
+}
+
 interface Pipe {
+  conn: number;
   from: net.Socket;
   to: net.Socket;
   queue: Buffer[];
@@ -59,6 +71,7 @@ export class ThrottledProxy {
   private midCut: 'up' | 'down' | null = null;
   /** Cuts that fell inside a packet: half a chunk delivered, then the connection dropped. */
   midPacketCuts = 0;
+  tap: ProxyTap | null = null;
 
   constructor(private opts: ProxyOptions) {}
 
@@ -142,7 +155,7 @@ export class ThrottledProxy {
   }
 
   private accept(client: net.Socket): void {
-    this.connections++;
+    const conn = ++this.connections;
     if (this.cutDue && !this.lateCut) {
       this.lateCut = setTimeout(() => {
         this.lateCut = null;
@@ -156,13 +169,13 @@ export class ThrottledProxy {
       s.setNoDelay(true);
       s.on('error', () => {});
       s.on('close', () => {
-        this.sockets.delete(s);
+        if (this.sockets.delete(s) && s === client) this.tap?.closed(conn);
         client.destroy();
         target.destroy();
       });
     }
-    const up: Pipe = { from: client, to: target, queue: [], queued: 0, up: true };
-    const down: Pipe = { from: target, to: client, queue: [], queued: 0, up: false };
+    const up: Pipe = { conn, from: client, to: target, queue: [], queued: 0, up: true };
+    const down: Pipe = { conn, from: target, to: client, queue: [], queued: 0, up: false };
     for (const p of [up, down]) {
       this.pipes.add(p);
       const enqueue = (chunk: Buffer) => {
@@ -173,6 +186,7 @@ export class ThrottledProxy {
         this.flush(p);
       };
       p.from.on('data', (chunk: Buffer) => {
+        if (!p.up) this.tap?.data('down', conn, chunk);
         const delay = this.opts.latencyMs ?? 0;
         if (delay > 0) setTimeout(() => enqueue(chunk), delay);
         else enqueue(chunk);
@@ -206,6 +220,7 @@ export class ThrottledProxy {
       if (this.midCut === side && chunk.length >= 2) {
         this.midCut = null;
         this.midPacketCuts++;
+        if (p.up) this.tap?.data('up', p.conn, chunk.subarray(0, chunk.length >> 1));
         p.to.write(chunk.subarray(0, chunk.length >> 1), () => this.cutAll());
         p.queue.length = 0;
         p.queued = 0;
@@ -230,6 +245,7 @@ export class ThrottledProxy {
       }
       if (p.up) this.bytesUp += n;
       else this.bytesDown += n;
+      if (p.up) this.tap?.data('up', p.conn, chunk);
       p.to.write(chunk);
       if (p.queued <= HIGH_WATER / 2 && p.from.isPaused()) p.from.resume();
     }

@@ -42,10 +42,15 @@ export interface OutboxSnapshot {
 export function agentOutbox(agentDataDir: string): OutboxSnapshot {
   const db = open(join(agentDataDir, 'outbox.db'));
   try {
-    const pending = (db.prepare('SELECT seq FROM outbox ORDER BY seq').all() as Array<{ seq: number }>).map((r) => r.seq);
-    const row = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").get() as { seq: number } | undefined;
-    const stream = (db.prepare("SELECT value FROM meta WHERE key = 'stream'").get() as { value: string } | undefined)?.value ?? '';
-    return { stream, pending, maxSeq: row?.seq ?? 0 };
+    // One read transaction: one snapshot of the WAL for all three reads. Read one after another, a
+    // row the agent added between the first and the second showed in maxSeq but not in pending, so
+    // a ledger taken while the agent ran counted it lost (at neither end) though it was queued.
+    return db.transaction(() => {
+      const pending = (db.prepare('SELECT seq FROM outbox ORDER BY seq').all() as Array<{ seq: number }>).map((r) => r.seq);
+      const row = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").get() as { seq: number } | undefined;
+      const stream = (db.prepare("SELECT value FROM meta WHERE key = 'stream'").get() as { value: string } | undefined)?.value ?? '';
+      return { stream, pending, maxSeq: row?.seq ?? 0 };
+    })();
   } finally {
     db.close();
   }
@@ -72,6 +77,16 @@ export function hubStreams(hubDataDir: string, siteId: string): StreamRecord[] {
       rec.seqs.push(r.seq);
     }
     return [...out.values()];
+  } finally {
+    db.close();
+  }
+}
+
+/** Whether the hub stored this one message. */
+export function hubHasMessage(hubDataDir: string, siteId: string, stream: string, seq: number): boolean {
+  const db = open(join(hubDataDir, 'hub.db'));
+  try {
+    return db.prepare('SELECT 1 FROM messages WHERE site_id = ? AND stream = ? AND seq = ?').get(siteId, stream, seq) !== undefined;
   } finally {
     db.close();
   }

@@ -56,6 +56,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     commitIntervalMs: config.store.commitIntervalMs,
     notice: (key, fields, text) => refusals.notice(key, fields, text),
     maxSeqJump: config.mqtt.maxSeqJump,
+    maxClockAheadSeconds: config.mqtt.maxClockAheadSeconds,
     publishAck: (siteId: string, ack: AckMessage) =>
       transport ? transport.publishAck(siteId, ack) : Promise.reject(new Error('no MQTT transport')),
   });

@@ -11,6 +11,6 @@ export { markAllHours } from './store/message-hours.js';
 export * from './store/sites.js';
 export * from './store/tokens.js';
 export { GuardedSocket } from './broker/packet-guard.js';
-export { PacketFramer, type Violation } from './broker/packet-framer.js';
+export { PacketFramer, type FrameSink, type Violation } from './broker/packet-framer.js';
 export { HEADER_ALLOWANCE_BYTES } from './broker/embedded.js';
 export { siteState, siteView, SITE_STATES, type SiteState, type SiteView } from './core/site-view.js';

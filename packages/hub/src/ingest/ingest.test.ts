@@ -5,12 +5,12 @@ import { openDb } from '../database.js';
 import type { Db } from '../store/db.js';
 import { createSite } from '../store/sites.js';
 import { birth, death, encodeUp, event, LogCapture, status, STREAM, tempDir } from '../harness.test-support.js';
-import { expandRanges, upTopic } from '@sentinela/shared';
+import { expandRanges, HubConfig, upTopic } from '@sentinela/shared';
 import { checkUp } from './check.js';
-import { Ingest } from './ingest.js';
+import { Ingest, type IngestOptions } from './ingest.js';
 import { statusSeries } from '../core/history.js';
 
-function setup(t: { teardown(fn: () => unknown): void }, commitIntervalMs = 5) {
+function setup(t: { teardown(fn: () => unknown): void }, commitIntervalMs = 5, extra: Partial<IngestOptions> = {}) {
   const db = openDb(tempDir(t));
   t.teardown(() => db.close());
   createSite(db, { id: 'hf-0001' });
@@ -27,6 +27,7 @@ function setup(t: { teardown(fn: () => unknown): void }, commitIntervalMs = 5) {
       // What a reader sees when the ack leaves: the commit must be visible already.
       acks.push({ siteId, ack, storedAtAck: rows(db) });
     },
+    ...extra,
   });
   return { db, ingest, acks, logs, metrics };
 }
@@ -207,6 +208,22 @@ t.test('a message dated ahead of its arrival is stored with its arrival time: a 
   t.same(events, [8, 2], 'the newest event first, not the one dated 2099');
   t.match(await metrics.registry.getSingleMetricAsString('sentinela_hub_messages_future_dated_total'), /total 2/);
   t.match(logs.find((l) => /dated 2099/.test(l.msg))?.msg, /^site hf-0001 sent a status dated 2099-01-01T00:00:00.000Z, after it arrived \(.*\): its clock is ahead; stored with the arrival time$/);
+});
+
+t.test('how far ahead a message may be dated is mqtt.maxClockAheadSeconds (default 5 minutes)', async (t) => {
+  const now = new Date('2026-11-24T10:00:00.000Z');
+  const ahead = '2026-11-24T10:02:00.000Z'; // 2 minutes ahead of the hub
+  const stored = async (extra: Partial<IngestOptions>) => {
+    const { db, ingest } = setup(t, 5, { now: () => now, ...extra });
+    ingest.accept('hf-0001', status('hf-0001', 1, STREAM, ahead));
+    await ingest.flush();
+    return db.prepare('SELECT ts FROM messages WHERE seq = 1').pluck().get() as string;
+  };
+  t.equal(HubConfig.parse({ hubId: 'h', dataDir: '/d', mqtt: { listen: { port: 1 } }, http: { listen: { port: 2 } } }).mqtt.maxClockAheadSeconds, 300, 'the default is 300 s');
+  t.equal(await stored({}), ahead, 'within the default 300 s: its own time');
+  t.equal(await stored({ maxClockAheadSeconds: 300 }), ahead, 'within 300 s: its own time');
+  t.equal(await stored({ maxClockAheadSeconds: 60 }), now.toISOString(), 'past 60 s: the arrival time');
+  t.equal(await stored({ maxClockAheadSeconds: 0 }), now.toISOString(), '0: any time ahead takes the arrival time');
 });
 
 t.test('close commits the last batch and refuses more', async (t) => {

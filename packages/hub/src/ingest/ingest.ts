@@ -13,7 +13,7 @@
  * per (site, stream) per sync. Fewer, bigger commits write far fewer WAL pages, since a commit writes
  * about a page per site per index whatever its size.
  */
-import { DEFAULT_MAX_SEQ_JUMP, toRanges, type AckMessage, type BirthMessage, type DeathMessage, type Logger, type QueuedHead, type QueuedMessage, type UpMessage } from '@sentinela/shared';
+import { DEFAULT_MAX_CLOCK_AHEAD_SECONDS, DEFAULT_MAX_SEQ_JUMP, toRanges, type AckMessage, type BirthMessage, type DeathMessage, type Logger, type QueuedHead, type QueuedMessage, type UpMessage } from '@sentinela/shared';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db.js';
 import { HourMarks } from '../store/message-hours.js';
@@ -42,6 +42,8 @@ export interface IngestOptions {
   notice?: (key: string, fields: Record<string, unknown>, text: string) => void;
   /** hub.yaml mqtt.maxSeqJump (see seqJump); default DEFAULT_MAX_SEQ_JUMP. */
   maxSeqJump?: number;
+  /** hub.yaml mqtt.maxClockAheadSeconds (see futureDated); default DEFAULT_MAX_CLOCK_AHEAD_SECONDS. */
+  maxClockAheadSeconds?: number;
 }
 
 /**
@@ -62,8 +64,8 @@ type StatusRow = Pick<PendingRow, 'json' | 'ts' | 'stream' | 'seq'>;
 /**
  * Whether `m` replaces `current` as a site's latest status: the WHERE clause of the lastStatus
  * statement (a later seq of the same stream, or a time no earlier from another stream; ISO times
- * of one format compare as strings, as in SQLite). A stored time is never more than CLOCK_AHEAD_MS
- * after the message's arrival (see futureDated), so a stream dated ahead cannot outrank the agent
+ * of one format compare as strings, as in SQLite). A stored time is never more than
+ * mqtt.maxClockAheadSeconds after the message's arrival (see futureDated), so a stream dated ahead cannot outrank the agent
  * sending now for longer than that.
  */
 function newerStatus(current: { ts: string | null; stream: string | null; seq: number | null }, m: StatusRow): boolean {
@@ -82,9 +84,6 @@ function canonicalTime(ts: string): string {
   if (ts.length === 24 && ts.charCodeAt(23) === 90 /* Z */ && ts.charCodeAt(19) === 46 /* . */ && ts.charCodeAt(10) === 84 /* T */) return ts;
   return new Date(ts).toISOString();
 }
-
-/** How far ahead of the hub's clock a message may be dated and keep its time (clocks drift; see futureDated). */
-export const CLOCK_AHEAD_MS = 5 * 60_000;
 
 interface AckGroup {
   siteId: string;
@@ -120,6 +119,8 @@ export class Ingest {
   private readonly log: Logger;
   private readonly maxBatch: number;
   private readonly maxSeqJump: number;
+  /** mqtt.maxClockAheadSeconds in ms. */
+  private readonly clockAheadMs: number;
   private readonly now: () => Date;
   private readonly st: Record<
     'birth' | 'connection' | 'siteBdSeq' | 'death' | 'insertMessage' | 'streamMax' | 'stream' | 'lastStatus' | 'lastStatusOf' | 'setLastStatus' | 'lastSeen',
@@ -130,6 +131,7 @@ export class Ingest {
     this.log = opts.logger.child({ component: 'ingest' });
     this.maxBatch = opts.maxBatch ?? 5000;
     this.maxSeqJump = opts.maxSeqJump ?? DEFAULT_MAX_SEQ_JUMP;
+    this.clockAheadMs = (opts.maxClockAheadSeconds ?? DEFAULT_MAX_CLOCK_AHEAD_SECONDS) * 1000;
     this.now = opts.now ?? (() => new Date());
     const db = opts.db;
     this.walSync = WalSync.for(db);
@@ -361,7 +363,7 @@ export class Ingest {
   private apply(batch: Pending[]): Map<string, StreamGroup> {
     const now = this.now();
     const receivedAt = now.toISOString();
-    const latestTs = new Date(now.getTime() + CLOCK_AHEAD_MS).toISOString();
+    const latestTs = new Date(now.getTime() + this.clockAheadMs).toISOString();
     const seen = new Set<string>();
     const streams = new Map<string, StreamGroup>();
     const statuses = new Map<string, StatusRow[]>();
@@ -444,12 +446,6 @@ export class Ingest {
   }
 
   /**
-   * A message dated more than CLOCK_AHEAD_MS after it arrived: a site clock ahead (a dead clock
-   * battery after a power cut, or a forged date). Stored, its payload as sent, but with its arrival time as its time: a
-   * status dated 2099 would otherwise stay the site's latest status for good, and an event dated
-   * 2099 the first of its events. Times before arrival are kept as sent (a backlog is old).
-   */
-  /**
    * A seq more than maxSeqJump ahead of its stream's highest: no agent skips that many (its outbox
    * numbers every message, and thinned ones are reported), so its counter was reset or damaged, or
    * the site is lying. The message is stored; the seqs it skips are counted as jumped, not missing.
@@ -464,6 +460,12 @@ export class Ingest {
     else this.log.warn(fields, text);
   }
 
+  /**
+   * A message dated more than mqtt.maxClockAheadSeconds after it arrived: a site clock ahead (a dead clock
+   * battery after a power cut, or a forged date). Stored, its payload as sent, but with its arrival time as its time: a
+   * status dated 2099 would otherwise stay the site's latest status for good, and an event dated
+   * 2099 the first of its events. Times before arrival are kept as sent (a backlog is old).
+   */
   private futureDated(p: PendingRow, receivedAt: string): void {
     this.opts.metrics.futureDated.inc();
     const text = `site ${p.siteId} sent a ${p.type} dated ${p.ts}, after it arrived (${receivedAt}): its clock is ahead; stored with the arrival time`;

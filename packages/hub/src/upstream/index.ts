@@ -31,7 +31,16 @@ export interface Relays {
 
 export function startRelays(config: HubConfig, db: Db, logger: Logger, metrics: HubMetrics, sync: SyncReceiver): Relays {
   const registry = new RelayRegistry(db);
-  const receiver = new RelayReceiver({ db, registry, logger, metrics, commitIntervalMs: config.store.commitIntervalMs, maxPayloadBytes: config.mqtt.maxPayloadBytes });
+  const receiver = new RelayReceiver({
+    db,
+    registry,
+    logger,
+    metrics,
+    commitIntervalMs: config.store.commitIntervalMs,
+    maxPayloadBytes: config.mqtt.maxPayloadBytes,
+    maxSeqJump: config.mqtt.maxSeqJump,
+    maxClockAheadSeconds: config.mqtt.maxClockAheadSeconds,
+  });
   return {
     registry,
     receiver,

@@ -38,6 +38,9 @@ export interface RelayReceiverOptions {
   metrics: HubMetrics;
   commitIntervalMs: number;
   maxPayloadBytes: number;
+  /** hub.yaml mqtt.maxSeqJump and mqtt.maxClockAheadSeconds: the relayed sites' messages are judged as this hub's own. */
+  maxSeqJump: number;
+  maxClockAheadSeconds: number;
 }
 
 const key = (site: string, stream: string, seq: number) => `${site}\u0000${stream}\u0000${seq}`;
@@ -52,7 +55,15 @@ export class RelayReceiver {
 
   constructor(private readonly opts: RelayReceiverOptions) {
     this.log = opts.logger.child({ component: 'relay' });
-    this.ingest = new Ingest({ db: opts.db, logger: opts.logger, metrics: opts.metrics, commitIntervalMs: opts.commitIntervalMs, publishAck: async (site, ack) => this.onCommitted(site, ack) });
+    this.ingest = new Ingest({
+      db: opts.db,
+      logger: opts.logger,
+      metrics: opts.metrics,
+      commitIntervalMs: opts.commitIntervalMs,
+      maxSeqJump: opts.maxSeqJump,
+      maxClockAheadSeconds: opts.maxClockAheadSeconds,
+      publishAck: async (site, ack) => this.onCommitted(site, ack),
+    });
     const db = opts.db;
     this.st = {
       // A fact sent again (a batch resent after a lost ack) is recognised by its whole identity.

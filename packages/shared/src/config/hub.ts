@@ -1,7 +1,7 @@
 /** hub.yaml: every key is documented in examples/hub.yaml. */
 import { z } from 'zod';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/codec.js';
-import { DEFAULT_MAX_SEQ_JUMP, MAX_SEQ } from '../protocol/messages.js';
+import { DEFAULT_MAX_CLOCK_AHEAD_SECONDS, DEFAULT_MAX_SEQ_JUMP, MAX_SEQ } from '../protocol/messages.js';
 import { byteSize, listen, logConfig, tlsFiles } from './common.js';
 import { HubBackupsConfig } from './hub-backups.js';
 import { HubUpstreamConfig } from './hub-upstream.js';
@@ -23,6 +23,11 @@ export const HubConfig = z
       queueLimit: z.number().int().min(1).default(1000),
       /** A stream's seq more than this far ahead of its highest is counted as a jump, not as that many missing messages. */
       maxSeqJump: z.number().int().min(1).max(MAX_SEQ).default(DEFAULT_MAX_SEQ_JUMP),
+      /**
+       * How far ahead of the hub's clock a message may be dated and keep its time (clocks drift);
+       * one dated later is stored with its arrival time. Up to a day.
+       */
+      maxClockAheadSeconds: z.number().int().min(0).max(86_400).default(DEFAULT_MAX_CLOCK_AHEAD_SECONDS),
       /**
        * A site that sends more than maxRefusals refused messages within windowSeconds is
        * disconnected and its reconnects refused for cooldownSeconds, doubling at each repeat up to

@@ -28,6 +28,12 @@ export const MAX_SEQ = 2 ** 40;
  * so one message cannot make a site show 10^12 missing (docs/protocol.md, "Sequence numbers").
  */
 export const DEFAULT_MAX_SEQ_JUMP = 1_000_000;
+/**
+ * How far ahead of the hub's clock a message may be dated and keep its time (hub.yaml
+ * mqtt.maxClockAheadSeconds): clocks drift, and NTP is not everywhere. A message dated later is
+ * stored with its arrival time, so a status dated 2099 cannot stay a site's latest for good.
+ */
+export const DEFAULT_MAX_CLOCK_AHEAD_SECONDS = 300;
 const seq = z.number().int().positive().max(MAX_SEQ);
 
 const base = {
