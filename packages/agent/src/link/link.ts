@@ -6,12 +6,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { MqttClient, type IClientOptions } from 'mqtt';
 import { writeToStream } from 'mqtt-packet';
 import { decodeDown, downTopic, encodeUp, upTopic, type AckMessage, type Logger } from '@sentinela/shared';
 import type { Outbox } from '../outbox/outbox.js';
 import { monotonicNow, TokenBucket } from './token-bucket.js';
 import { birthMessage, deathMessage } from './lifecycle.js';
+import { hubStream } from './stream.js';
 
 export interface LinkOptions {
   url: string;
@@ -99,9 +100,8 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
       // Keep trying after a refused password too: the hub may be restored, the site re-enrolled.
       reconnectOnConnackError: true,
       will: { topic: upTopic(opts.siteId, 'death'), payload: this.willPayload(), qos: 1, retain: false },
-      ...(opts.caFile ? { ca: readFileSync(opts.caFile) } : {}),
     };
-    const client = connect(opts.url, options);
+    const client = new MqttClient(hubStream(opts.url, opts.caFile ? readFileSync(opts.caFile) : undefined), options);
     this.client = client;
     client.on('connect', (connack) => this.onConnect(connack.sessionPresent));
     client.on('message', (topic, payload) => this.outboxWrite('taking in a message from the hub', () => this.onMessage(topic, payload)));
