@@ -14,7 +14,7 @@ import { renderMessage, renderPage, type ActionsView } from './html.js';
 import { checkPin, pinFilePath, readPinFile } from './pin.js';
 import { pinBackoff } from './pin-gate.js';
 import { Sessions, type Session } from './session.js';
-import { t, type Lang } from './i18n.js';
+import { both, t, type Lang } from './i18n.js';
 
 export interface PageServerOptions {
   config: AgentConfig;
@@ -88,7 +88,7 @@ export function buildPageServer(o: PageServerOptions): FastifyInstance {
   };
 
   const refuse = (reply: FastifyReply, lang: Lang, code: number, body: ReturnType<typeof t>) =>
-    reply.code(code).type('text/html; charset=utf-8').send(renderMessage(lang, t('Ação recusada', 'Action refused'), body));
+    reply.code(code).type('text/html; charset=utf-8').send(renderMessage(lang, both('page_refused'), body));
 
   app.get('/', async (req, reply) => {
     const lang = langOf(req, reply);
@@ -121,13 +121,13 @@ export function buildPageServer(o: PageServerOptions): FastifyInstance {
     const lang = langOf(req, reply);
     const form = (req.body ?? {}) as Form;
     if (!csrfOk(req, req.cookies[PRE]))
-      return refuse(reply, lang, 403, t('O formulário expirou: volte à página e tente de novo.', 'The form has expired: go back to the page and try again.'));
-    if (!pinRecord()) return refuse(reply, lang, 403, t('Ainda não há PIN: defina-o com "sentinela-agent page set-pin".', 'No PIN set yet: set one with "sentinela-agent page set-pin".'));
+      return refuse(reply, lang, 403, both('page_form_expired'));
+    if (!pinRecord()) return refuse(reply, lang, 403, both('page_pin_missing'));
     const r = await tryPin(req.ip, form.pin);
-    if (r === 'wrong') return refuse(reply, lang, 403, t('PIN errado.', 'Wrong PIN.'));
+    if (r === 'wrong') return refuse(reply, lang, 403, both('page_pin_wrong'));
     if (r !== 'ok') {
       reply.header('retry-after', String(r.wait));
-      return refuse(reply, lang, 429, t(`Demasiadas tentativas: espere ${r.wait} s.`, `Too many attempts: wait ${r.wait} s.`));
+      return refuse(reply, lang, 429, both('page_pin_wait', { s: r.wait }));
     }
     const s = sessions.open();
     reply.setCookie(SESSION, s.id, cookieOpts);
@@ -147,7 +147,7 @@ export function buildPageServer(o: PageServerOptions): FastifyInstance {
     const s = sessionOf(req);
     const form = (req.body ?? {}) as Form;
     if (!s || !csrfOk(req, s.csrf))
-      return refuse(reply, lang, 403, t('As ações pedem o PIN: volte à página e introduza-o.', 'Actions need the PIN: go back to the page and enter it.'));
+      return refuse(reply, lang, 403, both('page_actions_need_pin'));
     o.logger.info({ action: name, ip: req.ip }, `local page: ${name}`);
     flashes.set(s.id, await o.actions.run(name, form));
     return reply.redirect('/', 303);
