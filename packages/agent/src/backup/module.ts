@@ -3,7 +3,7 @@
  * retention, keeps the USB disks and the secondary server up to date, raises events and reports the
  * `backups` status section. Enabled by the `backup:` config section.
  */
-import { Cron } from 'croner';
+import type { Cron } from 'croner';
 import { describeHolder, type AgentBackupConfig } from '@sentinela/shared';
 import type { AgentContext, AgentModule, StatusSections } from '../module.js';
 import type { Repository } from '../repository/api.js';
@@ -19,9 +19,10 @@ import { backupSource, failureText } from './runner.js';
 import { backupsStatus } from './status.js';
 import { finalBackup } from './final-backup.js';
 import { backupKeyPath, repositoryPath } from '../paths.js';
+import { DEFAULT_SCHEDULE, schedule } from './schedule.js';
 
-/** Databases (and everything else) default to hourly: RPO ≤ 1 hour. */
-export const DEFAULT_SCHEDULE = '0 * * * *';
+export { DEFAULT_SCHEDULE };
+
 /** Three failures in a row of the same source turn the event critical: the RPO is being missed. */
 const CRITICAL_AFTER = 3;
 
@@ -67,11 +68,7 @@ export class BackupModule implements AgentModule {
     this.sync.start();
 
     for (const sc of cfg.sources) {
-      // croner, not node-cron: node-cron checks every second by formatting the time with Intl, which
-      // keeps ICU's data and formatters resident (~10 MB, bench agent-rss); croner sleeps until the
-      // next run and uses Intl only for an explicit time zone (none here: the server's local time).
-      // `protect`: a run that is still going skips the next tick (the queue would join it anyway).
-      const task = new Cron(sc.schedule ?? DEFAULT_SCHEDULE, { protect: true }, () => void this.trigger(sc.name));
+      const task = schedule(sc.schedule ?? DEFAULT_SCHEDULE, () => void this.trigger(sc.name));
       this.tasks.push(task);
     }
     provideFinalBackup(ctx.config, this.finalBackup());
