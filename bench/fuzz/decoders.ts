@@ -12,9 +12,9 @@ import {
   decodeSyncDown,
   decodeSyncUp,
   decodeUp,
-  decodeUpHead,
   DEFAULT_MAX_PAYLOAD_BYTES,
 } from '@sentinela/shared';
+import { decodeUpHead } from '@sentinela/hub';
 import { mutateBytes, mutateJsonBytes, oddString } from './mutate.js';
 import { allSeeds, type PayloadSeed } from './payload-seeds.js';
 import { Rng } from './rng.js';

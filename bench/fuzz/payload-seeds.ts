@@ -16,7 +16,7 @@ import {
   syncUpTopic,
   upTopic,
 } from '@sentinela/shared';
-import * as sample from '@sentinela/shared/samples.test-support';
+import * as sample from '@sentinela/shared/test-support/samples';
 
 export interface PayloadSeed {
   /** Which decoder reads it. */

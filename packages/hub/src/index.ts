@@ -1,6 +1,7 @@
 export { startHub, type Hub } from './hub.js';
 export { Ingest, type AckSink, type IngestOptions } from './ingest/ingest.js';
 export { checkUp, type UpCheck } from './ingest/check.js';
+export { decodeUpHead, type QueuedHead } from './ingest/decode-head.js';
 export { HubMetrics } from './metrics.js';
 export { openStore, migrate, schemaVersion, dbPath, type Db } from './store/db.js';
 export { openDb, MIGRATIONS } from './database.js';

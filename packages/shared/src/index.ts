@@ -36,6 +36,8 @@ export * from './runtime/read-range.js';
 export * from './runtime/progress.js';
 export * from './runtime/log-limit.js';
 export * from './runtime/window-counter.js';
+export * from './runtime/backoff.js';
+export * from './runtime/web-session.js';
 export * from './cli/agent-options.js';
 export * from './sync/budget.js';
 export * from './sync/progress.js';

@@ -3,7 +3,7 @@
  * retention, keeps the USB disks and the secondary server up to date, raises events and reports the
  * `backups` status section. Enabled by the `backup:` config section.
  */
-import cron, { type ScheduledTask } from 'node-cron';
+import type { Cron } from 'croner';
 import { describeHolder, type AgentBackupConfig } from '@sentinela/shared';
 import type { AgentContext, AgentModule, StatusSections } from '../module.js';
 import type { Repository } from '../repository/api.js';
@@ -19,9 +19,10 @@ import { backupSource, failureText } from './runner.js';
 import { backupsStatus } from './status.js';
 import { finalBackup } from './final-backup.js';
 import { backupKeyPath, repositoryPath } from '../paths.js';
+import { DEFAULT_SCHEDULE, schedule } from './schedule.js';
 
-/** Databases (and everything else) default to hourly: RPO ≤ 1 hour. */
-export const DEFAULT_SCHEDULE = '0 * * * *';
+export { DEFAULT_SCHEDULE };
+
 /** Three failures in a row of the same source turn the event critical: the RPO is being missed. */
 const CRITICAL_AFTER = 3;
 
@@ -31,7 +32,7 @@ export class BackupModule implements AgentModule {
   private readonly state: BackupState;
   private readonly lock = new RwLock();
   private readonly queue: BackupQueue;
-  private readonly tasks: ScheduledTask[] = [];
+  private readonly tasks: Cron[] = [];
   private sources = new Map<string, Source>();
   private repo: Repository | null = null;
   private sync: LocationSync | null = null;
@@ -67,9 +68,7 @@ export class BackupModule implements AgentModule {
     this.sync.start();
 
     for (const sc of cfg.sources) {
-      // node-cron (the design card's scheduler) formats the date with Intl every second: ICU's data
-      // costs ~10 MB resident (bench agent-rss measured croner at 1.5 MB for the same schedule).
-      const task = cron.schedule(sc.schedule ?? DEFAULT_SCHEDULE, () => void this.trigger(sc.name), { name: `backup-${sc.name}`, noOverlap: true });
+      const task = schedule(sc.schedule ?? DEFAULT_SCHEDULE, () => void this.trigger(sc.name));
       this.tasks.push(task);
     }
     provideFinalBackup(ctx.config, this.finalBackup());

@@ -1,6 +1,6 @@
 /** Host health for the `host` part of a StatusMessage: CPU, memory, every mounted filesystem. */
 import os from 'node:os';
-import si from 'systeminformation';
+import * as si from './system-info.js';
 import type { StatusMessage } from '@sentinela/shared';
 
 export type HostHealth = StatusMessage['host'];

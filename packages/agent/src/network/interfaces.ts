@@ -1,5 +1,5 @@
 /** Interface counters from systeminformation (bytes, errors, drops since boot). */
-import si from 'systeminformation';
+import * as si from '../health/system-info.js';
 import type { StatusNetwork } from '@sentinela/shared';
 
 export async function interfaceCounters(): Promise<StatusNetwork['interfaces']> {

@@ -1,4 +1,7 @@
 /** The page's two languages: fixed words, and times said the way people read them ("há 3 h", "3 h ago"). */
+import { both } from '@sentinela/shared/i18n';
+
+export { both };
 export type Lang = 'pt' | 'en';
 export interface Text {
   pt: string;
@@ -35,39 +38,34 @@ export function ago(ts: string | null, now: number): Text {
   return t(`há ${s.pt} (${c.pt})`, `${s.en} ago (${c.en})`);
 }
 
-/** Fixed words of the page around the status cards. */
+/** Fixed words of the page around the status cards, from the one catalogue (shared i18n/catalogue.ts). */
 export const UI = {
-  title: t('Estado do servidor', 'Server status'),
-  overall: {
-    green: t('Tudo bem', 'All good'),
-    amber: t('Atenção', 'Attention'),
-    red: t('Ação urgente', 'Urgent action'),
-    grey: t('Sem dados', 'No data'),
-  },
-  level: { green: t('OK', 'OK'), amber: t('Atenção', 'Warning'), red: t('Problema', 'Problem'), grey: t('Desconhecido', 'Unknown') },
-  todo: t('O que fazer', 'What to do'),
-  updated: t('Atualizado', 'Updated'),
-  refresh: t('Atualizar', 'Refresh'),
-  actions: t('Ações', 'Actions'),
-  pin: t('PIN', 'PIN'),
-  pinHint: t('As ações pedem o PIN local (definido com "sentinela-agent page set-pin").', 'Actions need the local PIN (set with "sentinela-agent page set-pin").'),
-  noPin: t('Ainda não há PIN: as ações estão desativadas. Defina-o com "sentinela-agent page set-pin".', 'No PIN set yet: actions are disabled. Set one with "sentinela-agent page set-pin".'),
-  backupNow: t('Fazer cópia agora', 'Back up now'),
-  verify: t('Verificar cópias', 'Verify backups'),
-  sendStatus: t('Enviar estado agora', 'Send status now'),
-  initDisk: t('Inicializar disco', 'Initialize disk'),
-  ejectDisk: t('Ejetar disco', 'Eject disk'),
-  diskLabel: t('Nome do disco', 'Disk name'),
-  events: t('Eventos recentes', 'Recent events'),
-  outages: t('Cortes recentes', 'Recent outages'),
-  noEvents: t('Nenhum evento.', 'No events.'),
-  noOutages: t('Nenhum corte registado.', 'No outage recorded.'),
-  power: t('Energia', 'Power'),
-  wan: t('WAN', 'WAN'),
-  ongoing: t('em curso', 'ongoing'),
-  site: t('Unidade', 'Site'),
-  other: t('English', 'Português'),
-  back: t('Voltar', 'Back'),
+  title: both('page_title'),
+  overall: { green: both('page_overall_green'), amber: both('page_overall_amber'), red: both('page_overall_red'), grey: both('page_overall_grey') },
+  level: { green: both('page_level_green'), amber: both('page_level_amber'), red: both('page_level_red'), grey: both('page_level_grey') },
+  todo: both('page_todo'),
+  updated: both('page_updated'),
+  refresh: both('page_refresh'),
+  actions: both('page_actions'),
+  pin: both('page_pin'),
+  pinHint: both('page_pin_hint'),
+  noPin: both('page_no_pin'),
+  backupNow: both('page_backup_now'),
+  verify: both('page_verify'),
+  sendStatus: both('page_send_status'),
+  initDisk: both('page_init_disk'),
+  ejectDisk: both('page_eject_disk'),
+  diskLabel: both('page_disk_label'),
+  events: both('page_events'),
+  outages: both('page_outages'),
+  noEvents: both('page_no_events'),
+  noOutages: both('page_no_outages'),
+  power: both('page_power'),
+  wan: both('page_wan'),
+  ongoing: both('page_ongoing'),
+  site: both('page_site'),
+  other: both('page_other_language'),
+  back: both('page_back'),
 } as const;
 
 export function pick(text: Text, lang: Lang): string {

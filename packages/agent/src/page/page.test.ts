@@ -3,7 +3,7 @@ import t from 'tap';
 import type { StatusBackups, StatusNetwork, StatusPower } from '@sentinela/shared';
 import { glance, type GlanceInput, type LiveStatus } from './rules.js';
 import { checkPin, hashPin } from './pin.js';
-import { PinGate } from './pin-gate.js';
+import { pinBackoff } from './pin-gate.js';
 import { esc, renderPage } from './html.js';
 import type { StatusDocument } from './document.js';
 
@@ -112,17 +112,21 @@ t.test('the PIN: scrypt record, right and wrong PINs, a malformed record', async
 });
 
 t.test('the PIN gate: free attempts, then a doubling wait, reset by a success', async (t) => {
-  const g = new PinGate(2);
+  const g = pinBackoff(2);
+  const ip = '192.0.2.7';
   const t0 = 1_000_000;
-  g.failed(t0);
-  t.same(g.admit(t0), { ok: true });
-  g.failed(t0);
-  t.same(g.admit(t0), { ok: false, retryAfterSec: 5 });
-  t.same(g.admit(t0 + 5000), { ok: true });
-  g.failed(t0 + 5000);
-  t.same(g.admit(t0 + 5000), { ok: false, retryAfterSec: 10 }, 'the wait doubles');
-  g.succeeded();
-  t.same(g.admit(t0 + 5000), { ok: true });
+  g.failed(ip, t0);
+  t.equal(g.waitMs(ip, t0), 0);
+  g.failed(ip, t0);
+  t.equal(g.waitMs(ip, t0), 5000);
+  t.equal(g.waitMs('192.0.2.8', t0), 0, 'another address is not held up');
+  t.equal(g.waitMs(ip, t0 + 5000), 0);
+  g.failed(ip, t0 + 5000);
+  t.equal(g.waitMs(ip, t0 + 5000), 10_000, 'the wait doubles');
+  for (let i = 0; i < 20; i++) g.failed(ip, t0 + 5000);
+  t.equal(g.waitMs(ip, t0 + 5000), 300_000, 'capped at 5 minutes');
+  g.clear(ip);
+  t.equal(g.waitMs(ip, t0 + 5000), 0, 'a right PIN resets it');
 });
 
 t.test('the HTML: escaped, both languages, actions disabled without the PIN', async (t) => {

@@ -6,15 +6,15 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
-import type { AgentConfig, AgentPageConfig } from '@sentinela/shared';
+import { csrfPasses, newSecret, SESSION_COOKIE_OPTIONS, type AgentConfig, type AgentPageConfig } from '@sentinela/shared';
 import { statusDocument, saveLive, type StatusDocument } from './document.js';
 import type { LiveStatus } from './rules.js';
 import { ACTIONS, type ActionName, type ActionResult, type PageActions } from './actions.js';
 import { renderMessage, renderPage, type ActionsView } from './html.js';
 import { checkPin, pinFilePath, readPinFile } from './pin.js';
-import { PinGate } from './pin-gate.js';
-import { newToken, sameToken, Sessions, type Session } from './session.js';
-import { t, type Lang } from './i18n.js';
+import { pinBackoff } from './pin-gate.js';
+import { Sessions, type Session } from './session.js';
+import { both, t, type Lang } from './i18n.js';
 
 export interface PageServerOptions {
   config: AgentConfig;
@@ -27,32 +27,29 @@ export interface PageServerOptions {
 
 const SESSION = 'sentinela_page';
 const PRE = 'sentinela_page_csrf';
-const MAX_GATES = 1000;
 
 type Form = Record<string, string | undefined>;
 
+/**
+ * The page's routes declare no JSON schemas, so fastify's default compilers (ajv and
+ * fast-json-stringify, ~400 KB of source and their objects kept for the life of the agent) are not
+ * loaded. A route given a schema fails at start, loudly, instead of bringing them back unseen.
+ */
+const noSchemas = (): never => {
+  throw new Error('the technician page declares no route schemas (its compilers are not loaded)');
+};
+
 export function buildPageServer(o: PageServerOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 16 * 1024, schemaController: { compilersFactory: { buildValidator: noSchemas, buildSerializer: noSchemas } } });
   const sessions = new Sessions();
-  const gates = new Map<string, PinGate>();
+  const pinWaits = pinBackoff(o.page.pinAttempts);
   const flashes = new Map<string, ActionResult>();
 
   // The same cookie and form parsers as the hub's console (fastify's own plugins).
   void app.register(fastifyCookie);
   void app.register(fastifyFormbody);
 
-  // Each client address gets its own growing delay: one technician's typos do not lock out another.
-  const gateOf = (ip: string): PinGate => {
-    let g = gates.get(ip);
-    if (!g) {
-      if (gates.size >= MAX_GATES) gates.delete(gates.keys().next().value!);
-      g = new PinGate(o.page.pinAttempts);
-      gates.set(ip, g);
-    }
-    return g;
-  };
-
-  const cookieOpts = { path: '/', sameSite: 'strict', httpOnly: true } as const;
+  const cookieOpts = SESSION_COOKIE_OPTIONS;
   const langOf = (req: FastifyRequest, reply: FastifyReply): Lang => {
     const q = (req.query as Record<string, string | undefined>).lang;
     if (q === 'pt' || q === 'en') {
@@ -66,24 +63,21 @@ export function buildPageServer(o: PageServerOptions): FastifyInstance {
   const pinRecord = () => readPinFile(pinFilePath(o.config));
 
   /** A post from another site's page is refused even before the CSRF token is looked at. */
-  const sameOrigin = (req: FastifyRequest): boolean => {
-    const origin = req.headers.origin;
-    return !origin || origin === 'null' ? true : new URL(origin).host === req.headers.host;
-  };
+  /** The shared CSRF rule (shared runtime/web-session.ts): the expected token echoed, no foreign Origin. */
+  const csrfOk = (req: FastifyRequest, expected: string | undefined): boolean => csrfPasses(((req.body ?? {}) as Form).csrf, expected, req.headers.origin, req.headers.host);
 
   /** PIN check through the client's gate: ok, wrong (403) or wait (429). */
   const tryPin = async (ip: string, pin: string | undefined): Promise<'ok' | 'wrong' | { wait: number }> => {
     const record = pinRecord();
     if (!record) return 'wrong';
-    const gate = gateOf(ip);
-    const admit = gate.admit();
-    if (!admit.ok) return { wait: admit.retryAfterSec };
+    const waitMs = pinWaits.waitMs(ip);
+    if (waitMs > 0) return { wait: Math.ceil(waitMs / 1000) };
     if (pin && (await checkPin(pin, record))) {
-      gate.succeeded();
+      pinWaits.clear(ip);
       return 'ok';
     }
-    gate.failed();
-    o.logger.warn({ ip, failuresInARow: gate.failuresInARow }, 'local page: wrong PIN');
+    const failuresInARow = pinWaits.failed(ip);
+    o.logger.warn({ ip, failuresInARow }, 'local page: wrong PIN');
     return 'wrong';
   };
 
@@ -94,14 +88,14 @@ export function buildPageServer(o: PageServerOptions): FastifyInstance {
   };
 
   const refuse = (reply: FastifyReply, lang: Lang, code: number, body: ReturnType<typeof t>) =>
-    reply.code(code).type('text/html; charset=utf-8').send(renderMessage(lang, t('Ação recusada', 'Action refused'), body));
+    reply.code(code).type('text/html; charset=utf-8').send(renderMessage(lang, both('page_refused'), body));
 
   app.get('/', async (req, reply) => {
     const lang = langOf(req, reply);
     const session = sessionOf(req);
     let pre = req.cookies[PRE];
     if (!session && !pre) {
-      pre = newToken();
+      pre = newSecret();
       reply.setCookie(PRE, pre, cookieOpts);
     }
     const flash = session ? flashes.get(session.id) ?? null : null;
@@ -126,14 +120,14 @@ export function buildPageServer(o: PageServerOptions): FastifyInstance {
   app.post('/unlock', async (req, reply) => {
     const lang = langOf(req, reply);
     const form = (req.body ?? {}) as Form;
-    if (!sameOrigin(req) || !sameToken(form.csrf, req.cookies[PRE]))
-      return refuse(reply, lang, 403, t('O formulário expirou: volte à página e tente de novo.', 'The form has expired: go back to the page and try again.'));
-    if (!pinRecord()) return refuse(reply, lang, 403, t('Ainda não há PIN: defina-o com "sentinela-agent page set-pin".', 'No PIN set yet: set one with "sentinela-agent page set-pin".'));
+    if (!csrfOk(req, req.cookies[PRE]))
+      return refuse(reply, lang, 403, both('page_form_expired'));
+    if (!pinRecord()) return refuse(reply, lang, 403, both('page_pin_missing'));
     const r = await tryPin(req.ip, form.pin);
-    if (r === 'wrong') return refuse(reply, lang, 403, t('PIN errado.', 'Wrong PIN.'));
+    if (r === 'wrong') return refuse(reply, lang, 403, both('page_pin_wrong'));
     if (r !== 'ok') {
       reply.header('retry-after', String(r.wait));
-      return refuse(reply, lang, 429, t(`Demasiadas tentativas: espere ${r.wait} s.`, `Too many attempts: wait ${r.wait} s.`));
+      return refuse(reply, lang, 429, both('page_pin_wait', { s: r.wait }));
     }
     const s = sessions.open();
     reply.setCookie(SESSION, s.id, cookieOpts);
@@ -142,7 +136,7 @@ export function buildPageServer(o: PageServerOptions): FastifyInstance {
 
   app.post('/lock', async (req, reply) => {
     const s = sessionOf(req);
-    if (s && sameToken(((req.body ?? {}) as Form).csrf, s.csrf)) sessions.close(s.id);
+    if (s && csrfOk(req, s.csrf)) sessions.close(s.id);
     return reply.redirect('/', 303);
   });
 
@@ -152,8 +146,8 @@ export function buildPageServer(o: PageServerOptions): FastifyInstance {
     if (!ACTIONS.includes(name)) return reply.code(404).send();
     const s = sessionOf(req);
     const form = (req.body ?? {}) as Form;
-    if (!s || !sameOrigin(req) || !sameToken(form.csrf, s.csrf))
-      return refuse(reply, lang, 403, t('As ações pedem o PIN: volte à página e introduza-o.', 'Actions need the PIN: go back to the page and enter it.'));
+    if (!s || !csrfOk(req, s.csrf))
+      return refuse(reply, lang, 403, both('page_actions_need_pin'));
     o.logger.info({ action: name, ip: req.ip }, `local page: ${name}`);
     flashes.set(s.id, await o.actions.run(name, form));
     return reply.redirect('/', 303);

@@ -1,9 +1,10 @@
 /**
- * Unlocked sessions and CSRF tokens. Entering the PIN unlocks the actions for a few minutes in that
+ * Unlocked sessions and CSRF tokens, kept in memory, in the scheme the hub's console shares (shared
+ * runtime/web-session.ts). Entering the PIN unlocks the actions for a few minutes in that
  * browser (an HttpOnly, SameSite=Strict cookie); every form carries a CSRF token, checked on each post:
  * the session's own for actions, a per-browser cookie's for the unlock form itself.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { newSecret } from '@sentinela/shared';
 
 const IDLE_MS = 10 * 60_000;
 const MAX_SESSIONS = 100;
@@ -14,21 +15,12 @@ export interface Session {
   expires: number;
 }
 
-export const newToken = (): string => randomBytes(24).toString('base64url');
-
-export function sameToken(a: string | undefined, b: string | undefined): boolean {
-  if (!a || !b) return false;
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 export class Sessions {
   private readonly byId = new Map<string, Session>();
 
   open(now = Date.now()): Session {
     if (this.byId.size >= MAX_SESSIONS) this.byId.delete(this.byId.keys().next().value!);
-    const s = { id: newToken(), csrf: newToken(), expires: now + IDLE_MS };
+    const s = { id: newSecret(), csrf: newSecret(), expires: now + IDLE_MS };
     this.byId.set(s.id, s);
     return s;
   }

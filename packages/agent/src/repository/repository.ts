@@ -4,13 +4,12 @@ import { existsSync } from 'node:fs';
 import type { SnapshotManifest } from '@sentinela/shared';
 import type { Source } from '../sources/source.js';
 import type { BackupOptions, DamagedSnapshot, ForgetResult, OnProgress, PruneOptions, PruneResult, Repository, RetentionPolicy, VerifyProblem, VerifyReport } from './api.js';
-import { runBackup } from './backup.js';
 import { RepositoryError } from './errors.js';
 import type { MasterKey, Subkeys } from './keys.js';
 import { byTime, openManifest } from './manifests.js';
 import { AAD_OBJECT, openObject } from './objects.js';
 import { READ_AHEAD } from './object-io.js';
-import { readContent, type ChainContext } from './reader.js';
+import type { ChainContext } from './reader.js';
 import { selectKept } from './retention.js';
 import { sha256, Store, type RepoMeta } from './store.js';
 import { withRepositoryLock, type LockInfo } from '@sentinela/shared';
@@ -68,7 +67,8 @@ export class SentinelaRepository implements Repository {
   /** Under the shared lock from start to commit: a forget or prune in another process waits for it. */
   async backup(source: Source, opts: BackupOptions = {}): Promise<SnapshotManifest> {
     return withRepositoryLock(this.dir, 'shared', { purpose: `backup of ${source.name}`, ...(opts.onLockWait ? { onWait: opts.onLockWait } : {}) }, () =>
-      runBackup({ ...this.chain(), site: this.siteId, history: (name) => this.snapshots({ source: name }) }, source, opts),
+      // The delta encoders and readers are loaded by the first backup or read, not by the resting agent.
+      import('./backup.js').then(({ runBackup }) => runBackup({ ...this.chain(), site: this.siteId, history: (name) => this.snapshots({ source: name }) }, source, opts)),
     );
   }
 
@@ -86,6 +86,7 @@ export class SentinelaRepository implements Repository {
     const self = this;
     async function* content(): AsyncGenerator<Buffer> {
       const m = await self.manifest(snapshotId);
+      const { readContent } = await import('./reader.js');
       const hash = sha256();
       let done = 0;
       let lastReport = 0;

@@ -4,9 +4,8 @@
  * in `x-csrf-token`; bearer tokens are not sent by browsers on their own, so they need none.
  * Every refusal of a known principal is written to the audit log.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { HubConfig } from '@sentinela/shared';
+import { csrfPasses, foreignOrigin as foreignOriginOf, SESSION_COOKIE_OPTIONS, type HubConfig } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
 import { apiTokenAuth } from '../store/tokens.js';
 import { audit } from '../users/audit.js';
@@ -47,8 +46,7 @@ export function secureCookies(config: HubConfig): boolean {
 /** Sets a cookie the console's way: whole site, SameSite=Strict, HttpOnly unless asked, Secure when served over TLS. */
 export function setCookie(reply: FastifyReply, config: HubConfig, name: string, value: string, opts: { maxAgeSec?: number; httpOnly?: boolean } = {}): void {
   reply.setCookie(name, value, {
-    path: '/',
-    sameSite: 'strict',
+    ...SESSION_COOKIE_OPTIONS,
     httpOnly: opts.httpOnly !== false,
     secure: secureCookies(config),
     ...(opts.maxAgeSec !== undefined ? { maxAge: opts.maxAgeSec } : {}),
@@ -72,24 +70,12 @@ export function identify(db: Db, req: FastifyRequest): Identify | null {
   return { ok: true, principal: { kind: 'session', name: s.name, role: s.role, csrf: s.csrf } };
 }
 
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** A browser always sends Origin on a cross-site POST: refuse one that is not this hub. */
+/** A browser always sends Origin on a cross-site POST: refuse one that is not this hub (the shared scheme's rule). */
 export function foreignOrigin(req: FastifyRequest): boolean {
-  const origin = req.headers.origin;
-  if (!origin) return false;
-  try {
-    // req.host: the Host header, or X-Forwarded-Host from the trusted proxy (http.trustProxy).
-    return new URL(origin).host !== req.host;
-  } catch {
-    return true;
-  }
+  // req.host: the Host header, or X-Forwarded-Host from the trusted proxy (http.trustProxy).
+  return foreignOriginOf(req.headers.origin, req.host);
 }
 
 /** A preHandler: 401 without a principal, 403 without the role or (sessions) the CSRF token. */
@@ -108,7 +94,7 @@ export function requireRole(db: Db, need: Role, action?: string) {
     const p = who.principal;
     if (p.kind === 'session' && !SAFE.has(req.method)) {
       const sent = req.headers['x-csrf-token'];
-      if (typeof sent !== 'string' || !p.csrf || !sameSecret(sent, p.csrf) || foreignOrigin(req)) {
+      if (!csrfPasses(sent, p.csrf, req.headers.origin, req.host)) {
         audit(db, { actor: p.name, role: p.role, action: action ?? `${req.method} ${req.routeOptions.url}`, target: req.url, ok: false, ip: req.ip, detail: { reason: 'csrf' } });
         await reply.code(403).send({ error: 'missing or wrong CSRF token (x-csrf-token): reload the page and try again', code: 'err_csrf', params: {} });
         return;

@@ -2,7 +2,8 @@
  * The one validation path for an up message, whichever transport brought it: the topic must be
  * the publisher's own, the payload must decode. Both broker adapters call this, then Ingest.
  */
-import { clip, decodeUpHead, hasWildcard, MAX_SEQ, parseTopic, topicBelongsToSite, type DecodeErrorCode, type QueuedHead, type UpMessage } from '@sentinela/shared';
+import { clip, hasWildcard, MAX_SEQ, parseTopic, topicBelongsToSite, type DecodeErrorCode, type UpMessage } from '@sentinela/shared';
+import { decodeUpHead, type QueuedHead } from './decode-head.js';
 
 export type UpCheck =
   /**

@@ -13,7 +13,8 @@
  * per (site, stream) per sync. Fewer, bigger commits write far fewer WAL pages, since a commit writes
  * about a page per site per index whatever its size.
  */
-import { DEFAULT_MAX_CLOCK_AHEAD_SECONDS, DEFAULT_MAX_SEQ_JUMP, toRanges, type AckMessage, type BirthMessage, type DeathMessage, type Logger, type QueuedHead, type QueuedMessage, type UpMessage } from '@sentinela/shared';
+import { DEFAULT_MAX_CLOCK_AHEAD_SECONDS, DEFAULT_MAX_SEQ_JUMP, toRanges, type AckMessage, type BirthMessage, type DeathMessage, type Logger, type QueuedMessage, type UpMessage } from '@sentinela/shared';
+import type { QueuedHead } from './decode-head.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db.js';
 import { HourMarks } from '../store/message-hours.js';

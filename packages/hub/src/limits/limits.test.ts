@@ -1,7 +1,7 @@
 import t from 'tap';
 import { HubMetrics } from '../metrics.js';
 import { LogCapture } from '../harness.test-support.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '@sentinela/shared';
 import { clip, RateLimitedLog } from '@sentinela/shared';
 import { Refusals } from './refusals.js';
 

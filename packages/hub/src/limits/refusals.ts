@@ -6,12 +6,12 @@
  *
  * A noisy site cannot starve the others: past mqtt.noisySites.maxRefusals within windowSeconds the
  * site is disconnected and its reconnects refused for a cool-down that doubles at each repeat
- * (limits/backoff.ts, as the console's login throttle). The cool-down is a fact the alert engine
+ * (shared runtime/backoff.ts, as the console's login throttle). The cool-down is a fact the alert engine
  * turns into a "noisy" alert for the site.
  */
 import { clip, RateLimitedLog, WindowCounter, type HubConfig, type Logger } from '@sentinela/shared';
 import type { HubMetrics } from '../metrics.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '@sentinela/shared';
 
 export interface Refusal {
   /** The logged-in site the refusal counts against; null when no site is proven (a login, a packet before CONNECT). */

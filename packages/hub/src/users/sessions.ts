@@ -1,9 +1,10 @@
 /**
- * Console sessions. The cookie holds 256 random bits; the table holds their SHA-256. Each
+ * Console sessions, kept in the hub's table, in the scheme both programs share (shared
+ * runtime/web-session.ts). The cookie holds 256 random bits; the table holds their SHA-256. Each
  * session has its own CSRF token, which every state-changing request must echo in a header
  * (synchroniser token), so a page on another origin cannot act with the user's cookie.
  */
-import { randomToken, sha256Hex } from '@sentinela/shared';
+import { newSecret, randomToken, sha256Hex } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
 import type { Role } from './roles.js';
 
@@ -17,7 +18,7 @@ export interface Session {
 
 export function createSession(db: Db, userId: number, hours: number, ip: string, now = new Date()): { token: string; csrf: string; expiresAt: string } {
   const token = randomToken(32, 'ses_');
-  const csrf = randomToken(24);
+  const csrf = newSecret();
   const expiresAt = new Date(now.getTime() + hours * 3600_000).toISOString();
   db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now.toISOString());
   db.prepare('INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at, ip) VALUES (?, ?, ?, ?, ?, ?)').run(

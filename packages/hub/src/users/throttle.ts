@@ -6,7 +6,7 @@
  * Two wider keys with a larger allowance stop the attacks the pair key alone would let through:
  * one address trying many accounts, and many addresses guessing one account.
  */
-import { Backoff, type BackoffOptions } from '../limits/backoff.js';
+import { Backoff, type BackoffOptions } from '@sentinela/shared';
 
 export interface ThrottleOptions extends BackoffOptions {
   /** Failures allowed per address (any user) and per user (any address) before those keys wait too. */

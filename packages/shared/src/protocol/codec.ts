@@ -1,10 +1,9 @@
 /** The one encode/decode path for every MQTT payload, used by the agent and the hub alike. */
 import { z } from 'zod';
 import { describeIssues, formatPath } from '../issues.js';
-import { DownMessage, EventMessage, StatusMessage, UpMessage } from './messages.js';
+import { DownMessage, UpMessage } from './messages.js';
 import { parseTopic, type ParsedTopic } from './topics.js';
 import { compileAccept, type Accept } from './schema-check.js';
-import { compileByteScan, type ByteScan } from './byte-check.js';
 import { depthProblem } from './json-depth.js';
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -99,46 +98,6 @@ function decode<T extends { site: string; type: string }>(
 
 export function decodeUp(topic: string, payload: Uint8Array, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): Decoded<UpMessage> {
   return decode('up', UP, topic, payload, maxBytes);
-}
-
-/** What a receiver that stores a status or event as received needs of it: the hub's columns. */
-export interface QueuedHead {
-  v: 1;
-  type: 'status' | 'event';
-  site: string;
-  stream: string;
-  seq: number;
-  ts: string;
-}
-
-const HEAD_KEYS = ['site', 'stream', 'seq', 'ts'] as const;
-let headScans: Map<string, ByteScan | null> | undefined;
-/** Compiled at the first decodeUpHead: only a hub uses them. */
-const HEAD_SCANS = () =>
-  (headScans ??= new Map<string, ByteScan | null>([
-    ['status', compileByteScan(StatusMessage, HEAD_KEYS)],
-    ['event', compileByteScan(EventMessage, HEAD_KEYS)],
-  ]));
-const head: Array<string | number> = [];
-
-/**
- * decodeUp for a receiver that stores statuses and events as received (the hub). A status or
- * event whose bytes the byte-level test (byte-check.ts) proves valid comes back as its head only,
- * without being parsed, with `text` null: such a payload is ASCII, so its bytes are its text.
- * Anything else is decoded by decodeUp, with the same result and the same errors.
- */
-export function decodeUpHead(
-  topic: string,
-  payload: Buffer,
-  maxBytes = DEFAULT_MAX_PAYLOAD_BYTES,
-): Decoded<UpMessage> | { ok: true; topic: ParsedTopic; message: QueuedHead; text: null } {
-  const parsed = parseTopic(topic);
-  const scan = parsed?.direction === 'up' ? HEAD_SCANS().get(parsed.kind) : undefined;
-  if (parsed && scan && payload.byteLength <= maxBytes && scan(payload, head) && head[0] === parsed.siteId) {
-    const [site, stream, seq, ts] = head as [string, string, number, string];
-    return { ok: true, topic: parsed, message: { v: 1, type: parsed.kind as QueuedHead['type'], site, stream, seq, ts }, text: null };
-  }
-  return decodeUp(topic, payload, maxBytes);
 }
 
 export function decodeDown(topic: string, payload: Uint8Array, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): Decoded<DownMessage> {

@@ -133,6 +133,16 @@
     'usb.copy_failed': (d) => d.label && ['event_usb_copy_failed', { label: d.label, error: d.error || '' }],
     'peer.unreachable': (d) => d.path && ['event_peer_unreachable', { path: d.path }],
     'peer.reachable': (d) => d.path && ['event_peer_reachable', { path: d.path }],
+    'backup.completed': (d) => d.source && ['event_backup_completed', { source: d.source, d: dur((d.durationMs || 0) / 1000) }],
+    'backup.failed': (d) => d.source && ['event_backup_failed', { source: d.source, error: d.error || '', n: d.failuresInARow || 1 }],
+    'backup.retention_failed': (d) => ['event_backup_retention_failed', { error: d.error || '' }],
+    'usb.copy_completed': (d) => d.label && ['event_usb_copy_completed', { label: d.label, n: d.snapshots }],
+    'usb.copy_interrupted': (d) => d.label && ['event_usb_copy_interrupted', { label: d.label }],
+    'usb.rotation_overdue': (d) => d.rotationDays !== undefined && (d.lastAttachedAt ? ['event_usb_rotation_overdue', { at: time(d.lastAttachedAt), d: dur(ageSec(d.lastAttachedAt)) }] : ['event_usb_rotation_never', {}]),
+    'power.login_failed': () => ['event_power_login_failed', {}],
+    'power.login_ok': () => ['event_power_login_ok', {}],
+    'power.flapping': (d) => d.since && ['event_power_flapping', { n: d.count, since: time(d.since) }],
+    'power.shutdown_started': (d) => d.reason && ['event_power_shutdown_started', { reason: d.reason }],
   };
   function worded(table, code, data, fallback) {
     const f = table[code];

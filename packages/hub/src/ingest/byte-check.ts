@@ -1,7 +1,7 @@
 /**
  * A byte-level accept test compiled from a zod schema, for the hub's every status and event. From
  * the payload's bytes alone it proves that JSON.parse would succeed and that the value-level test
- * (schema-check.ts) would accept the result, without building the value: no object, array or
+ * (shared protocol/schema-check.ts) would accept the result, without building the value: no object, array or
  * string per field, so nothing for the garbage collector. JSON.parse and the value test took about
  * a fifth of the hub's time per message under load.
  *
@@ -20,9 +20,8 @@
  * time as columns): a string without escapes, or an integer.
  */
 import type { z } from 'zod';
-import { compileAccept } from './schema-check.js';
-import { MAX_JSON_DEPTH } from './json-depth.js';
-import { defOf, PATTERN_FORMATS, plainPattern, Unsupported, type CheckDef, type Def } from './zod-def.js';
+import { MAX_JSON_DEPTH } from '@sentinela/shared';
+import { compileAccept, defOf, PATTERN_FORMATS, plainPattern, Unsupported, type CheckDef, type Def } from '@sentinela/shared/schema-compile';
 
 /** True when proven; then `out[i]` holds the value of the i-th captured key. */
 export type ByteScan = (bytes: Buffer, out: Array<string | number>) => boolean;

@@ -1,8 +1,9 @@
 /**
  * Per-key backoff: after `free` failures each further one makes the key wait longer (doubling
  * from baseMs, capped at maxMs); a key quiet for forgetMs starts afresh. In memory: a restart
- * forgets, which costs an abuser a restart of the hub, not a bypass. Used for wrong console
- * passwords (users/throttle.ts) and for sites that send too many refused messages (refusals.ts).
+ * forgets, which costs an abuser a restart, not a bypass. The one back-off of both programs: the
+ * hub's wrong console passwords (users/throttle.ts) and sites that send too many refused messages
+ * (limits/refusals.ts); the agent's wrong PINs on the technician page (page/server.ts).
  */
 export interface BackoffOptions {
   /** Failures before the first wait (the free-th failure starts waiting baseMs). */

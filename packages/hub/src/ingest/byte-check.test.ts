@@ -1,11 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import t from 'tap';
 import { z } from 'zod';
+import { decodeUp, EventMessage, MAX_JSON_DEPTH, MAX_SEQ, StatusMessage, upTopic } from '@sentinela/shared';
+import { event, mutations, status } from '@sentinela/shared/test-support/samples';
 import { compileByteScan, type ByteScan } from './byte-check.js';
-import { decodeUp, decodeUpHead } from './codec.js';
-import { EventMessage, StatusMessage } from './messages.js';
-import { upTopic } from './topics.js';
-import { event, mutations, status } from './samples.test-support.js';
+import { decodeUpHead } from './decode-head.js';
 
 const HEAD = ['site', 'stream', 'seq', 'ts'] as const;
 const KINDS = [
@@ -143,4 +142,19 @@ t.test('schemas with parts it does not compile get no byte test', async (t) => {
   const strict = compileByteScan(z.object({ a: z.string() }))!;
   t.ok(strict(Buffer.from('{"a":"x"}'), []), 'a stripping object without extra keys');
   t.notOk(strict(Buffer.from('{"a":"x","b":1}'), []), 'a stripping object with an extra key is not proven (zod would drop the key)');
+});
+
+t.test('decodeUpHead refuses what decodeUp refuses: seq above 2^40, nesting past the limit (moved from the shared codec tests)', async (t) => {
+  const topic = upTopic('hf-1', 'status');
+  for (const seq of [2 ** 53 - 1, MAX_SEQ + 1]) {
+    const d = decodeUpHead(topic, Buffer.from(JSON.stringify({ ...status, seq })));
+    t.notOk(d.ok, `seq ${seq} refused`);
+    if (!d.ok) t.match(d.error.message, /^seq: /);
+  }
+  t.match(decodeUpHead(topic, Buffer.from(JSON.stringify({ ...status, seq: MAX_SEQ }))), { ok: true, message: { seq: MAX_SEQ } }, '2^40 itself is taken');
+  const nest = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+  const attack = Buffer.from(JSON.stringify({ ...status, ts: '2099-01-01T00:00:00.000Z' }).replace(/}$/, `,"x":${nest(60_000)}}`));
+  const d = decodeUpHead(topic, attack);
+  t.notOk(d.ok);
+  if (!d.ok) t.equal(d.error.message, `payload refused: JSON nests 60001 levels deep; the limit is ${MAX_JSON_DEPTH}`);
 });
