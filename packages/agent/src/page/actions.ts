@@ -13,7 +13,7 @@ import { ejectDisk, initDisk, type DiskEjectResult, type DiskInitResult } from '
 import { openRepository } from '../repository/repository.js';
 import { MasterKey } from '../repository/keys.js';
 import { backupKeyPath, repositoryPath } from '../paths.js';
-import { t, type Text } from './i18n.js';
+import { both, type Text } from './i18n.js';
 
 export type ActionName = 'backup' | 'verify' | 'send-status' | 'disk-init' | 'disk-eject';
 export const ACTIONS: readonly ActionName[] = ['backup', 'verify', 'send-status', 'disk-init', 'disk-eject'];
@@ -37,36 +37,36 @@ export interface DiskChoice {
 /** What initializing a disk did, worded for the page in both languages. */
 export function initMessage(r: DiskInitResult): Text {
   if (r.ok) {
-    const what = r.done === 'already' ? t(`Este disco já era o disco de cópias "${r.label}".`, `This disk already was backup disk "${r.label}".`) : t(`Disco inicializado: "${r.label}". O agente copia para ele cada cópia de segurança enquanto estiver ligado.`, `Disk initialized: "${r.label}". The agent copies every backup to it while it is plugged in.`);
+    const what = r.done === 'already' ? both('page_disk_already', { label: r.label }) : both('page_disk_initialized', { label: r.label });
     const notes = r.warnings.map((w) =>
       w.code === 'same-filesystem'
-        ? t(' Atenção: está no mesmo disco do servidor; não protege se o disco do servidor se estragar.', " Warning: it is on the server's own disk; it does not protect against that disk failing.")
-        : t(' Atenção: não está numa pasta onde o agente procura discos (usb.mountRoots).', ' Warning: it is not in a folder where the agent looks for disks (usb.mountRoots).'),
+        ? both('page_disk_same_filesystem')
+        : both('page_disk_outside_roots'),
     );
     return { pt: what.pt + notes.map((n) => n.pt).join(''), en: what.en + notes.map((n) => n.en).join('') };
   }
   switch (r.code) {
     case 'no-backup-config':
-      return t('As cópias não estão configuradas neste servidor.', 'Backups are not configured on this server.');
+      return both('page_no_backup_config');
     case 'no-site-id':
-      return t('O local ainda não está identificado: inscreva o agente no hub primeiro.', 'The site is not known yet: enroll the agent with the hub first.');
+      return both('page_no_site_id');
     case 'not-a-folder':
-      return t('O disco já não está ligado.', 'The disk is no longer plugged in.');
+      return both('page_disk_gone');
     case 'other-site':
-      return t(`Falhou: este disco pertence a outro local (${r.site}, "${r.label}"); não foi alterado.`, `Failed: this disk belongs to another site (${r.site}, "${r.label}"); it was not changed.`);
+      return both('page_disk_other_site', { site: r.site, label: r.label });
   }
 }
 
 /** What ejecting a disk did, worded for the page in both languages. */
 export function ejectMessage(r: DiskEjectResult): Text {
-  if (r.ok) return t(`Pode retirar o disco "${r.label}" com segurança.`, `It is safe to unplug disk "${r.label}".`);
+  if (r.ok) return both('page_disk_ejected', { label: r.label });
   switch (r.code) {
     case 'not-a-disk':
-      return t('Esse disco não é um disco de cópias deste local.', 'That disk is not a backup disk of this site.');
+      return both('page_disk_not_ours');
     case 'sync-failed':
-      return t(`Falhou a gravação final no disco "${r.label}": não o retire ainda. (${r.detail})`, `The final write to disk "${r.label}" failed: do not unplug it yet. (${r.detail})`);
+      return both('page_disk_sync_failed', { label: r.label, detail: r.detail });
     case 'unmount-failed':
-      return t(`O disco "${r.label}" está gravado, mas não foi possível desmontá-lo: feche os programas que o usam e repita. (${r.detail})`, `Disk "${r.label}" is written, but it could not be unmounted: close any program using it and try again. (${r.detail})`);
+      return both('page_disk_unmount_failed', { label: r.label, detail: r.detail });
   }
 }
 
@@ -115,7 +115,7 @@ export class PageActions {
       case 'send-status':
         await this.ctx.sampleNow();
         this.ctx.link?.wake();
-        return { ok: true, message: t('Estado enviado para a fila do hub.', 'Status queued for the hub.') };
+        return { ok: true, message: both('page_status_queued') };
       case 'disk-init':
         return this.initDisk(form.path, form.label);
       case 'disk-eject':
@@ -125,15 +125,15 @@ export class PageActions {
 
   private backupNow(): ActionResult {
     const b = this.backupModule();
-    if (!b || !this.ctx.config.backup) return { ok: false, message: t('As cópias não estão configuradas neste servidor.', 'Backups are not configured on this server.') };
+    if (!b || !this.ctx.config.backup) return { ok: false, message: both('page_no_backup_config') };
     for (const s of this.ctx.config.backup.sources) void b.trigger(s.name);
     this.ctx.logger.info({ action: 'backup' }, 'local page: backup started');
-    return { ok: true, message: t('Cópia iniciada: acompanhe-a nesta página.', 'Backup started: follow it on this page.') };
+    return { ok: true, message: both('page_backup_started') };
   }
 
   private verify(): ActionResult {
-    if (!this.ctx.config.backup) return { ok: false, message: t('As cópias não estão configuradas neste servidor.', 'Backups are not configured on this server.') };
-    if (this.verifyOutcome?.running) return { ok: true, message: t('A verificação já está em curso.', 'A verification is already running.') };
+    if (!this.ctx.config.backup) return { ok: false, message: both('page_no_backup_config') };
+    if (this.verifyOutcome?.running) return { ok: true, message: both('page_verify_running_already') };
     const outcome: VerifyOutcome = { at: new Date().toISOString(), running: true, problems: null, error: null };
     this.verifyOutcome = outcome;
     const config = this.ctx.config;
@@ -150,7 +150,7 @@ export class PageActions {
         outcome.at = new Date().toISOString();
       }
     })();
-    return { ok: true, message: t('Verificação iniciada.', 'Verification started.') };
+    return { ok: true, message: both('page_verify_started') };
   }
 
   /** Only folders the page offered: a form cannot point the agent at an arbitrary path. */
@@ -162,23 +162,23 @@ export class PageActions {
 
   private async initDisk(path: string | undefined, label: string | undefined): Promise<ActionResult> {
     const p = this.offered(path, this.disks().blank);
-    if (!p) return { ok: false, message: t('Esse disco não está ligado ou já foi inicializado.', 'That disk is not plugged in or is already initialized.') };
+    if (!p) return { ok: false, message: both('page_disk_not_blank') };
     try {
       const r = await initDisk(this.ctx.config, p, { label: label?.trim() || undefined });
       return { ok: r.ok, message: initMessage(r) };
     } catch (err) {
-      return { ok: false, message: t(`Falhou: ${(err as Error).message}`, `Failed: ${(err as Error).message}`) };
+      return { ok: false, message: both('page_failed', { e: (err as Error).message }) };
     }
   }
 
   private async ejectDisk(path: string | undefined): Promise<ActionResult> {
     const p = this.offered(path, this.disks().attached);
-    if (!p) return { ok: false, message: t('Esse disco não está ligado.', 'That disk is not plugged in.') };
+    if (!p) return { ok: false, message: both('page_disk_not_plugged') };
     try {
       const r = await ejectDisk(this.ctx.config, p, { wait: false, noUnmount: false });
       return { ok: r.ok, message: ejectMessage(r) };
     } catch (err) {
-      return { ok: false, message: t(`Falhou: ${(err as Error).message}`, `Failed: ${(err as Error).message}`) };
+      return { ok: false, message: both('page_failed', { e: (err as Error).message }) };
     }
   }
 }

@@ -9,7 +9,7 @@ import type { StatusDocument } from './document.js';
 import type { Level } from './rules.js';
 import type { ActionResult, DiskChoice, VerifyOutcome } from './actions.js';
 import type { EventView, OutageView } from './history.js';
-import { ago, pick, span, t, UI, type Lang, type Text } from './i18n.js';
+import { ago, both, pick, span, t, UI, type Lang, type Text } from './i18n.js';
 
 export interface ActionsView {
   /** none: no PIN set (actions disabled); locked: PIN set, not entered; open: unlocked in this browser. */
@@ -59,26 +59,26 @@ table{border-collapse:collapse;width:100%;background:#fff}td,th{border-bottom:1p
 const SYMBOL: Record<Level, string> = { green: '✔', amber: '!', red: '✖', grey: '?' };
 
 const EVENT_TEXT: Record<EventView['kind'], (e: EventView) => Text> = {
-  'backup.completed': (e) => t(`Cópia de ${e.subject} concluída`, `Backup of ${e.subject} complete`),
-  'backup.failed': (e) => t(`Cópia de ${e.subject} falhou: ${e.detail ?? ''}`, `Backup of ${e.subject} failed: ${e.detail ?? ''}`),
+  'backup.completed': (e) => both('page_ev_backup_completed', { source: e.subject }),
+  'backup.failed': (e) => both('page_ev_backup_failed', { source: e.subject, error: e.detail ?? '' }),
   'usb.copied': (e) => t(`Cópia para o disco "${e.subject}"${e.detail ? ` com problema: ${e.detail}` : ''}`, `Copy to disk "${e.subject}"${e.detail ? ` with a problem: ${e.detail}` : ''}`),
 };
 
 const WORDS = {
-  when: t('Quando', 'When'),
-  what: t('O que aconteceu', 'What happened'),
-  kind: t('Tipo', 'Kind'),
-  start: t('Início', 'Start'),
-  duration: t('Duração', 'Duration'),
-  unlock: t('Desbloquear ações', 'Unlock actions'),
-  lock: t('Bloquear ações', 'Lock actions'),
-  noBlank: t('Nenhum disco novo ligado para inicializar.', 'No new disk plugged in to initialize.'),
+  when: both('page_when'),
+  what: both('page_what'),
+  kind: both('page_kind'),
+  start: both('page_start'),
+  duration: both('page_duration'),
+  unlock: both('page_unlock'),
+  lock: both('page_lock'),
+  noBlank: both('page_no_blank_disk'),
 };
 
 function verifyText(v: VerifyOutcome): Text {
-  if (v.running) return t('Verificação em curso…', 'Verification running…');
-  if (v.error) return t(`Verificação falhou: ${v.error}`, `Verification failed: ${v.error}`);
-  return t(`Última verificação: ${v.problems} problemas`, `Last verification: ${v.problems} problems`);
+  if (v.running) return both('page_verify_running');
+  if (v.error) return both('page_verify_failed', { error: v.error });
+  return both('page_verify_last', { n: v.problems ?? 0 });
 }
 
 export function renderPage(v: PageView): string {
@@ -96,7 +96,7 @@ export function renderPage(v: PageView): string {
     // The name people know the clinic by; the id only when no name is configured.
     site: v.siteName ?? doc.site,
     cards: doc.glance?.cards ?? [],
-    noData: t('O agente ainda não tem dados.', 'The agent has no data yet.'),
+    noData: both('page_no_data'),
     actions: v.actions,
     verifyText: v.actions.verify ? verifyText(v.actions.verify) : null,
     simple: [['backup', UI.backupNow], ['verify', UI.verify], ['send-status', UI.sendStatus]],
@@ -105,7 +105,7 @@ export function renderPage(v: PageView): string {
       what: o.kind === 'power' ? UI.power : UI.wan,
       start: ago(o.start, now),
       duration: o.durationSec === null ? UI.ongoing : span(o.durationSec * 1000),
-      extra: o.shutdown ? t(' — servidor desligado', ' — server shut down') : t('', ''),
+      extra: o.shutdown ? both('page_server_shut_down') : t('', ''),
     })),
     updated: ago(new Date(now).toISOString(), now),
     refreshSeconds: v.refreshSeconds,
