@@ -3,7 +3,7 @@
  * retention, keeps the USB disks and the secondary server up to date, raises events and reports the
  * `backups` status section. Enabled by the `backup:` config section.
  */
-import type { Cron } from 'croner';
+import type { ScheduledTask } from 'node-cron';
 import { describeHolder, type AgentBackupConfig } from '@sentinela/shared';
 import type { AgentContext, AgentModule, StatusSections } from '../module.js';
 import type { Repository } from '../repository/api.js';
@@ -32,7 +32,7 @@ export class BackupModule implements AgentModule {
   private readonly state: BackupState;
   private readonly lock = new RwLock();
   private readonly queue: BackupQueue;
-  private readonly tasks: Cron[] = [];
+  private readonly tasks: ScheduledTask[] = [];
   private sources = new Map<string, Source>();
   private repo: Repository | null = null;
   private sync: LocationSync | null = null;
@@ -68,7 +68,7 @@ export class BackupModule implements AgentModule {
     this.sync.start();
 
     for (const sc of cfg.sources) {
-      const task = schedule(sc.schedule ?? DEFAULT_SCHEDULE, () => void this.trigger(sc.name));
+      const task = schedule(sc.schedule ?? DEFAULT_SCHEDULE, `backup-${sc.name}`, () => void this.trigger(sc.name));
       this.tasks.push(task);
     }
     provideFinalBackup(ctx.config, this.finalBackup());
@@ -184,7 +184,7 @@ export class BackupModule implements AgentModule {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of this.tasks) t.stop();
+    for (const t of this.tasks) void t.stop();
     this.current?.abort();
     await this.queue.idle();
     await this.sync?.close();

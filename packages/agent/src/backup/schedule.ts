@@ -1,21 +1,26 @@
 /**
  * A source's backup schedule: a cron expression in the server's local time, five fields (or six,
- * seconds first), Vixie cron's rules (a day-of-month and a day-of-week both given: either matches).
- * croner, not node-cron: node-cron checks every second by formatting the time with Intl, which keeps
- * ICU's data and formatters resident (+8.9 MB against croner's +0.7 MB for one hourly schedule,
- * bench agent-rss); croner sleeps until the next run and uses Intl only for an explicit time zone.
+ * seconds first), run by node-cron (the design card's scheduler). Unlike Vixie cron, a day of the
+ * month and a day of the week given together must both match ("0 0 1 * 5": a Friday the 1st). Its cost at rest, measured by
+ * bench agent-rss: node-cron checks the time with Intl, which keeps ICU's data resident (+8.9 MB
+ * for one hourly schedule, file-backed pages of the node binary, shared with other node processes).
  */
-import { Cron } from 'croner';
+import cron, { type ScheduledTask } from 'node-cron';
 
 /** Databases (and everything else) default to hourly: RPO ≤ 1 hour. */
 export const DEFAULT_SCHEDULE = '0 * * * *';
 
-/** Runs `fn` on `expr`; a run still going skips the next tick (`protect`). Throws on a bad expression. */
-export function schedule(expr: string, fn: () => void): Cron {
-  return new Cron(expr, { protect: true, domAndDow: false }, fn);
+/** Runs `fn` on `expr`; a run still going skips the next tick (`noOverlap`). Throws on a bad expression. */
+export function schedule(expr: string, name: string, fn: () => void): ScheduledTask {
+  return cron.schedule(expr, () => fn(), { name, noOverlap: true });
 }
 
-/** When `expr` next fires after `from` (no timer is started). */
-export function nextRun(expr: string, from: Date): Date | null {
-  return new Cron(expr, { domAndDow: false }).nextRun(from);
+/** Whether `expr` fires at `at` (to the second), as the running schedule would decide. Throws on a bad expression. */
+export function firesAt(expr: string, at: Date): boolean {
+  const task = cron.createTask(expr, () => undefined);
+  try {
+    return task.match(at);
+  } finally {
+    void task.destroy();
+  }
 }

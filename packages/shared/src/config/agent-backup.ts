@@ -14,7 +14,7 @@ const retention = z.strictObject({
 const common = {
   /** A short name, used in snapshot ids and events: lowercase letters, digits, dashes. */
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lowercase letters, digits and dashes (at most 32)'),
-  /** When to back up (cron: minute hour day month weekday, local time). Databases default to hourly: RPO ≤ 1 hour. */
+  /** When to back up (cron: minute hour day month weekday, local time; a day and a weekday given together must both match). Databases default to hourly: RPO ≤ 1 hour. */
   schedule: cron.optional(),
 };
 

@@ -45,15 +45,22 @@ t.test('an exclusive holder in another process makes a shared taker wait until i
   const lockModule = fileURLToPath(new URL('./lock.js', import.meta.url));
   const child = spawn(
     process.execPath,
-    ['--input-type=module', '-e', `const { withRepositoryLock } = await import(${JSON.stringify(lockModule)}); await withRepositoryLock(${JSON.stringify(dir)}, 'exclusive', { purpose: 'forget' }, async () => { process.stdout.write('held\\n'); await new Promise((r) => setTimeout(r, 1500)); });`],
+    ['--input-type=module', '-e', `const { withRepositoryLock } = await import(${JSON.stringify(lockModule)}); await withRepositoryLock(${JSON.stringify(dir)}, 'exclusive', { purpose: 'forget' }, async () => { process.stdout.write('held\\n'); await new Promise((r) => setTimeout(r, 1500)); process.stdout.write('done ' + Date.now() + '\\n'); });`],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   await new Promise<void>((r) => child.stdout!.once('data', () => r()));
-  const exited = new Promise<number>((r) => child.once('exit', () => r(Date.now())));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let holder = '';
+  let gotAt = 0;
   await withRepositoryLock(dir, 'shared', { purpose: 'backup', onWait: (h) => (holder = `${h[0]!.purpose} pid ${h[0]!.pid}`) }, async () => {
-    t.ok(child.exitCode !== null || (await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 200))])), 'the backup got the lock only once the other process let go');
+    gotAt = Date.now();
   });
+  await exited;
+  // The holder wrote its clock as the last thing it did while holding (load-proof, unlike timing its exit).
+  const doneAt = Number(/done (\d+)/.exec(out)?.[1]);
+  t.ok(doneAt > 0 && gotAt >= doneAt, `the backup got the lock only once the other process let go (got ${gotAt}, released after ${doneAt})`);
   t.equal(holder, `forget pid ${child.pid}`, 'the waiter named the other process');
 });
 
