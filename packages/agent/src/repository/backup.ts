@@ -27,9 +27,6 @@ export const DELTA_QUALITY = 6;
  */
 export const DELTA_HISTORY = 2 * 1024 * 1024;
 
-/** Bases from this size have their anchors found on a worker thread (base-anchors.ts): below it the thread's start costs more than it saves. */
-export const ANCHOR_WORKER_FROM = 32 * 1024 * 1024;
-
 export interface BackupContext extends ChainContext {
   site: string;
   /** Complete snapshots of the source, oldest first. */
@@ -66,8 +63,7 @@ export async function runBackup(ctx: BackupContext, source: Source, opts: Backup
   const used = { reach: 0 };
   try {
     if (base) {
-      const anchorWorker = base.content.bytes >= ANCHOR_WORKER_FROM;
-      for await (const piece of encodeByteDelta(readContent(ctx, base), counted(), { history: DELTA_HISTORY, used, anchorWorker })) await writer.write(piece);
+      for await (const piece of encodeByteDelta(readContent(ctx, base), counted(), { history: DELTA_HISTORY, used })) await writer.write(piece);
     } else {
       for await (const chunk of counted()) await writer.write(chunk);
     }

@@ -17,7 +17,6 @@
  * matter. Only the decoder is the format.
  */
 import { ByteOpWriter, MAX_LITERAL } from './byte-delta-format.js';
-import { BaseAnchors } from './base-anchors.js';
 import { anchorHash, HASHED, isRun, nextAnchor } from './gear-anchors.js';
 
 export interface ByteDeltaOptions {
@@ -27,11 +26,6 @@ export interface ByteDeltaOptions {
   history?: number;
   /** Filled in as the delta is written: the farthest back a `P` reached (the manifest's `reach`). */
   used?: { reach: number };
-  /**
-   * Find the base's anchors on a worker thread (base-anchors.ts), ahead of need. Worth its start
-   * (~40 ms, 9 MiB) on a large base; the delta is the same either way.
-   */
-  anchorWorker?: boolean;
 }
 
 const WAYS = 4; // base positions kept per index bucket
@@ -233,8 +227,7 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
   const W = opts.window ?? 16 * 1024 * 1024;
   const H = opts.history ?? 0;
   const used = opts.used ?? { reach: 0 };
-  const anchors = opts.anchorWorker ? new BaseAnchors(base) : null;
-  const B = new Window(anchors ? anchors.bytes() : base, W + H + 1024 * 1024);
+  const B = new Window(base, W + H + 1024 * 1024);
   const N = new Window(next, NEW_CAPACITY);
   const index = new AnchorIndex((W + H) >> 6);
   const w = new ByteOpWriter();
@@ -256,12 +249,6 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
 
   /** Adds the anchors whose hashed bytes end in base[from, to). */
   function hashBase(from: number, to: number): void {
-    if (anchors) {
-      const fl = floor();
-      anchors.forget(B.start);
-      anchors.forEach(Math.max(from, B.start), to, (h, r) => index.add(h, r + 1, fl));
-      return;
-    }
     const buf = B.buf;
     const off = B.start;
     const fl = floor();
@@ -297,11 +284,6 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
     if (lo < idxLo) (hashBase(lo, idxLo), (idxLo = lo));
     if (hi > idxHi) (hashBase(idxHi, hi), (idxHi = hi));
   }
-
-  /** The end of what indexAround(span) indexes. */
-  const indexEnd = (span: number) => Math.min(bCur + Math.min(W, span), B.end);
-  /** The worker has found the anchors indexAround(span) needs. */
-  const indexReady = (span: number) => !anchors || anchors.has(indexEnd(span));
 
   /**
    * A change that kept the length (a byte flipped, a page's counter, a value of the same width):
@@ -349,13 +331,12 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
    * nearest ahead on a tie) if it is long enough; true when one was taken. A match that starts
    * behind the cursor is copied back (`P`) up to the cursor; one ahead skips up to its start.
    */
-  function tryMatch(h: number, j: number, newEnd: number): boolean | null {
+  function tryMatch(h: number, j: number, newEnd: number): boolean {
     const low = Math.max(floor(), B.start);
     let { best, bestLen, bestBack } = bestCandidate(h, j, newEnd, low);
     // A short match near the cursor may be a few bytes in common (archive headers, padding) with the
     // real continuation elsewhere: judged against every candidate of the window before it is taken.
     if (best >= 0 && bestLen < SURE && span < SURE_SPAN) {
-      if (!indexReady(SURE_SPAN)) return null; // the worker has not reached there yet: asked again once it has
       widen(SURE_SPAN);
       ({ best, bestLen, bestBack } = bestCandidate(h, j, newEnd, low));
     }
@@ -424,7 +405,6 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
         if (N.exhausted(nEmit)) return;
       }
     }
-    if (!indexReady(indexSpan(0))) await anchors!.until(indexEnd(indexSpan(0)));
     widen(indexSpan(0));
     let j = nEmit;
     let h = 0;
@@ -447,17 +427,11 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
         if (j >= widenAt) {
           const to = Math.max(span, indexSpan(j - nEmit));
           if (!B.has(aheadFor(to))) await B.fill(aheadFor(to), floor());
-          if (!indexReady(to)) await anchors!.until(indexEnd(to));
           widen(to);
           widenAt = j + INDEX_DOUBLING;
         }
         if (j >= validFrom && j + 1 >= nextCheck && !isRun(buf, r)) {
-          let m = tryMatch(h, j + 1, newEnd);
-          if (m === null) {
-            await anchors!.until(indexEnd(SURE_SPAN));
-            m = tryMatch(h, j + 1, newEnd);
-          }
-          if (m) return;
+          if (tryMatch(h, j + 1, newEnd)) return;
           nextCheck = j + 1 + RECHECK;
         }
         j++;
@@ -475,7 +449,6 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
           // The base moved on: index what it reached.
           const to = Math.max(span, indexSpan(j - nEmit));
           await B.fill(aheadFor(to), floor());
-          if (!indexReady(to)) await anchors!.until(indexEnd(to));
           widen(to);
         }
       }
@@ -511,6 +484,5 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
   } finally {
     await B.close();
     await N.close();
-    await anchors?.close();
   }
 }

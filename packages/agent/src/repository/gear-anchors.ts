@@ -1,8 +1,8 @@
 /**
- * The content-defined anchors of the format-2 encoder (byte-delta-encode.ts), shared with the
- * worker that finds the base's (base-anchors-worker.ts): a gear hash rolled over the bytes, an
- * anchor where its top 6 bits are zero (one position in 64 on average). The hash depends on the
- * last 32 bytes alone, so the same content gives the same anchors wherever it lies.
+ * The content-defined anchors of the format-2 encoder (byte-delta-encode.ts): a gear hash rolled
+ * over the bytes, an anchor where its top 6 bits are zero (one position in 64 on average). The hash
+ * depends on the last 32 bytes alone, so the same content gives the same anchors wherever it lies.
+ * (A worker thread finding the base's anchors was tried on top of this module: e4a9437.)
  */
 import { endianness } from 'node:os';
 import { GEAR } from './tokenizers.js';
