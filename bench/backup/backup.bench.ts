@@ -6,7 +6,9 @@
  * dump time is outside the comparison.
  *
  * SENTINELA_BENCH_SHAPES=name,name limits the run to some shapes (names: shapes.ts);
- * SENTINELA_BENCH_OBSERVATIONS=N sets the size (observations rows) instead of quick or full.
+ * SENTINELA_BENCH_OBSERVATIONS=N sets the size (observations rows) instead of quick or full;
+ * SENTINELA_BENCH_DUMPS=DIR keeps the dump files in DIR and reuses those already there (a full-size
+ * dump takes far longer to generate than to back up: generate once, measure as often as needed).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -16,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchResult } from '../lib/report.js';
 import { SIZES } from './generate.js';
 import { duSize, sh } from './dumps.js';
-import { makeShapes, type Shape } from './shapes.js';
+import { keptShapes, makeShapes, type Shape } from './shapes.js';
 
 const MEASURE = join(dirname(fileURLToPath(import.meta.url)), 'measure.js');
 
@@ -98,16 +100,16 @@ export async function run_(opts: { full: boolean; log: (line: string) => void })
   const only = process.env.SENTINELA_BENCH_SHAPES?.split(',').filter(Boolean);
   const work = mkdtempSync(join(tmpdir(), 'sentinela-bench-backup-'));
   const observations = Number(process.env.SENTINELA_BENCH_OBSERVATIONS) || (full ? SIZES.full : SIZES.quick);
+  const kept = process.env.SENTINELA_BENCH_DUMPS;
   try {
-    const shapes = await makeShapes(work, { observations, log, ...(only ? { only } : {}) });
+    const shapes = kept ? await keptShapes(kept, { observations, log, ...(only ? { only } : {}) }) : await makeShapes(work, { observations, log, ...(only ? { only } : {}) });
     const figures: Record<string, number> = {};
     const peer: Record<string, number> = {};
     const ratios: Record<string, number> = {};
     const notes: string[] = [];
     for (const shape of shapes) {
       const r = await measureShape(work, shape, log);
-      rmSync(shape.day1);
-      rmSync(shape.day2);
+      if (!kept) (rmSync(shape.day1), rmSync(shape.day2));
       for (const [k, v] of Object.entries(r.ours)) figures[`${shape.name}.${k}`] = v;
       for (const [k, v] of Object.entries(r.peer)) peer[`${shape.name}.${k}`] = v;
       ratios[`${shape.name}.day2_stored_bytes`] = round(r.ours.day2_stored_bytes / r.peer.day2_stored_bytes);
