@@ -12,8 +12,8 @@
  * match in the new version is inserted; what lies before it in the base is skipped.
  *
  * Memory is bounded whatever the dump size: the base window (16 MiB by default, plus the 2 MiB
- * history behind the cursor), the index of its anchors (7 MiB), and up to 4 MiB of the new
- * version. The tokenizer plays no part: a dump's shape (rows per line, pages, archives) does not
+ * history behind the cursor), the index of its anchors (at most 12 MiB, touched only where used),
+ * and up to 4 MiB of the new version. The tokenizer plays no part: a dump's shape (rows per line, pages, archives) does not
  * matter. Only the decoder is the format.
  */
 import { ByteOpWriter, MAX_LITERAL } from './byte-delta-format.js';
