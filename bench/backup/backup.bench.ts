@@ -6,17 +6,19 @@
  * dump time is outside the comparison.
  *
  * SENTINELA_BENCH_SHAPES=name,name limits the run to some shapes (names: shapes.ts);
- * SENTINELA_BENCH_OBSERVATIONS=N sets the size (observations rows) instead of quick or full.
+ * SENTINELA_BENCH_OBSERVATIONS=N sets the size (observations rows) instead of quick or full;
+ * SENTINELA_BENCH_DUMPS=DIR keeps the dump files in DIR and reuses those already there (a full-size
+ * dump takes far longer to generate than to back up: generate once, measure as often as needed).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from '../lib/report.js';
 import { SIZES } from './generate.js';
 import { duSize, sh } from './dumps.js';
-import { makeShapes, type Shape } from './shapes.js';
+import { keptShapes, makeShapes, type Shape } from './shapes.js';
 
 const MEASURE = join(dirname(fileURLToPath(import.meta.url)), 'measure.js');
 
@@ -28,6 +30,7 @@ async function timed<T>(fn: () => Promise<T> | T): Promise<{ s: number; value: T
 
 interface Step {
   s: number;
+  cpu_s: number;
   stored: number;
   max_rss_mb: number;
 }
@@ -56,8 +59,14 @@ async function measureShape(work: string, shape: Shape, log: (line: string) => v
   log(`${shape.name}: restic day 1, day 2, restore…`);
   const resticDir = join(dir, 'restic');
   const env = { RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: resticDir, RESTIC_CACHE_DIR: join(dir, 'restic-cache') };
-  // --stdin like a dump piped from the database tool, fed from the same file.
-  const rb = (file: string) => timed(() => sh(`restic backup --quiet --stdin --stdin-filename dump < '${file}'`, env));
+  // --stdin like a dump piped from the database tool, fed from the same file. CPU time (all its
+  // threads) by time(1): on a shared machine wall time measures the load as much as the tool.
+  const cpuFile = join(dir, 'restic-cpu');
+  const rb = async (file: string) => {
+    const r = await timed(() => sh(`/usr/bin/time -f '%U %S' -o '${cpuFile}' restic backup --quiet --stdin --stdin-filename dump < '${file}'`, env));
+    const [u, sys] = readFileSync(cpuFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number) as [number, number];
+    return { ...r, cpu: u + sys };
+  };
   sh('restic init', env);
   const size0 = duSize(resticDir);
   const p1 = await rb(shape.day1);
@@ -86,9 +95,11 @@ async function measureShape(work: string, shape: Shape, log: (line: string) => v
     day2_backup_s: round(d2.s),
     restore_day2_s: round(rs.s),
     day2_time_over_restic: round(d2.s / p2.s),
+    day2_cpu_s: round(d2.cpu_s),
+    day2_cpu_over_restic: round(d2.cpu_s / p2.cpu),
     restore_time_over_restic: round(rs.s / pr.s),
   };
-  const peer = { day1_stored_bytes: size1 - size0, day2_stored_bytes: size2 - size1, day1_backup_s: round(p1.s), day2_backup_s: round(p2.s), restore_day2_s: round(pr.s) };
+  const peer = { day1_stored_bytes: size1 - size0, day2_stored_bytes: size2 - size1, day1_backup_s: round(p1.s), day2_backup_s: round(p2.s), day2_cpu_s: round(p2.cpu), restore_day2_s: round(pr.s) };
   log(`${shape.name}: ${JSON.stringify(ours)}`);
   return { ours, peer };
 }
@@ -98,23 +109,24 @@ export async function run_(opts: { full: boolean; log: (line: string) => void })
   const only = process.env.SENTINELA_BENCH_SHAPES?.split(',').filter(Boolean);
   const work = mkdtempSync(join(tmpdir(), 'sentinela-bench-backup-'));
   const observations = Number(process.env.SENTINELA_BENCH_OBSERVATIONS) || (full ? SIZES.full : SIZES.quick);
+  const kept = process.env.SENTINELA_BENCH_DUMPS;
   try {
-    const shapes = await makeShapes(work, { observations, log, ...(only ? { only } : {}) });
+    const shapes = kept ? await keptShapes(kept, { observations, log, ...(only ? { only } : {}) }) : await makeShapes(work, { observations, log, ...(only ? { only } : {}) });
     const figures: Record<string, number> = {};
     const peer: Record<string, number> = {};
     const ratios: Record<string, number> = {};
     const notes: string[] = [];
     for (const shape of shapes) {
       const r = await measureShape(work, shape, log);
-      rmSync(shape.day1);
-      rmSync(shape.day2);
+      if (!kept) (rmSync(shape.day1), rmSync(shape.day2));
       for (const [k, v] of Object.entries(r.ours)) figures[`${shape.name}.${k}`] = v;
       for (const [k, v] of Object.entries(r.peer)) peer[`${shape.name}.${k}`] = v;
       ratios[`${shape.name}.day2_stored_bytes`] = round(r.ours.day2_stored_bytes / r.peer.day2_stored_bytes);
       ratios[`${shape.name}.day2_backup_s`] = r.ours.day2_time_over_restic;
+      ratios[`${shape.name}.day2_cpu_s`] = r.ours.day2_cpu_over_restic;
       ratios[`${shape.name}.restore_day2_s`] = r.ours.restore_time_over_restic;
       notes.push(
-        `${shape.name} (${r.ours.dump_bytes} bytes): day 2 = ${r.ours.day2_over_zstd_patch} × the zstd patch (target ≤ 1.5), peak RSS ${r.ours.max_rss_mb} MB (≤ 256), day-2 time ${r.ours.day2_time_over_restic} × restic's, restore ${r.ours.restore_time_over_restic} × restic's (≤ 1.0)`,
+        `${shape.name} (${r.ours.dump_bytes} bytes): day 2 = ${r.ours.day2_over_zstd_patch} × the zstd patch (target ≤ 1.5), peak RSS ${r.ours.max_rss_mb} MB (≤ 256), day-2 time ${r.ours.day2_time_over_restic} × restic's (CPU ${r.ours.day2_cpu_over_restic} ×), restore ${r.ours.restore_time_over_restic} × restic's (≤ 1.0)`,
       );
     }
     return {

@@ -2,7 +2,8 @@
  * One step of Sentinela's side of the backup benchmark, in its own process so that its peak RSS is
  * its own: `node measure.js STEP REPO FILE TOKENIZER [KEYFILE]` with STEP day1 | day2 | restore.
  * The dump is streamed from FILE as a `command` source streams a tool's stdout (restore writes to
- * FILE). Prints one JSON line: { s, stored, max_rss_mb }.
+ * FILE). Prints one JSON line: { s, cpu_s, stored, max_rss_mb }: cpu_s is the CPU time of all its
+ * threads (the libuv pool's compression included) over the same span as s.
  */
 import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   const key = existsSync(keyFile) ? MasterKey.load(keyFile) : MasterKey.generate();
   if (!existsSync(keyFile)) key.save(keyFile);
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   let stored = 0;
   if (step === 'restore') {
     const repo = await openRepository(repoDir, key);
@@ -39,7 +41,8 @@ async function main(): Promise<void> {
     stored = (await repo.backup(source)).stored;
   }
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  process.stdout.write(`${JSON.stringify({ s, stored, max_rss_mb: peakRssMb() })}\n`);
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(`${JSON.stringify({ s, cpu_s: (cpu.user + cpu.system) / 1e6, stored, max_rss_mb: peakRssMb() })}\n`);
 }
 
 main().catch((err) => {

@@ -13,7 +13,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
@@ -29,6 +29,30 @@ export interface Shape {
 }
 
 export const SHAPE_NAMES = ['mysqldump-extended', 'mysqldump-rows', 'pg-plain', 'pg-custom', 'mongo-archive', 'tar', 'sqlite', 'binary'] as const;
+
+const EXT: Record<(typeof SHAPE_NAMES)[number], string> = { 'mysqldump-extended': 'sql', 'mysqldump-rows': 'sql', 'pg-plain': 'sql', 'pg-custom': 'dump', 'mongo-archive': 'archive', tar: 'tar', sqlite: 'db', binary: 'bin' };
+const TOKENIZER: Record<(typeof SHAPE_NAMES)[number], Shape['tokenizer']> = { 'mysqldump-extended': 'chunks', 'mysqldump-rows': 'lines', 'pg-plain': 'lines', 'pg-custom': 'chunks', 'mongo-archive': 'chunks', tar: 'chunks', sqlite: 'pages', binary: 'chunks' };
+
+/**
+ * The shapes whose two files are in `dir` (kept from an earlier run: they must be of the same size),
+ * after generating there those that are missing. Generated ones are written complete before they
+ * count: a run stopped while generating leaves no half file that a later run would take.
+ */
+export async function keptShapes(dir: string, opts: { observations: number; log: (line: string) => void; only?: readonly string[] }): Promise<Shape[]> {
+  mkdirSync(dir, { recursive: true });
+  const names = SHAPE_NAMES.filter((n) => !opts.only || opts.only.includes(n));
+  const file = (n: (typeof SHAPE_NAMES)[number], day: number) => join(dir, `${n}.day${day}.${EXT[n]}`);
+  const missing = names.filter((n) => !existsSync(file(n, 1)) || !existsSync(file(n, 2)));
+  if (missing.length) {
+    const tmp = join(dir, `generating-${process.pid}`);
+    mkdirSync(tmp, { recursive: true });
+    for (const s of await makeShapes(tmp, { ...opts, only: missing })) for (const day of [1, 2]) renameSync(day === 1 ? s.day1 : s.day2, file(s.name as (typeof SHAPE_NAMES)[number], day));
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const out = names.map((n) => ({ name: n, day1: file(n, 1), day2: file(n, 2), tokenizer: TOKENIZER[n] }));
+  for (const s of out) opts.log(`${s.name} (kept in ${dir}): day 1 ${statSync(s.day1).size} bytes, day 2 ${statSync(s.day2).size} bytes`);
+  return out;
+}
 
 function sh(cmd: string): void {
   execFileSync('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });

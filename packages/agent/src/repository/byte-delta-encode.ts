@@ -12,16 +12,12 @@
  * match in the new version is inserted; what lies before it in the base is skipped.
  *
  * Memory is bounded whatever the dump size: the base window (16 MiB by default, plus the 2 MiB
- * history behind the cursor), the index of its anchors (7 MiB), and up to 4 MiB of the new
- * version. The tokenizer plays no part: a dump's shape (rows per line, pages, archives) does not
+ * history behind the cursor), the index of its anchors (at most 12 MiB, touched only where used),
+ * and up to 4 MiB of the new version. The tokenizer plays no part: a dump's shape (rows per line, pages, archives) does not
  * matter. Only the decoder is the format.
  */
 import { ByteOpWriter, MAX_LITERAL } from './byte-delta-format.js';
-import { endianness } from 'node:os';
-import { GEAR } from './tokenizers.js';
-
-/** The gear table as int32: the hash then stays a small integer in V8's optimised loops (~15 % faster than uint32). */
-const G = new Int32Array(GEAR.buffer, GEAR.byteOffset, GEAR.length);
+import { anchorHash, HASHED, isRun, nextAnchor } from './gear-anchors.js';
 
 export interface ByteDeltaOptions {
   /** Base bytes ahead of the cursor searched for where the versions agree again: bounds memory and the longest deletion found. */
@@ -32,8 +28,6 @@ export interface ByteDeltaOptions {
   used?: { reach: number };
 }
 
-const HASHED = 32; // the gear hash depends on the last 32 bytes
-const ANCHOR_SHIFT = 26; // an anchor where the top 6 bits of the hash are zero: one position in 64
 const WAYS = 4; // base positions kept per index bucket
 const OUT_PIECE = 64 * 1024;
 const NEW_CAPACITY = 4 * 1024 * 1024;
@@ -147,52 +141,6 @@ class Window {
   }
 }
 
-/** The hash after nextAnchor's last byte. */
-let hashOut = 0;
-
-/** Words are read in the host's byte order: the four-byte path needs little-endian. */
-const LITTLE_ENDIAN = endianness() === 'LE';
-
-/**
- * Rolls the gear hash h over buf[i], buf[i+1]… and returns the first index at which it makes an
- * anchor (`end` if none; hashOut holds the hash there). This loop is most of a delta's own time:
- * reading four bytes a turn as one word (`words` views buf's memory, which starts on a 4-byte
- * boundary) costs ~35 % less than a byte at a time.
- */
-function nextAnchor(buf: Buffer, words: Int32Array, i: number, end: number, h: number): number {
-  if (LITTLE_ENDIAN) {
-    for (; i < end && i & 3; i++) {
-      h = ((h << 1) + G[buf[i]!]!) | 0;
-      if (h >>> ANCHOR_SHIFT === 0) return ((hashOut = h), i);
-    }
-    for (let k = i >> 2, kEnd = end >> 2; k < kEnd; k++) {
-      const w = words[k]!;
-      h = ((h << 1) + G[w & 255]!) | 0;
-      if (h >>> ANCHOR_SHIFT === 0) return ((hashOut = h), k << 2);
-      h = ((h << 1) + G[(w >>> 8) & 255]!) | 0;
-      if (h >>> ANCHOR_SHIFT === 0) return ((hashOut = h), (k << 2) + 1);
-      h = ((h << 1) + G[(w >>> 16) & 255]!) | 0;
-      if (h >>> ANCHOR_SHIFT === 0) return ((hashOut = h), (k << 2) + 2);
-      h = ((h << 1) + G[w >>> 24]!) | 0;
-      if (h >>> ANCHOR_SHIFT === 0) return ((hashOut = h), (k << 2) + 3);
-    }
-    i = Math.max(i, end & ~3);
-  }
-  for (; i < end; i++) {
-    h = ((h << 1) + G[buf[i]!]!) | 0;
-    if (h >>> ANCHOR_SHIFT === 0) return ((hashOut = h), i);
-  }
-  hashOut = h;
-  return end;
-}
-
-/** True when the 32 hashed bytes ending at buf[i] are one byte repeated: such anchors are everywhere (padding, zeroed pages) and point nowhere. */
-function isRun(buf: Buffer, i: number): boolean {
-  const b = buf[i];
-  for (let k = i - HASHED + 1; k < i; k++) if (buf[k] !== b) return false;
-  return true;
-}
-
 /** Anchor hash → base positions (absolute offsets just past the hashed bytes); WAYS per bucket, stale ones reused. */
 class AnchorIndex {
   private readonly keys: Uint32Array;
@@ -203,8 +151,11 @@ class AnchorIndex {
     let bits = 10;
     while ((1 << bits) * WAYS < anchors * 2) bits++;
     this.shift = 32 - bits;
+    // Zeroed, not filled: 0 is an empty slot (a position is at least HASHED), and a bucket's pages
+    // are touched only when used (a fresh page costs ~25 µs on the benchmark's VM: 3,000 of them for
+    // a change or two).
     this.keys = new Uint32Array((1 << bits) * WAYS);
-    this.pos = new Float64Array((1 << bits) * WAYS).fill(-1);
+    this.pos = new Float64Array((1 << bits) * WAYS);
   }
 
   private bucket(h: number): number {
@@ -217,7 +168,7 @@ class AnchorIndex {
     for (let s = b; s < b + WAYS; s++) {
       const q = this.pos[s]!;
       if (q === p && this.keys[s] === h) return;
-      if (q < floor) {
+      if (q < floor || q === 0) {
         this.keys[s] = h;
         this.pos[s] = p;
         return;
@@ -307,7 +258,7 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
     const end = to - off;
     while (r < end) {
       r = nextAnchor(buf, B.words, r, end, h);
-      h = hashOut;
+      h = anchorHash();
       if (r >= end) break;
       if (r >= first && !isRun(buf, r)) index.add(h, r + off + 1, fl);
       r++;
@@ -469,7 +420,7 @@ export async function* encodeByteDelta(base: AsyncIterable<Buffer>, next: AsyncI
       const off = N.start;
       while (j < scanEnd) {
         const r = nextAnchor(buf, N.words, j - off, scanEnd - off, h);
-        h = hashOut;
+        h = anchorHash();
         j = r + off;
         if (j >= scanEnd) break;
         // An anchor at j.
