@@ -67,7 +67,10 @@ export function decrypt(keys: Subkeys, stored: Uint8Array, aad: string, what: st
   decipher.setAAD(Buffer.from(aad));
   decipher.setAuthTag(buf.subarray(buf.length - 16));
   try {
-    return Buffer.concat([decipher.update(buf.subarray(12, buf.length - 16)), decipher.final()]);
+    // GCM's final() only checks the tag (it returns no bytes): no copy of the whole plaintext.
+    const plain = decipher.update(buf.subarray(12, buf.length - 16));
+    const tail = decipher.final();
+    return tail.length ? Buffer.concat([plain, tail]) : plain;
   } catch {
     throw new RepositoryError(`${what} fails authentication: it was altered, or it was written with another key`, 'corrupt-object');
   }
