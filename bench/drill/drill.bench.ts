@@ -7,7 +7,8 @@
  * each pair run back to back, ROUNDS times, medians reported (the machine is shared and noisy),
  * with each side's CPU seconds (user + system, from /usr/bin/time's source: the child's rusage).
  * restic backs up the very dump Sentinela restores (piped in with --stdin), so both hold the same
- * bytes; both run as fresh processes reading the same disk.
+ * bytes; both run as fresh processes reading the same disk, Sentinela as installed (bin/sentinela-agent.js,
+ * which starts these verbs from the bundle).
  *
  * SENTINELA_BENCH_OBSERVATIONS=N sets the size instead of quick or full.
  */
@@ -17,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentHandle, HubHandle, NEVER } from '@sentinela/tools/harness/fleet.js';
 import { offsiteLog } from '@sentinela/tools/harness/offsite.js';
-import { AGENT_BIN } from '@sentinela/tools/harness/paths.js';
+import { AGENT_LAUNCHER } from '@sentinela/tools/harness/paths.js';
 import { median, ratiosOf, type BenchResult } from '../lib/report.js';
 import { createClinicalDatabase, dropDatabase, SIZES, type ClinicalDb } from '../backup/generate.js';
 import { sh } from '../backup/dumps.js';
@@ -123,7 +124,7 @@ export async function run(opts: { full: boolean; log: (line: string) => void }):
       const peer: Record<string, number> = {};
       log(`round ${i + 1}/${ROUNDS}: restore to a file, then restic dump…`);
       const out = join(work, 'out.sql');
-      const agentCmd = (args: string) => `'${process.execPath}' '${AGENT_BIN}' ${args} --config '${agent.configFile}'`;
+      const agentCmd = (args: string) => `'${process.execPath}' '${AGENT_LAUNCHER}' ${args} --config '${agent.configFile}'`;
       const pairs: Array<[string, string, string]> = [
         ['restore', agentCmd(`restore --from spool --source emr --latest --to-file '${out}' --force`), `restic dump latest /dump.sql > '${out}'`],
         ['verify_read_data', agentCmd('verify --from spool --read-data'), 'restic check --read-data'],
