@@ -8,7 +8,7 @@ import { runBackup } from './backup.js';
 import { RepositoryError } from './errors.js';
 import type { MasterKey, Subkeys } from './keys.js';
 import { byTime, openManifest } from './manifests.js';
-import { AAD_OBJECT, openObject } from './objects.js';
+import { AAD_OBJECT, openObjectPieces } from './objects.js';
 import { READ_AHEAD } from './object-io.js';
 import { readContent, type ChainContext } from './reader.js';
 import { selectKept } from './retention.js';
@@ -170,7 +170,7 @@ export class SentinelaRepository implements Repository {
       await eachAtOnce(rest, READ_AHEAD, async (name) => {
         try {
           const stored = await this.store.get(name);
-          await openObject(this.keys, stored, AAD_OBJECT, `object ${name}`);
+          await openObjectPieces(this.keys, stored, AAD_OBJECT, `object ${name}`);
           onObject(name, stored.length);
         } catch (err) {
           const kind = err instanceof RepositoryError ? err.code : 'io-error';
