@@ -7,17 +7,18 @@
  * each pair run back to back, ROUNDS times, medians reported (the machine is shared and noisy),
  * with each side's CPU seconds (user + system, from /usr/bin/time's source: the child's rusage).
  * restic backs up the very dump Sentinela restores (piped in with --stdin), so both hold the same
- * bytes; both run as fresh processes reading the same disk.
+ * bytes; both run as fresh processes reading the same disk, Sentinela as installed (bin/sentinela-agent.js,
+ * which starts these verbs from the bundle).
  *
  * SENTINELA_BENCH_OBSERVATIONS=N sets the size instead of quick or full.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentHandle, HubHandle, NEVER } from '@sentinela/tools/harness/fleet.js';
 import { offsiteLog } from '@sentinela/tools/harness/offsite.js';
-import { AGENT_BIN } from '@sentinela/tools/harness/paths.js';
+import { AGENT_LAUNCHER } from '@sentinela/tools/harness/paths.js';
 import { median, ratiosOf, type BenchResult } from '../lib/report.js';
 import { createClinicalDatabase, dropDatabase, SIZES, type ClinicalDb } from '../backup/generate.js';
 import { sh } from '../backup/dumps.js';
@@ -103,6 +104,12 @@ export async function run(opts: { full: boolean; log: (line: string) => void }):
     const env = { RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: join(work, 'restic'), RESTIC_CACHE_DIR: join(work, 'restic-cache') };
     sh('restic init', env);
     sh(`restic backup --quiet --stdin --stdin-filename dump.sql < '${dump}'`, env);
+    // restic calibrates its scrypt to the machine's speed at `init`: on a loaded machine p comes out
+    // lower and every restic command starts cheaper (0.25 to 0.9 CPU-s seen at quick size). Shown.
+    const resticKdf = readdirSync(join(work, 'restic', 'keys')).map((k) => {
+      const key = JSON.parse(readFileSync(join(work, 'restic', 'keys', k), 'utf8')) as { kdf: string; N: number; r: number; p: number };
+      return `${key.kdf} N=${key.N} r=${key.r} p=${key.p}`;
+    })[0];
     rmSync(dump);
 
     // One drill (restoring 1 M rows into a scratch server three times over takes minutes): RTO per location.
@@ -123,7 +130,7 @@ export async function run(opts: { full: boolean; log: (line: string) => void }):
       const peer: Record<string, number> = {};
       log(`round ${i + 1}/${ROUNDS}: restore to a file, then restic dump…`);
       const out = join(work, 'out.sql');
-      const agentCmd = (args: string) => `'${process.execPath}' '${AGENT_BIN}' ${args} --config '${agent.configFile}'`;
+      const agentCmd = (args: string) => `'${process.execPath}' '${AGENT_LAUNCHER}' ${args} --config '${agent.configFile}'`;
       const pairs: Array<[string, string, string]> = [
         ['restore', agentCmd(`restore --from spool --source emr --latest --to-file '${out}' --force`), `restic dump latest /dump.sql > '${out}'`],
         ['verify_read_data', agentCmd('verify --from spool --read-data'), 'restic check --read-data'],
@@ -150,7 +157,7 @@ export async function run(opts: { full: boolean; log: (line: string) => void }):
     const ratios = ratiosOf(figures, peer);
     return {
       name: 'drill',
-      setup: { size: full ? 'full' : 'quick', observations, rows: rows.patients + rows.encounters + rows.observations, dump_bytes: dumpBytes, rounds: ROUNDS },
+      setup: { size: full ? 'full' : 'quick', observations, rows: rows.patients + rows.encounters + rows.observations, dump_bytes: dumpBytes, rounds: ROUNDS, restic_kdf: resticKdf ?? 'unknown' },
       figures,
       peer: { name: 'restic', figures: peer },
       ratios,

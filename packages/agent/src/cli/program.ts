@@ -3,8 +3,7 @@
  * restore guide) and examples; `--help` is generated from them. A verb's code is loaded only when it
  * runs: `run` does not load restore, drill or disk code, and `--help` loads none.
  */
-import { AGENT_VERB_OPTIONS as O, SENTINELA_VERSION } from '@sentinela/shared';
-import { defineVerb, type ProgramDef } from '@sentinela/shared/cli';
+import { AGENT_VERB_OPTIONS as O, SENTINELA_VERSION, defineVerb, type ProgramDef } from '@sentinela/shared/cli';
 
 const CONFIG = '--config /etc/sentinela/agent.yaml';
 

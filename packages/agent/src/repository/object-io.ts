@@ -1,6 +1,6 @@
 /** Byte streams to and from runs of objects of at most 4 MiB each. */
 import type { Subkeys } from './keys.js';
-import { AAD_OBJECT, MAX_OBJECT_CONTENT, openObject, sealObject } from './objects.js';
+import { AAD_OBJECT, MAX_OBJECT_CONTENT, openObjectPieces, sealObject } from './objects.js';
 import type { Store } from './store.js';
 
 /** Full dumps: two cores compress while a third object waits on its write (fsync) and read-back. */
@@ -67,7 +67,8 @@ export class ObjectWriter {
 /**
  * Objects read, decrypted and decompressed ahead of the one being used: decompression runs on the
  * libuv pool, so with three under way both cores work while the consumer hashes and writes (a
- * restore of a 110 MB dump went from one core busy to two). Bounds memory to ~4 objects of content.
+ * restore of a 110 MB dump went from one core busy to two). Bounds memory to ~4 objects of content,
+ * in pieces of PIECE bytes (objects.ts).
  */
 export const READ_AHEAD = 3;
 
@@ -78,9 +79,9 @@ export const READ_AHEAD = 3;
 export async function* readObjects(store: Store, keys: Subkeys, names: string[], onObject?: (name: string, storedBytes: number) => void): AsyncGenerator<Buffer> {
   const load = async (name: string) => {
     const stored = await store.get(name);
-    return { content: await openObject(keys, stored, AAD_OBJECT, `object ${name}`), storedBytes: stored.length };
+    return { pieces: await openObjectPieces(keys, stored, AAD_OBJECT, `object ${name}`), storedBytes: stored.length };
   };
-  const ahead: Array<Promise<{ content: Buffer; storedBytes: number }>> = [];
+  const ahead: Array<Promise<{ pieces: Buffer[]; storedBytes: number }>> = [];
   let next = 0;
   const fill = () => {
     while (next < names.length && ahead.length < READ_AHEAD) {
@@ -91,9 +92,9 @@ export async function* readObjects(store: Store, keys: Subkeys, names: string[],
   };
   for (let i = 0; i < names.length; i++) {
     fill();
-    const { content, storedBytes } = await ahead.shift()!;
+    const { pieces, storedBytes } = await ahead.shift()!;
     onObject?.(names[i]!, storedBytes);
     fill();
-    yield content;
+    yield* pieces;
   }
 }

@@ -19,7 +19,6 @@ export const MAX_OBJECT_CONTENT = 4 * 1024 * 1024;
 const METHOD_NONE = 0;
 const METHOD_BROTLI = 1;
 const brotliCompress = promisify(zlib.brotliCompress);
-const brotliDecompress = promisify(zlib.brotliDecompress);
 
 /**
  * zlib hands its output back to the main thread one chunk at a time (16 KiB by default): a 4 MiB
@@ -67,7 +66,10 @@ export function decrypt(keys: Subkeys, stored: Uint8Array, aad: string, what: st
   decipher.setAAD(Buffer.from(aad));
   decipher.setAuthTag(buf.subarray(buf.length - 16));
   try {
-    return Buffer.concat([decipher.update(buf.subarray(12, buf.length - 16)), decipher.final()]);
+    // GCM's final() only checks the tag (it returns no bytes): no copy of the whole plaintext.
+    const plain = decipher.update(buf.subarray(12, buf.length - 16));
+    const tail = decipher.final();
+    return tail.length ? Buffer.concat([plain, tail]) : plain;
   } catch {
     throw new RepositoryError(`${what} fails authentication: it was altered, or it was written with another key`, 'corrupt-object');
   }
@@ -77,15 +79,35 @@ export async function openObject(keys: Subkeys, stored: Uint8Array, aad: string,
   return unpack(decrypt(keys, stored, aad, what), what);
 }
 
+/** The content of an object in pieces of at most PIECE bytes (readObjects yields them as they are). */
+export async function openObjectPieces(keys: Subkeys, stored: Uint8Array, aad: string, what: string): Promise<Buffer[]> {
+  return unpackPieces(decrypt(keys, stored, aad, what), what);
+}
+
 export async function unpack(plain: Buffer, what: string): Promise<Buffer> {
+  const pieces = await unpackPieces(plain, what);
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+}
+
+/**
+ * Decompressed output comes in pieces this size. A whole 4 MiB object in one buffer costs fresh
+ * memory for every object (1,000+ page faults each, and mark-compact collections driven by the
+ * external memory): pieces of 256 KiB are reused by malloc, and a 110 MB dump read back took ~25 %
+ * less CPU (issue 16). 16 trips between the pool and the main thread per object.
+ */
+export const PIECE = 256 * 1024;
+
+export async function unpackPieces(plain: Buffer, what: string): Promise<Buffer[]> {
   const method = plain[0];
-  if (method === METHOD_NONE) return plain.subarray(1);
-  if (method === METHOD_BROTLI) {
-    try {
-      return await brotliDecompress(plain.subarray(1), { chunkSize: outChunk((plain.length - 1) * 16) });
-    } catch (err) {
-      throw new RepositoryError(`${what} does not decompress: ${(err as Error).message}`, 'corrupt-object');
-    }
-  }
-  throw new RepositoryError(`${what} uses unknown compression method ${method}`, 'corrupt-object');
+  if (method === METHOD_NONE) return [plain.subarray(1)];
+  if (method !== METHOD_BROTLI) throw new RepositoryError(`${what} uses unknown compression method ${method}`, 'corrupt-object');
+  return new Promise((resolve, reject) => {
+    const pieces: Buffer[] = [];
+    // On the libuv pool, as brotliDecompress: objects read ahead decompress on both cores.
+    const d = zlib.createBrotliDecompress({ chunkSize: PIECE });
+    d.on('data', (b: Buffer) => pieces.push(b));
+    d.on('end', () => resolve(pieces));
+    d.on('error', (err) => reject(new RepositoryError(`${what} does not decompress: ${err.message}`, 'corrupt-object')));
+    d.end(plain.subarray(1));
+  });
 }

@@ -7,7 +7,7 @@ import type { BackupOptions, DamagedSnapshot, ForgetResult, OnProgress, PruneOpt
 import { RepositoryError } from './errors.js';
 import type { MasterKey, Subkeys } from './keys.js';
 import { byTime, openManifest } from './manifests.js';
-import { AAD_OBJECT, openObject } from './objects.js';
+import { AAD_OBJECT, openObjectPieces } from './objects.js';
 import { READ_AHEAD } from './object-io.js';
 import type { ChainContext } from './reader.js';
 import { selectKept } from './retention.js';
@@ -171,7 +171,7 @@ export class SentinelaRepository implements Repository {
       await eachAtOnce(rest, READ_AHEAD, async (name) => {
         try {
           const stored = await this.store.get(name);
-          await openObject(this.keys, stored, AAD_OBJECT, `object ${name}`);
+          await openObjectPieces(this.keys, stored, AAD_OBJECT, `object ${name}`);
           onObject(name, stored.length);
         } catch (err) {
           const kind = err instanceof RepositoryError ? err.code : 'io-error';

@@ -3,10 +3,9 @@
  * PRAGMA integrity_check and counted, then renamed into place. Never over an existing file without
  * force; with force, the old file's -wal and -shm go too (a stale WAL beside a new file would corrupt it).
  */
-import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { sqliteRowCounts } from '../sqlite.js';
+import { openSqlite, sqliteRowCounts } from '../sqlite.js';
 import { writeStreamAtomic } from './file.js';
 import { compareTables, type RestoreOptions, type RestoreReport } from './report.js';
 
@@ -14,7 +13,7 @@ export async function restoreSqlite(content: Readable, path: string, opts: Resto
   let integrity: string[] = [];
   let found: Record<string, number> = {};
   const bytes = await writeStreamAtomic(content, path, opts, (tmp) => {
-    const db = new Database(tmp, { fileMustExist: true });
+    const db = openSqlite(tmp, { fileMustExist: true });
     try {
       integrity = (db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check);
     } finally {
