@@ -85,12 +85,22 @@ export const HubConfig = z
       .default({ tokenTtlHours: 72 }),
     store: z
       .strictObject({
+        /**
+         * sqlite: one file in dataDir, the embedded default. postgres: a PostgreSQL database at `url`,
+         * shared by several hub instances (docs/postgres.md says which parts run on it so far).
+         */
+        kind: z.enum(['sqlite', 'postgres']).default('sqlite'),
+        /** postgres: the database, e.g. postgres://sentinela@db.example:5432/sentinela (a password in the URL or PGPASSWORD). */
+        url: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'a postgres:// URL').optional(),
+        /** postgres: connections per hub instance. */
+        poolSize: z.number().int().min(2).max(100).default(8),
         /** SQLite synchronous mode: full survives power loss of the hub itself; normal survives a crash of the process. */
         synchronous: z.enum(['full', 'normal']).default('full'),
         /** Group commit: the longest a message waits (ms) for the transaction that stores it; acks follow the commit. */
         commitIntervalMs: z.number().int().min(0).max(1000).default(50),
       })
-      .default({ synchronous: 'full', commitIntervalMs: 50 }),
+      .refine((s) => s.kind === 'sqlite' || s.url !== undefined, { message: 'store.kind: postgres needs store.url', path: ['url'] })
+      .prefault({}),
     /** The web console for central staff (sessions, language). */
     console: z
       .strictObject({
