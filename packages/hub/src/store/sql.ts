@@ -10,8 +10,11 @@
  */
 export type Dialect = 'sqlite' | 'postgres';
 
-/** A value bound to a `?`: numbers, text, bytes, null (booleans as 0/1, times as ISO text). */
-export type SqlValue = string | number | bigint | Buffer | null;
+/**
+ * A value bound to a `?`: numbers, text, bytes, null (booleans as 0/1, times as ISO text); an
+ * array only on PostgreSQL (`?::text[]`, for set statements such as unnest).
+ */
+export type SqlValue = string | number | bigint | Buffer | null | ReadonlyArray<string | number | null>;
 
 export interface RunResult {
   /** Rows inserted, updated or deleted. */

@@ -1,13 +1,13 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import { tempDir } from '../harness.test-support.js';
-import { MIGRATIONS, openDb } from '../database.js';
-import { openPostgres, positional } from './postgres.js';
-import { throwawayPostgres } from './postgres.test-support.js';
-import { migrateSql } from './sql-migrate.js';
-import { SQL_STEPS } from './sql-schema.js';
-import { sqliteSql } from './sqlite-sql.js';
-import type { SqlStore } from './sql.js';
+import { tempDir } from './harness.test-support.js';
+import { MIGRATIONS, openDb } from './database.js';
+import { openPostgres, positional } from './store/postgres.js';
+import { throwawayPostgres } from './store/postgres.test-support.js';
+import { migrateSql } from './store/sql-migrate.js';
+import { SQL_STEPS } from './store/sql-schema.js';
+import { sqliteSql } from './store/sqlite-sql.js';
+import type { SqlStore } from './store/sql.js';
 
 /** Each test body runs on a fresh SQLite hub database and on a fresh PostgreSQL one. */
 
