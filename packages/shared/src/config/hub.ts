@@ -47,6 +47,12 @@ export const HubConfig = z
         caFile: z.string().optional(),
         clientId: z.string().default('sentinela-hub-ingest'),
         /**
+         * Several hub instances behind this broker: each subscribes with the MQTT 5 shared
+         * subscription $share/<shareGroup>/… so that each message goes to one of them. Each instance
+         * needs its own clientId; all share the store (store.kind: postgres).
+         */
+        shareGroup: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - and _').optional(),
+        /**
          * How agents get their broker accounts. `none`: set up by hand (the broker's own password file).
          * `mosquitto-dynsec`: the hub creates, re-keys and removes each site's client and role through
          * Mosquitto's dynamic-security plugin; `username` must be a dynsec admin.
@@ -154,6 +160,13 @@ export const HubConfig = z
         path: ['mqtt', 'tls'],
         message: 'TLS is required on the MQTT listener: set mqtt.tls.certFile and keyFile, or mqtt.allowPlaintext: true for a loopback demo',
       });
+    }
+    // The embedded broker and upstream mirroring still keep their state in SQLite only (docs/postgres.md).
+    if (cfg.store.kind === 'postgres' && !cfg.externalBroker) {
+      ctx.addIssue({ code: 'custom', path: ['store', 'kind'], message: 'store.kind: postgres needs externalBroker (the embedded broker runs on SQLite only)' });
+    }
+    if (cfg.store.kind === 'postgres' && cfg.upstream) {
+      ctx.addIssue({ code: 'custom', path: ['upstream'], message: 'upstream mirroring runs on store.kind: sqlite only (for now)' });
     }
   });
 export type HubConfig = z.infer<typeof HubConfig>;
