@@ -12,8 +12,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
+import pg from 'pg';
 import { HubHandle } from '@sentinela/tools/harness/fleet.js';
+import { DynsecMosquitto } from '@sentinela/tools/harness/mosquitto.js';
 import { provisionSites } from '@sentinela/tools/harness/provision.js';
 import { hubMessageCount } from '@sentinela/tools/harness/stores.js';
 import { tempDir } from '@sentinela/tools/harness/tmp.js';
@@ -171,11 +174,102 @@ async function mosquittoRound(dir: string, clients: number, perClient: number, w
   }
 }
 
+const PG_ADMIN_URL = process.env.SENTINELA_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function pgQuery<T>(url: string, sql: string): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(sql)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * The hub on PostgreSQL (issue 20): `instances` hub processes on one database, behind a Mosquitto
+ * with dynamic security started for the round (two instances: the MQTT 5 shared subscription), the
+ * same load as the SQLite round. Confirmed = the hub that stored the message acked it through
+ * Mosquitto. CPU: the hubs' and Mosquitto's processes (PostgreSQL's server processes not counted).
+ */
+async function postgresRound(dir: string, instances: 1 | 2, clients: number, perClient: number, window: number, log: (line: string) => void): Promise<Record<string, number>> {
+  const total = clients * perClient;
+  const name = `sn_bench_${process.pid}_${instances}_${Date.now() % 100000}`;
+  await pgQuery(PG_ADMIN_URL, `CREATE DATABASE ${name}`);
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  const dbUrl = url.toString();
+  const brokerDir = join(dir, `mosquitto-pg${instances}`);
+  mkdirSync(brokerDir, { recursive: true });
+  // The hubs' sessions take every message in flight: lift Mosquitto's per-client queue limits.
+  const broker = await new DynsecMosquitto(brokerDir, [`max_queued_messages ${total + 1000}`, 'max_inflight_messages 0']).start();
+  const hubs: HubHandle[] = [];
+  try {
+    for (let i = 0; i < instances; i++) {
+      hubs.push(
+        await new HubHandle({
+          dir: join(dir, `hub-pg${instances}-${i}`),
+          hubId: `bench-pg-${i}`,
+          readyTimeoutMs: 120_000,
+          overrides: {
+            store: { kind: 'postgres', url: dbUrl },
+            externalBroker: {
+              url: broker.url,
+              username: broker.admin.username,
+              password: broker.admin.password,
+              clientId: `bench-hub-${i}`,
+              provision: 'mosquitto-dynsec',
+              ...(instances > 1 ? { shareGroup: 'bench' } : {}),
+            },
+          },
+        }).start(),
+      );
+    }
+    log(`ingest: ${instances} hub instance${instances > 1 ? 's' : ''} on PostgreSQL behind Mosquitto: provisioning ${clients} sites…`);
+    const creds = await provisionSites(join(hubs[0]!.opts.dir, 'data'), hubs[0]!.httpUrl, clients, 'bench', dbUrl);
+    const pids = [...hubs.map((h) => h.proc.child.pid), broker.pid];
+    let cpu0: Array<number | undefined> = [];
+    log(`ingest: ${clients} agents × ${perClient} messages through Mosquitto into ${instances} hub instance${instances > 1 ? 's' : ''} on PostgreSQL…`);
+    const load = await runLoad({ url: broker.url, clients: creds, messagesPerClient: perClient, firstSeq: 1, window, mode: 'app-ack' }, () => {
+      cpu0 = pids.map((p) => cpuMsOf(p));
+    });
+    const cpu1 = pids.map((p) => cpuMsOf(p));
+    const used = (i: number) => (cpu0[i] !== undefined && cpu1[i] !== undefined ? cpu1[i]! - cpu0[i]! : undefined);
+    const hubCpu = hubs.reduce<number | undefined>((a, _, i) => (a === undefined || used(i) === undefined ? undefined : a + used(i)!), 0);
+    const [{ n, d }] = await pgQuery<{ n: number; d: number }>(dbUrl, 'SELECT count(*)::int AS n, count(DISTINCT (site_id, seq))::int AS d FROM messages') as [{ n: number; d: number }];
+    if (n !== total || d !== total) throw new Error(`postgres ×${instances}: the hubs stored ${n} rows (${d} distinct), expected ${total}`);
+    if (load.rejected) throw new Error(`postgres ×${instances}: the hub rejected ${load.rejected} messages of the benchmark`);
+    return defined({
+      'confirmed msgs/s': Math.round(load.confirmed / (load.elapsedMs / 1000)),
+      ...latencyFigures('confirm', load.latenciesMs),
+      'hub CPU ms/1k msgs (lower is better)': perK(hubCpu, total),
+      'mosquitto CPU ms/1k msgs (lower is better)': perK(used(hubs.length), total),
+    });
+  } finally {
+    for (const h of hubs) await h.proc.stop();
+    await broker.stop();
+    await pgQuery(PG_ADMIN_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+  }
+}
+
 /** Each figure's median over the rounds. */
 function medians(rounds: Array<Record<string, number>>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const k of Object.keys(rounds[0] ?? {})) out[k] = median(rounds.map((r) => r[k]).filter((x): x is number => x !== undefined));
   return out;
+}
+
+/**
+ * The national fleet (issue 20): 1,700 sites sampling every 60 s (the agent's default) send about
+ * 28 statuses/s; after a day of GovNet down each has 1,440 queued, 2.45 M in all, drained at
+ * whatever the hubs sustain (agents send their backlog at outbox.drainPerSecond each, far above).
+ */
+function nationalProjection(rate: number | undefined): string {
+  const sites = 1700;
+  const steady = sites / 60;
+  const backlog = sites * 1440;
+  if (!rate) return `national projection: ${sites} sites × 1 msg/60 s = ${steady.toFixed(0)} msgs/s steady; a day of backlog = ${(backlog / 1e6).toFixed(2)} M messages (no PostgreSQL rate measured)`;
+  return `national projection: ${sites} sites × 1 msg/60 s = ${steady.toFixed(0)} msgs/s steady, ${((steady / rate) * 100).toFixed(1)} % of the ${rate} msgs/s two instances on PostgreSQL sustained here; a day of GovNet down = ${(backlog / 1e6).toFixed(2)} M queued messages, drained in about ${Math.ceil(backlog / rate / 60)} min at that rate (on this 2-core machine shared by hubs, Mosquitto, PostgreSQL and the generator)`;
 }
 
 export async function run({ full, log }: { full: boolean; log: (line: string) => void }): Promise<BenchResult> {
@@ -205,6 +299,11 @@ export async function run({ full, log }: { full: boolean; log: (line: string) =>
     }
     await hub.proc.stop();
 
+    // The hub on PostgreSQL, one instance and two (issue 20): one round each, after the SQLite rounds.
+    const pgOne = await postgresRound(dir.path, 1, clients, perClient, window, log);
+    const pgTwo = await postgresRound(dir.path, 2, clients, perClient, window, log);
+    const prefixed = (p: string, f: Record<string, number>) => Object.fromEntries(Object.entries(f).map(([k, v]) => [`${p}: ${k}`, v]));
+
     const oursFig = medians(ours);
     const peerFig = medians(peers.map((p) => p.figures));
     const rate = 'confirmed msgs/s';
@@ -214,7 +313,7 @@ export async function run({ full, log }: { full: boolean; log: (line: string) =>
     return {
       name: 'ingest',
       setup: { size: full ? 'full' : 'quick', clients, messagesPerClient: perClient, messages: total, rounds, window, qos: 1, cores: cpus().length },
-      figures: oursFig,
+      figures: { ...oursFig, ...prefixed('postgres ×1', pgOne), ...prefixed('postgres ×2', pgTwo) },
       peer: { name: 'mosquitto', figures: peerFig },
       ratios: ratiosOf(oursFig, peerFig),
       rounds: ours.map((o, i) => ({ figures: o, peer: peers[i]!.figures })),
@@ -226,6 +325,8 @@ export async function run({ full, log }: { full: boolean; log: (line: string) =>
         `mosquitto subscriber: ${rounds * total - missing} of ${rounds * total} received${duplicates ? `, ${duplicates} duplicates` : ''}${missing ? ' (within 30 s after the last PUBACK)' : ''}`,
         'hub commit ms/1k msgs, mean batch and acks: from the hub\'s own metrics (sentinela_hub_commit_duration_seconds, sentinela_hub_commit_batch_size, sentinela_hub_acks_sent_total) over the publishing phase: the SQLite transactions, inserts and commit, on the hub\'s main thread',
         'CPU: user+system time over the publishing phase (hub process / mosquitto process from /proc, generator and subscriber from process.cpuUsage); the hub does its consumer work in-process',
+        'postgres ×1 / ×2: the same load through a Mosquitto with dynamic security (started for the round) into one hub instance, or two sharing the load by the MQTT 5 shared subscription $share/bench/…, all storing into one PostgreSQL database on this machine (the server\'s own CPU is not counted; with two instances their batches that share sites commit one after the other); every message stored once (count = distinct keys = messages sent), checked',
+        nationalProjection(pgTwo['confirmed msgs/s']),
       ],
     };
   } finally {

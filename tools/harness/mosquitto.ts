@@ -26,8 +26,16 @@ export class DynsecMosquitto {
   private readonly confFile: string;
   log = '';
 
-  constructor(private readonly dir: string) {
+  /** `extraConf`: more lines of mosquitto.conf (a benchmark lifts the queue limits). */
+  constructor(
+    private readonly dir: string,
+    private readonly extraConf: readonly string[] = [],
+  ) {
     this.confFile = join(dir, 'mosquitto.conf');
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
   }
 
   get url(): string {
@@ -42,7 +50,7 @@ export class DynsecMosquitto {
     this.port ||= await freePort();
     writeFileSync(
       this.confFile,
-      [`listener ${this.port} 127.0.0.1`, 'allow_anonymous false', ...(process.getuid?.() === 0 ? ['user root'] : []), `plugin ${DYNSEC_PLUGIN}`, `plugin_opt_config_file ${dynsecFile}`, 'persistence false', ''].join('\n'),
+      [`listener ${this.port} 127.0.0.1`, 'allow_anonymous false', ...(process.getuid?.() === 0 ? ['user root'] : []), `plugin ${DYNSEC_PLUGIN}`, `plugin_opt_config_file ${dynsecFile}`, 'persistence false', ...this.extraConf, ''].join('\n'),
     );
     const p = spawn('mosquitto', ['-c', this.confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     p.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));

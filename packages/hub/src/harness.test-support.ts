@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { createLogger, encodeUp, HubConfig, type Logger, type UpMessage } from '@sentinela/shared';
+import { createLogger, encodeUp, HubConfig, randomToken, sha256Hex, type Logger, type UpMessage } from '@sentinela/shared';
 import { startHub, type Hub } from './hub.js';
 import { createSite } from './store/sites.js';
-import { issueEnrollToken, redeemEnrollToken } from './store/tokens.js';
 import type { Db } from './store/db.js';
 
 interface Teardown {
@@ -91,13 +90,12 @@ export async function startTestHub(t: Teardown, overrides: Record<string, unknow
   return { hub, config, logs, db: hub.db };
 }
 
-/** Creates and enrols a site directly in the DB; returns its MQTT password. */
+/** Creates a site and gives it a password directly in the DB, as an enrolment would; returns the password. */
 export function enrolSite(db: Db, id: string): string {
   createSite(db, { id });
-  const { token } = issueEnrollToken(db, id, 1);
-  const r = redeemEnrollToken(db, token);
-  if (!r.ok) throw new Error(`enrolment failed: ${r.code}`);
-  return r.password;
+  const password = randomToken(32);
+  db.prepare('UPDATE sites SET password_hash = ?, enrolled_at = ? WHERE id = ?').run(sha256Hex(password), new Date().toISOString(), id);
+  return password;
 }
 
 /** Connects a real mqtt.js client; rejects with the CONNACK error. No reconnects. */

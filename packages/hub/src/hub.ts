@@ -11,8 +11,10 @@ import { HubMetrics } from './metrics.js';
 import { Refusals } from './limits/refusals.js';
 import { buildApi } from './api/server.js';
 import { siteState, SITE_STATES, type SiteState } from './core/site-view.js';
-import { openDb } from './database.js';
+import { openHubStore } from './database.js';
 import type { Db } from './store/db.js';
+import type { SqlStore } from './store/sql.js';
+import { KnownSites } from './store/known-sites.js';
 import { markAllDisconnected } from './store/sites.js';
 import { startConsole, type ConsoleService } from './console/service.js';
 import { ChangeFeed } from './core/change-feed.js';
@@ -26,7 +28,10 @@ export interface Hub {
   mqttPort: number;
   httpPort: number;
   broker: 'embedded' | 'external';
+  /** The SQLite file: the whole store, or with store.kind postgres the parts not yet on PostgreSQL. */
   db: Db;
+  /** The store through the SQL facade: PostgreSQL, or the same SQLite file. */
+  sql: SqlStore;
   ingest: Ingest;
   metrics: HubMetrics;
   /** The off-site backup store and its sync receiver. */
@@ -45,12 +50,13 @@ async function within(p: Promise<unknown>, ms: number): Promise<void> {
 }
 
 export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> {
-  const db = openDb(config.dataDir, { synchronous: config.store.synchronous });
+  const store = await openHubStore(config);
+  const { db, sql } = store;
   const metrics = new HubMetrics();
   const refusals = new Refusals(logger.child({ component: 'mqtt' }), metrics, config.mqtt.noisySites);
   let transport: EmbeddedBroker | ExternalIngest | null = null;
   const ingest = new Ingest({
-    db,
+    ...(sql.dialect === 'postgres' ? { sql } : { db }),
     logger,
     metrics,
     commitIntervalMs: config.store.commitIntervalMs,
@@ -73,7 +79,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   let alerts: AlertService | null = null;
   try {
     if (config.externalBroker) {
-      transport = external = startExternalIngest({ config, db, ingest, logger, metrics, refusals });
+      transport = external = startExternalIngest({ config, sites: new KnownSites(sql), ingest, logger, metrics, refusals });
     } else {
       // Nobody can be connected to a broker that was not running: every agent reconnects with a birth.
       const reset = markAllDisconnected(db) - relays.restoreLinks();
@@ -104,6 +110,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
       modules: [alerts, backups, usersModule(db)],
       config,
       db,
+      sql,
       logger,
       metrics,
       mqtt: { port: transport.port, tls: transport.tls },
@@ -114,7 +121,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     await api.after();
     const live = embedded;
     sweep = startCredentialSweep(
-      db,
+      sql,
       live ? { disconnectSite: (id, reason) => live.disconnectSite(id, reason) } : { dynsec: external?.dynsec ?? null },
       config.externalBroker?.sweepSeconds ?? 30,
       logger,
@@ -130,7 +137,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     await api?.close().catch(() => undefined);
     await transport?.close().catch(() => undefined);
     await relays.close();
-    db.close();
+    await store.close();
     throw err;
   }
   const httpAddress = api.server.address();
@@ -151,6 +158,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     httpPort,
     broker,
     db,
+    sql,
     ingest,
     metrics,
     backups,
@@ -174,7 +182,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
         await within(ingest.close(), 2000);
         await within(relays.close(), 2000);
         refusals.close();
-        db.close();
+        await store.close();
         logger.info('hub stopped');
       })();
       return closing;

@@ -2,6 +2,7 @@ import t from 'tap';
 import { downTopic, encodeUp, upTopic, type UpMessage } from '@sentinela/shared';
 import { createSite } from '../store/sites.js';
 import { createApiToken, issueEnrollToken } from '../store/tokens.js';
+import { sqliteSql } from '../store/sqlite-sql.js';
 import { birth, collect, connectSite, event, startTestHub, status } from '../harness.test-support.js';
 
 async function call(port: number, path: string, init: RequestInit = {}) {
@@ -22,7 +23,7 @@ const enroll = (port: number, token: string) =>
 t.test('enrolment', async (t) => {
   const { hub, db, logs } = await startTestHub(t);
   createSite(db, { id: 'hf-0001', name: 'CS Chamanculo' });
-  const { token } = issueEnrollToken(db, 'hf-0001', 1);
+  const { token } = await issueEnrollToken(sqliteSql(db), 'hf-0001', 1);
 
   const ok = await enroll(hub.httpPort, token);
   t.equal(ok.status, 200);
@@ -37,7 +38,7 @@ t.test('enrolment', async (t) => {
   t.equal(again.status, 409);
   t.match(again.json.error, /^this enrolment token was already used at \d{4}-\d\d-\d\dT.*; ask the hub admin for a new one \(sentinela-hub sites token --id hf-0001\)$/);
 
-  const old = issueEnrollToken(db, 'hf-0001', 1, new Date(Date.now() - 2 * 3600_000));
+  const old = await issueEnrollToken(sqliteSql(db), 'hf-0001', 1, new Date(Date.now() - 2 * 3600_000));
   const expired = await enroll(hub.httpPort, old.token);
   t.equal(expired.status, 410);
   t.match(expired.json.error, /^this enrolment token expired at .*; ask the hub admin for a new one/);
@@ -51,7 +52,7 @@ t.test('enrolment', async (t) => {
 
   // Re-enrolment: a new token replaces the password; the live connection is dropped and the old password refused.
   const closed = new Promise<void>((r) => client.once('close', () => r()));
-  const re = await enroll(hub.httpPort, issueEnrollToken(db, 'hf-0001', 1).token);
+  const re = await enroll(hub.httpPort, (await issueEnrollToken(sqliteSql(db), 'hf-0001', 1)).token);
   t.equal(re.status, 200);
   await closed;
   await logs.waitFor(/closed the MQTT connection of site hf-0001: its password changed/);
@@ -73,7 +74,7 @@ t.test('API auth, sites and events', async (t) => {
   const auth = { headers: { authorization: `Bearer ${token}` } };
   createSite(db, { id: 'hf-0001', name: 'CS Chamanculo', province: 'maputo-cidade' });
   createSite(db, { id: 'hf-0002' });
-  const { token: enr } = issueEnrollToken(db, 'hf-0001', 1);
+  const { token: enr } = await issueEnrollToken(sqliteSql(db), 'hf-0001', 1);
   const { json: creds } = await enroll(hub.httpPort, enr);
   const c = await connectSite(t, hub.mqttPort, 'hf-0001', creds.password);
   const acks = await collect(c, downTopic('hf-0001', 'ack'));
@@ -172,7 +173,7 @@ t.test('the issue 18 attack over MQTT: every answer stays 200 for everyone and t
   for (const id of ['hf-0001', 'hf-0002']) createSite(db, { id });
   const sites: Record<string, Awaited<ReturnType<typeof connectSite>>> = {};
   for (const id of ['hf-0001', 'hf-0002']) {
-    const { json: creds } = await enroll(hub.httpPort, issueEnrollToken(db, id, 1).token);
+    const { json: creds } = await enroll(hub.httpPort, (await issueEnrollToken(sqliteSql(db), id, 1)).token);
     sites[id] = await connectSite(t, hub.mqttPort, id, creds.password);
   }
   const acks = await collect(sites['hf-0001']!, downTopic('hf-0001', 'ack'));
@@ -199,7 +200,7 @@ t.test('a seq past 2^40 is refused, so the gap count stays true (issue 18 item 3
   const { hub, db } = await startTestHub(t);
   const token = createApiToken(db, 'test');
   createSite(db, { id: 'hf-0001' });
-  const { token: enr } = issueEnrollToken(db, 'hf-0001', 1);
+  const { token: enr } = await issueEnrollToken(sqliteSql(db), 'hf-0001', 1);
   const { json: creds } = await enroll(hub.httpPort, enr);
   const c = await connectSite(t, hub.mqttPort, 'hf-0001', creds.password);
   const acks = await collect(c, downTopic('hf-0001', 'ack'));
@@ -216,7 +217,7 @@ t.test('a seq far ahead of its stream counts as a jump, not 10^12 missing, throu
   const { hub, db, logs } = await startTestHub(t);
   const token = createApiToken(db, 'test');
   createSite(db, { id: 'hf-0001' });
-  const { json: creds } = await enroll(hub.httpPort, issueEnrollToken(db, 'hf-0001', 1).token);
+  const { json: creds } = await enroll(hub.httpPort, (await issueEnrollToken(sqliteSql(db), 'hf-0001', 1)).token);
   // A QoS 1 PUBLISH up to 64 KiB takes the fast lane (broker/fast-lane.ts); a larger one goes through aedes.
   const lanes = { fast: { stream: 'stream-fast-lane', padding: '' }, aedes: { stream: 'stream-aedes-lane', padding: 'x'.repeat(70_000) } };
   for (const [lane, o] of Object.entries(lanes)) {

@@ -3,7 +3,7 @@
  * MQTT username (the site id) and a new password; the previous password stops working.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Db } from '../store/db.js';
+import type { Sql } from '../store/sql.js';
 import { redeemEnrollToken, undoRedeem } from '../store/tokens.js';
 import { errorSchema } from '../http/schemas.js';
 
@@ -18,7 +18,8 @@ export interface EnrollOptions {
   provision?: (siteId: string, password: string) => Promise<void>;
 }
 
-export function enrollRoutes(app: FastifyInstance, db: Db, opts: EnrollOptions): void {
+/** `sql`: the store (SQLite or PostgreSQL) through its facade. */
+export function enrollRoutes(app: FastifyInstance, sql: Sql, opts: EnrollOptions): void {
   const newToken = (siteId: string) => `ask the hub admin for a new one (sentinela-hub sites token --id ${siteId})`;
   app.post<{ Body: { token: string } }>(
     '/api/v1/enroll',
@@ -43,12 +44,12 @@ export function enrollRoutes(app: FastifyInstance, db: Db, opts: EnrollOptions):
       },
     },
     async (req, reply) => {
-      const r = redeemEnrollToken(db, req.body.token.trim());
+      const r = await redeemEnrollToken(sql, req.body.token.trim());
       if (r.ok && opts.provision) {
         try {
           await opts.provision(r.siteId, r.password);
         } catch (err) {
-          undoRedeem(db, r.undo);
+          await undoRedeem(sql, r.undo);
           const msg = (err as Error).message;
           req.log.error({ site: r.siteId, remote: req.ip, err: msg }, `enrolment of site ${r.siteId} undone: the MQTT broker could not be given its account: ${msg}`);
           return reply.code(503).send({ error: `the hub could not create this site's account on its MQTT broker (${msg}); the token is still valid: try again in a minute` });

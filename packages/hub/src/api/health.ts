@@ -1,10 +1,13 @@
-/** /healthz and /metrics: for systemd watchdogs, load balancers and Prometheus. */
+/**
+ * /healthz and /metrics: for systemd watchdogs, load balancers and Prometheus. /healthz asks the
+ * store itself (PostgreSQL with store.kind postgres): an instance whose database is gone, or
+ * failing over, answers 503 and the load balancer sends the console to another.
+ */
 import type { FastifyInstance } from 'fastify';
-import type { Db } from '../store/db.js';
+import type { Sql } from '../store/sql.js';
 import type { HubMetrics } from '../metrics.js';
 
-export function healthRoutes(app: FastifyInstance, db: Db, metrics: HubMetrics): void {
-  const ping = db.prepare('SELECT 1').pluck();
+export function healthRoutes(app: FastifyInstance, sql: Sql, metrics: HubMetrics): void {
   app.get(
     '/healthz',
     {
@@ -17,7 +20,7 @@ export function healthRoutes(app: FastifyInstance, db: Db, metrics: HubMetrics):
     },
     async (_req, reply) => {
       try {
-        ping.get();
+        await sql.one('SELECT 1 AS one');
         return { ok: true, db: 'ok' };
       } catch (err) {
         return reply.code(503).send({ ok: false, db: 'error', error: (err as Error).message });

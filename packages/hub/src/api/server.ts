@@ -7,6 +7,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import type { HubConfig, Logger } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
+import type { Sql } from '../store/sql.js';
 import type { HubMetrics } from '../metrics.js';
 import { consoleRoutes } from './console.js';
 import { enrollRoutes, type EnrollOptions } from './enroll.js';
@@ -22,6 +23,8 @@ import { refuseNonFiniteNumbers } from './finite-numbers.js';
 export interface ApiOptions extends EnrollOptions {
   config: HubConfig;
   db: Db;
+  /** The store through the SQL facade: PostgreSQL or the same SQLite as `db` (the routes converted so far read it). */
+  sql: Sql;
   logger: Logger;
   metrics: HubMetrics;
   /** The console's fleet cache and live stream. */
@@ -72,9 +75,9 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   // Every route group is a plugin registered after cookie and compress, so that their hooks
   // (compression, cookie parsing) apply to every route.
   const groups: RunningModule[] = [
-    { name: 'health', routes: (scope) => healthRoutes(scope, db, opts.metrics) },
-    { name: 'sites', routes: (scope) => siteRoutes(scope, db, config) },
-    { name: 'enroll', routes: (scope) => enrollRoutes(scope, db, opts) },
+    { name: 'health', routes: (scope) => healthRoutes(scope, opts.sql, opts.metrics) },
+    { name: 'sites', routes: (scope) => siteRoutes(scope, db, opts.sql, config) },
+    { name: 'enroll', routes: (scope) => enrollRoutes(scope, opts.sql, opts) },
     { name: 'console', routes: (scope) => consoleRoutes(scope, db, config, opts.console) },
     { name: 'sessions', routes: (scope) => sessionRoutes(scope, db, config, opts.console.throttle) },
     { name: 'fleet', routes: (scope) => fleetRoutes(scope, db, opts.console) },

@@ -1,13 +1,18 @@
-/** GET /api/v1/sites, /api/v1/sites/:id and /api/v1/sites/:id/events (viewer: bearer token or console session). */
+/**
+ * GET /api/v1/sites, /api/v1/sites/:id and /api/v1/sites/:id/events (viewer: bearer token or
+ * console session). Read through the SQL facade `sql`: on PostgreSQL with several instances, every
+ * instance answers from the one store. (Who may ask is still checked in `db`, SQLite.)
+ */
 import type { FastifyInstance } from 'fastify';
 import type { HubConfig } from '@sentinela/shared';
 import type { Db } from '../store/db.js';
-import { getSite, latestEvents, listSites, siteStreams } from '../store/sites.js';
+import type { Sql } from '../store/sql.js';
+import { findSite, latestEvents, listSites, siteStreams } from '../store/sites.js';
 import { requireRole } from '../http/access.js';
 import { authHeader, errorSchema, siteIdParams, siteSchema } from '../http/schemas.js';
 import { eventView, siteView } from '../core/site-view.js';
 
-export function siteRoutes(app: FastifyInstance, db: Db, config: HubConfig): void {
+export function siteRoutes(app: FastifyInstance, db: Db, sql: Sql, config: HubConfig): void {
   const preHandler = requireRole(db, 'viewer');
 
   // Paged (by id): each site carries its latest status, and all 2,000 at once were 5.4 MB.
@@ -32,8 +37,9 @@ export function siteRoutes(app: FastifyInstance, db: Db, config: HubConfig): voi
     async (req) => {
       const now = Date.now();
       const { offset, limit } = req.query;
-      const rows = listSites(db);
-      return { sites: rows.slice(offset, offset + limit).map((row) => siteView(row, siteStreams(db, row.id), config.sites, now)), total: rows.length, offset, limit };
+      const { rows, total } = await listSites(sql, offset, limit);
+      const sites = await Promise.all(rows.map(async (row) => siteView(row, await siteStreams(sql, row.id), config.sites, now)));
+      return { sites, total, offset, limit };
     },
   );
 
@@ -41,9 +47,9 @@ export function siteRoutes(app: FastifyInstance, db: Db, config: HubConfig): voi
     '/api/v1/sites/:id',
     { preHandler, schema: { headers: authHeader, params: siteIdParams, response: { 200: siteSchema, 401: errorSchema, 404: errorSchema } } },
     async (req, reply) => {
-      const row = getSite(db, req.params.id);
+      const row = await findSite(sql, req.params.id);
       if (!row) return reply.code(404).send({ error: `there is no site ${req.params.id}` });
-      return siteView(row, siteStreams(db, row.id), config.sites);
+      return siteView(row, await siteStreams(sql, row.id), config.sites);
     },
   );
 
@@ -76,8 +82,8 @@ export function siteRoutes(app: FastifyInstance, db: Db, config: HubConfig): voi
       },
     },
     async (req, reply) => {
-      if (!getSite(db, req.params.id)) return reply.code(404).send({ error: `there is no site ${req.params.id}` });
-      return { siteId: req.params.id, events: latestEvents(db, req.params.id, req.query.limit).map(eventView) };
+      if (!(await findSite(sql, req.params.id))) return reply.code(404).send({ error: `there is no site ${req.params.id}` });
+      return { siteId: req.params.id, events: (await latestEvents(sql, req.params.id, req.query.limit)).map(eventView) };
     },
   );
 }

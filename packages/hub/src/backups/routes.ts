@@ -27,6 +27,7 @@ import { listSnapshots } from './catalogue.js';
 import { exportTar, planExport } from './export.js';
 import { unsealSiteKey, type EscrowKeyPair } from './escrow.js';
 import { siteBundle } from './site-bundle.js';
+import { sqliteSql } from '../store/sqlite-sql.js';
 import type { HubBackupStore } from './store.js';
 
 const loose = { type: 'object', additionalProperties: true } as const;
@@ -115,7 +116,7 @@ export function backupRoutes(app: FastifyInstance, db: Db, dataDir: string, stor
           .header('content-type', 'application/json; charset=utf-8')
           .header('content-disposition', `attachment; filename="${id}-${snap}-bundle.json"`)
           .header('cache-control', 'no-store')
-          .send(siteBundle(db, site, entry, actor));
+          .send(await siteBundle(sqliteSql(db), site, entry, actor));
       }
       const wantKey = req.query.key === '1' || req.query.key === 'true';
       const mayKey = who ? roleAllows(who.role, 'admin') : true;

@@ -2,12 +2,13 @@
  * What the hub knows about a site, as one JSON document: exported when the hub holds no off-site
  * copy of the snapshot asked for, so that the restorer still learns what to restore and from where.
  */
-import type { Db } from '../store/db.js';
+import type { Sql } from '../store/sql.js';
 import { latestEvents, type SiteRow } from '../store/sites.js';
 import { readStoredJson } from '../store/stored-json.js';
 import { eventView } from '../core/site-view.js';
 
-export function siteBundle(db: Db, site: SiteRow, snapshot: unknown, exportedBy: string): string {
+export async function siteBundle(sql: Sql, site: SiteRow, snapshot: unknown, exportedBy: string): Promise<string> {
+  const events = await latestEvents(sql, site.id, 1000);
   return JSON.stringify(
     {
       kind: 'sentinela-site-bundle',
@@ -20,7 +21,7 @@ export function siteBundle(db: Db, site: SiteRow, snapshot: unknown, exportedBy:
       note: 'This hub holds no off-site copy of this snapshot: restore from the USB disk or the secondary server (see the restore instructions page). This bundle holds what the hub knows about the site.',
       latestStatus: readStoredJson(site.last_status_json),
       birth: readStoredJson(site.birth_json),
-      events: latestEvents(db, site.id, 1000).map(eventView),
+      events: events.map(eventView),
     },
     null,
     2,

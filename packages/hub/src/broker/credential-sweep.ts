@@ -3,10 +3,11 @@
  * and only writes the database, and a broker that was unreachable at the time must still catch up.
  * Every `sweepSeconds` (and at start) sites without credentials lose their broker session:
  * the embedded broker closes their connection, Mosquitto's dynamic security loses their client and role.
+ * It reads the sites through the SQL facade: with several instances on PostgreSQL, each sweeps
+ * from the one list (a site removed twice from the broker is harmless).
  */
 import type { Logger } from '@sentinela/shared';
-import type { Db } from '../store/db.js';
-import { sitesWithoutCredentials } from '../store/sites.js';
+import type { Sql } from '../store/sql.js';
 import type { Dynsec } from './dynsec.js';
 
 export interface SweepTarget {
@@ -22,20 +23,22 @@ export interface CredentialSweep {
   close(): Promise<void>;
 }
 
-export function startCredentialSweep(db: Db, target: SweepTarget, everySeconds: number, logger: Logger): CredentialSweep {
+export function startCredentialSweep(sql: Sql, target: SweepTarget, everySeconds: number, logger: Logger): CredentialSweep {
   const log = logger.child({ component: 'credential-sweep' });
-  const known = db.prepare('SELECT id FROM sites').pluck();
-  const connected = db.prepare('SELECT id FROM sites WHERE connected = 1 AND password_hash IS NULL').pluck();
   let running: Promise<void> | null = null;
   let lastError = '';
 
   async function pass(): Promise<void> {
-    if (target.disconnectSite) for (const id of connected.all() as string[]) target.disconnectSite(id, 'its credentials were revoked');
+    if (target.disconnectSite) {
+      const connected = await sql.query<{ id: string }>('SELECT id FROM sites WHERE connected = 1 AND password_hash IS NULL');
+      for (const { id } of connected) target.disconnectSite(id, 'its credentials were revoked');
+    }
     const dynsec = target.dynsec;
     // Not connected: the ingest already says so; the next sweep after it reconnects catches up.
     if (!dynsec?.connected()) return;
-    const revoked = sitesWithoutCredentials(db);
-    const exists = new Set(known.all() as string[]);
+    const sites = await sql.query<{ id: string; revoked: number | boolean }>('SELECT id, password_hash IS NULL AS revoked FROM sites');
+    const revoked = new Set(sites.filter((s) => s.revoked).map((s) => s.id));
+    const exists = new Set(sites.map((s) => s.id));
     for (const id of await dynsec.provisionedSites()) {
       if (exists.has(id) && !revoked.has(id)) continue;
       await dynsec.revokeSite(id);

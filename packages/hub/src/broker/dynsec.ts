@@ -47,6 +47,8 @@ export function siteAcls(siteId: string): Acl[] {
 
 const HUB_ACLS: Acl[] = [
   { acltype: 'subscribePattern', topic: ALL_UP_FILTER, allow: true },
+  // Several instances subscribe through a shared subscription (externalBroker.shareGroup).
+  { acltype: 'subscribePattern', topic: `$share/+/${ALL_UP_FILTER}`, allow: true },
   { acltype: 'publishClientReceive', topic: ALL_UP_FILTER, allow: true },
   { acltype: 'publishClientSend', topic: `${TOPIC_ROOT}/site/+/down/#`, allow: true },
 ];

@@ -6,7 +6,15 @@
  * payloads, so every message is checked here exactly as the embedded broker checks it
  * (checkUp), and its site must exist in the hub's database. The subscription is QoS 1 with a
  * persistent session (clean: false, fixed clientId), so what agents sent while the hub was
- * down waits in the broker. Acks go back through the same broker. The broker should enforce a
+ * down waits in the broker. Acks go back through the same broker.
+ *
+ * Several instances (`shareGroup`, issue 20): each subscribes with the MQTT 5 shared subscription
+ * $share/<group>/…, so the broker gives each message to one of them; the instance that stored a
+ * message publishes its ack (to the site's own down topic, which the agent reads whichever
+ * instance sent it); a message delivered twice (an instance killed before its ack) is stored once,
+ * by the store's unique key, and acked again. Each instance keeps a session of its own for a while
+ * (SHARED_SESSION_SECONDS): what the broker had given it waits for its restart, and what it never
+ * acked the agent sends again anyway. The broker should enforce a
  * message size limit itself (Mosquitto: message_size_limit / max_packet_size).
  *
  * Agents' accounts: with `provision: mosquitto-dynsec` the hub keeps them in Mosquitto's dynamic
@@ -20,7 +28,7 @@ import { clip, ALL_UP_FILTER, downTopic, encodeDown, parseTopic, type AckMessage
 import { checkUp } from '../ingest/check.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { HubMetrics } from '../metrics.js';
-import type { Db } from '../store/db.js';
+import type { KnownSites } from '../store/known-sites.js';
 import type { Refusals } from '../limits/refusals.js';
 import { Dynsec } from './dynsec.js';
 
@@ -35,19 +43,23 @@ export interface ExternalIngest {
   close(): Promise<void>;
 }
 
-export function startExternalIngest(opts: { config: HubConfig; db: Db; ingest: Ingest; logger: Logger; metrics: HubMetrics; refusals: Refusals }): ExternalIngest {
+/** How long the broker keeps a shared-subscription instance's session after it went away (MQTT 5 session expiry). */
+const SHARED_SESSION_SECONDS = 600;
+
+export function startExternalIngest(opts: { config: HubConfig; sites: KnownSites; ingest: Ingest; logger: Logger; metrics: HubMetrics; refusals: Refusals }): ExternalIngest {
   const ext = opts.config.externalBroker!;
   const { ingest, metrics, refusals } = opts;
   const log = opts.logger.child({ component: 'mqtt-external' });
   const maxBytes = opts.config.mqtt.maxPayloadBytes;
-  const exists = opts.db.prepare('SELECT 1 FROM sites WHERE id = ?').pluck();
+  const filter = ext.shareGroup ? `$share/${ext.shareGroup}/${ALL_UP_FILTER}` : ALL_UP_FILTER;
   const url = new URL(ext.url);
   const secure = url.protocol === 'mqtts:';
 
   const client = mqtt.connect(ext.url, {
     clientId: ext.clientId,
     clean: false,
-    protocolVersion: 4,
+    // Shared subscriptions are MQTT 5; a v5 session outlives its connection only for its expiry interval.
+    ...(ext.shareGroup ? { protocolVersion: 5 as const, properties: { sessionExpiryInterval: SHARED_SESSION_SECONDS } } : { protocolVersion: 4 as const }),
     reconnectPeriod: 2000,
     connectTimeout: 10_000,
     ...(ext.username !== undefined ? { username: ext.username } : {}),
@@ -67,10 +79,10 @@ export function startExternalIngest(opts: { config: HubConfig; db: Db; ingest: I
       );
     }
     // Subscribing again is harmless with a present session and needed without one.
-    client.subscribe(ALL_UP_FILTER, { qos: 1 }, (err, granted) => {
-      if (err || granted?.some((g) => g.qos === 128)) {
-        log.error({ err: err?.message }, `the external broker refused the subscription to ${ALL_UP_FILTER}; check its ACL for user ${ext.username ?? '(none)'}`);
-      } else log.info({ filter: ALL_UP_FILTER }, `subscribed to ${ALL_UP_FILTER} on the external broker`);
+    client.subscribe(filter, { qos: 1 }, (err, granted) => {
+      if (err || granted?.some((g) => g.qos >= 128)) {
+        log.error({ err: err?.message }, `the external broker refused the subscription to ${filter}; check its ACL for user ${ext.username ?? '(none)'}`);
+      } else log.info({ filter }, `subscribed to ${filter} on the external broker`);
     });
   });
   client.on('reconnect', () => log.debug(`reconnecting to the external broker ${ext.url}`));
@@ -85,10 +97,16 @@ export function startExternalIngest(opts: { config: HubConfig; db: Db; ingest: I
       return;
     }
     const siteId = parsed.siteId;
-    if (exists.get(siteId) === undefined) {
-      refusals.refuse({ site: null, remote: `unknown site ${siteId}`, reason: 'unknown-site', fields: { topic }, text: `refused a message from site ${siteId} on ${topic}: unknown site (create it with "sentinela-hub sites add")` });
-      return;
-    }
+    const known = opts.sites.has(siteId);
+    if (known === true) return receive(siteId, topic, payload);
+    // The first message of a site not yet known waits for the store's answer.
+    known.then(
+      (found) => (found ? receive(siteId, topic, payload) : refusals.refuse({ site: null, remote: `unknown site ${siteId}`, reason: 'unknown-site', fields: { topic }, text: `refused a message from site ${siteId} on ${topic}: unknown site (create it with "sentinela-hub sites add")` })),
+      (err: Error) => log.warn({ site: siteId, err: err.message }, `could not look up site ${siteId} (${err.message}); its message is not acked, the agent will resend it`),
+    );
+  });
+
+  function receive(siteId: string, topic: string, payload: Buffer): void {
     // This broker cannot disconnect a site: in its cool-down its messages are dropped unacked, and the agent sends them again later.
     if (refusals.cooldownOf(siteId)) {
       metrics.refused.inc({ reason: 'cooldown' });
@@ -99,7 +117,7 @@ export function startExternalIngest(opts: { config: HubConfig; db: Db; ingest: I
     if (r.kind === 'acl') return refusals.refuse({ site: siteId, reason: r.reason, fields: { topic }, text: r.text });
     refusals.refuse({ site: siteId, reason: r.reason, fields: { topic, error: r.text, stream: r.stream, seq: r.seq }, text: `refused a message from site ${siteId} on ${topic}: ${r.text}` });
     if (r.stream !== undefined && r.seq !== undefined) ingest.reject(siteId, r.stream, r.seq, `${r.reason}: ${clip(r.text, 500)}`);
-  });
+  }
 
   return {
     port: Number(url.port) || (secure ? 8883 : 1883),

@@ -1,6 +1,6 @@
 /** `sentinela-hub sites add`: creates a site and prints its one-time enrolment token. */
-import { openDb } from '../database.js';
-import { createSite } from '../store/sites.js';
+import { openHubStore } from '../database.js';
+import { addSite } from '../store/sites.js';
 import { issueEnrollToken } from '../store/tokens.js';
 import { defineVerb, EXIT_OK, UsageError } from '@sentinela/shared/cli';
 import { configOption, enrollCommand, hubUrl, loadHubConfig } from './common.js';
@@ -23,10 +23,10 @@ used once; "sentinela-hub sites token" issues a new one.`,
   async run({ values, io }) {
     if (!values.id) throw new UsageError('--id is required (e.g. --id hf-0001)');
     const config = loadHubConfig(values.config);
-    const db = openDb(config.dataDir, { synchronous: config.store.synchronous });
+    const store = await openHubStore(config);
     try {
-      const site = createSite(db, { id: values.id, ...(values.name ? { name: values.name } : {}), ...(values.province ? { province: values.province } : {}) });
-      const issued = issueEnrollToken(db, site.id, config.enrollment.tokenTtlHours);
+      const site = await addSite(store.sql, { id: values.id, ...(values.name ? { name: values.name } : {}), ...(values.province ? { province: values.province } : {}) });
+      const issued = await issueEnrollToken(store.sql, site.id, config.enrollment.tokenTtlHours);
       if (values.json) {
         io.out(
           JSON.stringify({
@@ -45,7 +45,7 @@ used once; "sentinela-hub sites token" issues a new one.`,
         printToken(io, config, issued);
       }
     } finally {
-      db.close();
+      await store.close();
     }
     return EXIT_OK;
   },

@@ -1,6 +1,6 @@
 /** `sentinela-hub sites list`: every site with its state. */
 import { siteView } from '../core/site-view.js';
-import { openDb } from '../database.js';
+import { openHubStore } from '../database.js';
 import { listSites, siteStreams } from '../store/sites.js';
 import { defineVerb, EXIT_OK } from '@sentinela/shared/cli';
 import { configOption, loadHubConfig } from './common.js';
@@ -15,10 +15,11 @@ GET /api/v1/sites.`,
   examples: ['sentinela-hub sites list --config /etc/sentinela/hub.yaml'],
   async run({ values, io }) {
     const config = loadHubConfig(values.config);
-    const db = openDb(config.dataDir, { synchronous: config.store.synchronous });
+    const store = await openHubStore(config);
     try {
       const now = Date.now();
-      const sites = listSites(db).map((row) => siteView(row, siteStreams(db, row.id), config.sites, now));
+      const { rows: siteRows } = await listSites(store.sql);
+      const sites = await Promise.all(siteRows.map(async (row) => siteView(row, await siteStreams(store.sql, row.id), config.sites, now)));
       if (values.json) {
         io.out(JSON.stringify({ sites }));
         return EXIT_OK;
@@ -34,7 +35,7 @@ GET /api/v1/sites.`,
       const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
       for (const r of rows) io.out(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
     } finally {
-      db.close();
+      await store.close();
     }
     return EXIT_OK;
   },

@@ -1,5 +1,5 @@
 /** `sentinela-hub sites revoke`: the site's MQTT password stops working; its stored data stays. */
-import { openDb } from '../database.js';
+import { openHubStore } from '../database.js';
 import { revokeSite, SiteError } from '../store/sites.js';
 import { defineVerb, EXIT_OK, UsageError } from '@sentinela/shared/cli';
 import { configOption, loadHubConfig } from './common.js';
@@ -21,11 +21,11 @@ Mosquitto. What the site sent stays stored. To let the site back, issue a new to
   async run({ values, io }) {
     if (!values.id) throw new UsageError('--id is required (e.g. --id hf-0001)');
     const config = loadHubConfig(values.config);
-    const db = openDb(config.dataDir, { synchronous: config.store.synchronous });
+    const store = await openHubStore(config);
     try {
-      if (!revokeSite(db, values.id)) throw new SiteError('unknown', `there is no site ${values.id} (sentinela-hub sites list shows the sites)`);
+      if (!(await revokeSite(store.sql, values.id))) throw new SiteError('unknown', `there is no site ${values.id} (sentinela-hub sites list shows the sites)`);
     } finally {
-      db.close();
+      await store.close();
     }
     if (values.json) io.out(JSON.stringify({ siteId: values.id, revoked: true }));
     else io.out(`Site ${values.id}: MQTT credentials revoked. A running hub closes its connection within ${config.externalBroker?.sweepSeconds ?? 30} s.`);

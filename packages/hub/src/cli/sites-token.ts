@@ -1,6 +1,6 @@
 /** `sentinela-hub sites token`: a new enrolment token for an existing site (re-enrolment). */
 import type { HubConfig } from '@sentinela/shared';
-import { openDb } from '../database.js';
+import { openHubStore } from '../database.js';
 import { issueEnrollToken, type IssuedToken } from '../store/tokens.js';
 import { defineVerb, EXIT_OK, UsageError, type Io } from '@sentinela/shared/cli';
 import { configOption, enrollCommand, hubUrl, loadHubConfig } from './common.js';
@@ -27,9 +27,9 @@ site gets a new MQTT password and the old password stops working at once.`,
   async run({ values, io }) {
     if (!values.id) throw new UsageError('--id is required (e.g. --id hf-0001)');
     const config = loadHubConfig(values.config);
-    const db = openDb(config.dataDir, { synchronous: config.store.synchronous });
+    const store = await openHubStore(config);
     try {
-      const issued = issueEnrollToken(db, values.id, config.enrollment.tokenTtlHours);
+      const issued = await issueEnrollToken(store.sql, values.id, config.enrollment.tokenTtlHours);
       if (values.json) {
         io.out(
           JSON.stringify({ siteId: issued.siteId, token: issued.token, expiresAt: issued.expiresAt, hubUrl: hubUrl(config), enrollCommand: enrollCommand(config, issued.token) }),
@@ -39,7 +39,7 @@ site gets a new MQTT password and the old password stops working at once.`,
         io.out(`When it is used, the current MQTT password of ${issued.siteId} stops working.`);
       }
     } finally {
-      db.close();
+      await store.close();
     }
     return EXIT_OK;
   },

@@ -13,10 +13,13 @@
  * per (site, stream) per sync. Fewer, bigger commits write far fewer WAL pages, since a commit writes
  * about a page per site per index whatever its size.
  */
-import { DEFAULT_MAX_CLOCK_AHEAD_SECONDS, DEFAULT_MAX_SEQ_JUMP, toRanges, type AckMessage, type BirthMessage, type DeathMessage, type Logger, type QueuedMessage, type UpMessage } from '@sentinela/shared';
+import { DEFAULT_MAX_CLOCK_AHEAD_SECONDS, DEFAULT_MAX_SEQ_JUMP, toRanges, type AckMessage, type BirthMessage, type DeathMessage, type Logger, type UpMessage } from '@sentinela/shared';
 import type { QueuedHead } from './decode-head.js';
 import type { Statement } from 'better-sqlite3';
+import { canonicalTime, newerStatus, type AckGroup, type Pending, type PendingRow, type StatusRow, type StreamGroup } from './batch.js';
 import type { Db } from '../store/db.js';
+import type { Sql } from '../store/sql.js';
+import { PgHourMarks, writeBatch, type BatchEvents } from './pg-batch.js';
 import { HourMarks } from '../store/message-hours.js';
 import type { HubMetrics } from '../metrics.js';
 import { WalSync } from './wal-sync.js';
@@ -26,7 +29,13 @@ import { Checkpointer } from './checkpointer.js';
 export type AckSink = (siteId: string, ack: AckMessage) => Promise<void>;
 
 export interface IngestOptions {
-  db: Db;
+  /** The SQLite store (the embedded default)… */
+  db?: Db;
+  /**
+   * …or a PostgreSQL one (store/postgres.ts; exactly one of the two): each batch is one
+   * transaction of a few set statements (pg-batch.ts), one at a time, acked after its commit.
+   */
+  sql?: Sql;
   logger: Logger;
   metrics: HubMetrics;
   commitIntervalMs: number;
@@ -47,61 +56,6 @@ export interface IngestOptions {
   maxClockAheadSeconds?: number;
 }
 
-/**
- * A message waiting for its commit. A status or event keeps only its row's columns, not the
- * decoded object: batches wait for a commit and a disk sync, long enough for the young heap to be
- * collected once or twice meanwhile, and every object still alive then is copied, then promoted.
- * Keeping each message's whole JSON tree until its commit made the hub's garbage collection cost
- * more than its SQLite inserts.
- */
-type Pending =
-  | { kind: 'row'; siteId: string; type: QueuedMessage['type']; stream: string; seq: number; ts: string; json: string | Buffer }
-  | { kind: 'birth'; siteId: string; message: BirthMessage; raw: string | undefined }
-  | { kind: 'death'; siteId: string; message: DeathMessage };
-
-type PendingRow = Extract<Pending, { kind: 'row' }>;
-type StatusRow = Pick<PendingRow, 'json' | 'ts' | 'stream' | 'seq'>;
-
-/**
- * Whether `m` replaces `current` as a site's latest status: the WHERE clause of the lastStatus
- * statement (a later seq of the same stream, or a time no earlier from another stream; ISO times
- * of one format compare as strings, as in SQLite). A stored time is never more than
- * mqtt.maxClockAheadSeconds after the message's arrival (see futureDated), so a stream dated ahead cannot outrank the agent
- * sending now for longer than that.
- */
-function newerStatus(current: { ts: string | null; stream: string | null; seq: number | null }, m: StatusRow): boolean {
-  if (current.ts === null) return true;
-  if (current.stream === m.stream) return current.seq !== null && current.seq < m.seq;
-  return current.ts <= m.ts;
-}
-
-/**
- * A message time as stored: UTC, milliseconds, 'Z' (so that times compare as strings). An agent
- * sends exactly that (toISOString), and the schema has checked it is a valid ISO time, so only
- * another shape (an offset, no milliseconds) is parsed and rewritten: a Date per message was a
- * tenth of the ingest's JavaScript time.
- */
-function canonicalTime(ts: string): string {
-  if (ts.length === 24 && ts.charCodeAt(23) === 90 /* Z */ && ts.charCodeAt(19) === 46 /* . */ && ts.charCodeAt(10) === 84 /* T */) return ts;
-  return new Date(ts).toISOString();
-}
-
-interface AckGroup {
-  siteId: string;
-  stream: string;
-  seqs: number[];
-  rejected: Array<{ seq: number; reason: string }>;
-}
-
-/** A batch's messages of one (site, stream): the seqs to ack, and the new rows among them for the streams row. */
-interface StreamGroup extends AckGroup {
-  count: number;
-  /** The highest seq so far: the stored one (0 for a new stream), then the batch's. */
-  maxSeq: number;
-  /** Seqs skipped by jumps past maxSeqJump in this batch. */
-  jumped: number;
-}
-
 export class Ingest {
   private pending: Pending[] = [];
   /** When the oldest pending message arrived (performance.now()). */
@@ -111,7 +65,9 @@ export class Ingest {
   private readonly inFlight = new Set<Promise<void>>();
   /** Null when commits are durable on their own (synchronous=NORMAL, or not WAL). */
   private readonly walSync: WalSync | null;
-  private readonly hours: HourMarks;
+  private readonly hours: HourMarks | null = null;
+  /** PostgreSQL: the store, its hour marks and what a batch reports back. */
+  private readonly pg: { sql: Sql; hours: PgHourMarks; events: BatchEvents } | null = null;
   private readonly checkpointer: Checkpointer | null;
   /** Acks of committed batches waiting for the next WAL sync. */
   private awaitingSync = new Map<string, AckGroup>();
@@ -123,7 +79,8 @@ export class Ingest {
   /** mqtt.maxClockAheadSeconds in ms. */
   private readonly clockAheadMs: number;
   private readonly now: () => Date;
-  private readonly st: Record<
+  /** SQLite's statements (not made on PostgreSQL, where nothing calls apply()). */
+  private readonly st!: Record<
     'birth' | 'connection' | 'siteBdSeq' | 'death' | 'insertMessage' | 'streamMax' | 'stream' | 'lastStatus' | 'lastStatusOf' | 'setLastStatus' | 'lastSeen',
     Statement
   >;
@@ -134,7 +91,15 @@ export class Ingest {
     this.maxSeqJump = opts.maxSeqJump ?? DEFAULT_MAX_SEQ_JUMP;
     this.clockAheadMs = (opts.maxClockAheadSeconds ?? DEFAULT_MAX_CLOCK_AHEAD_SECONDS) * 1000;
     this.now = opts.now ?? (() => new Date());
+    if (opts.sql) {
+      if (opts.db) throw new Error('Ingest takes a SQLite db or a PostgreSQL sql, not both');
+      this.walSync = null;
+      this.checkpointer = null;
+      this.pg = { sql: opts.sql, hours: new PgHourMarks(), events: this.batchEvents() };
+      return;
+    }
     const db = opts.db;
+    if (!db) throw new Error('Ingest needs a store (db or sql)');
     this.walSync = WalSync.for(db);
     this.hours = new HourMarks(db);
     this.checkpointer = Checkpointer.for(db, (message) => this.log.warn({ err: message }, `WAL checkpoint failed: ${message}; the next one tries again`));
@@ -200,9 +165,12 @@ export class Ingest {
 
   /** Commits what is pending and resolves when its acks were handed to the transport. */
   async flush(): Promise<void> {
-    this.clearTimer();
-    this.commitAndAck();
-    while (this.syncing) await this.syncing;
+    // On PostgreSQL a commit in flight defers the next, so what it left pending is committed after it.
+    do {
+      this.clearTimer();
+      this.commitAndAck();
+      while (this.syncing) await this.syncing;
+    } while (this.pg && (this.pending.length > 0 || this.rejections.length > 0));
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -257,6 +225,19 @@ export class Ingest {
   }
 
   private commitAndAck(): void {
+    if (this.pg) {
+      // One PostgreSQL commit at a time: the running one commits what waits when it ends (commitWhenDue).
+      if (this.syncing || (this.pending.length === 0 && this.rejections.length === 0)) return;
+      const batch = this.pending;
+      const rejections = this.rejections;
+      this.pending = [];
+      this.rejections = [];
+      this.syncing = this.commitPg(this.pg, batch, rejections).finally(() => {
+        this.syncing = null;
+        this.commitWhenDue();
+      });
+      return;
+    }
     const batch = this.pending;
     const rejections = this.rejections;
     this.pending = [];
@@ -273,7 +254,7 @@ export class Ingest {
       const started = process.hrtime.bigint();
       this.countReceived(batch);
       try {
-        const tx = () => this.opts.db.transaction(() => this.apply(batch)).immediate();
+        const tx = () => this.opts.db!.transaction(() => this.apply(batch)).immediate();
         groups = this.walSync ? this.walSync.commitWithoutSync(tx) : tx();
         this.checkpointer?.afterCommit();
         this.opts.metrics.batchSize.observe(batch.length);
@@ -281,7 +262,7 @@ export class Ingest {
       } catch (err) {
         // Nothing is acked, so every agent keeps its messages and sends them again: no loss.
         this.opts.metrics.commitFailures.inc();
-        this.hours.forget();
+        this.hours?.forget();
         this.log.error({ err, messages: batch.length }, `could not store a batch of ${batch.length} messages (${(err as Error).message}); nothing acked, the agents will resend`);
         groups.clear();
       }
@@ -299,6 +280,44 @@ export class Ingest {
       }
       this.startSync();
     } else this.publishAcks(groups);
+  }
+
+  /** A batch stored in PostgreSQL, then its acks (none if the commit failed: the agents resend). */
+  private async commitPg(pg: NonNullable<Ingest['pg']>, batch: Pending[], rejections: Ingest['rejections']): Promise<void> {
+    let groups = new Map<string, AckGroup>();
+    if (batch.length > 0) {
+      const started = process.hrtime.bigint();
+      this.countReceived(batch);
+      try {
+        const { groups: written, marks } = await pg.sql.transaction((tx) => writeBatch(tx, batch, this.now(), this.clockAheadMs, pg.hours, pg.events));
+        pg.hours.committed(marks);
+        groups = written;
+        this.opts.metrics.batchSize.observe(batch.length);
+        this.opts.metrics.commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      } catch (err) {
+        this.opts.metrics.commitFailures.inc();
+        this.log.error({ err, messages: batch.length }, `could not store a batch of ${batch.length} messages (${(err as Error).message}); nothing acked, the agents will resend`);
+      }
+    }
+    for (const r of rejections) {
+      const key = `${r.siteId}\u0000${r.stream}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { siteId: r.siteId, stream: r.stream, seqs: [], rejected: [] }));
+      g.rejected.push({ seq: r.seq, reason: r.reason });
+    }
+    this.publishAcks(groups);
+  }
+
+  /** What a PostgreSQL batch reports: the same logs and metrics as the SQLite commit. */
+  private batchEvents(): BatchEvents {
+    return {
+      maxSeqJump: this.maxSeqJump,
+      futureDated: (p, receivedAt) => this.futureDated(p, receivedAt),
+      seqJump: (g, p) => this.seqJump(g, p),
+      duplicate: (p) => this.duplicate(p),
+      birth: (siteId, m) => this.birthLogged(siteId, m),
+      death: (siteId, m, current) => this.deathLogged(siteId, m, current),
+    };
   }
 
   /** One sync at a time; the acks that arrive meanwhile go with the next. */
@@ -392,7 +411,7 @@ export class Ingest {
       }
       g.seqs.push(p.seq);
       if (!inserted) continue;
-      this.hours.note(siteId, p.stream, p.ts, p.seq);
+      this.hours!.note(siteId, p.stream, p.ts, p.seq);
       g.count++;
       if (p.seq - g.maxSeq > this.maxSeqJump) this.seqJump(g, p);
       if (p.seq > g.maxSeq) g.maxSeq = p.seq;
@@ -431,19 +450,27 @@ export class Ingest {
   private applyBirth(siteId: string, m: BirthMessage, raw: string | undefined, at: string): void {
     this.st.birth.run(m.bdSeq, m.agent.version, raw ?? JSON.stringify(m), at, siteId);
     this.st.connection.run(siteId, m.bdSeq, 'birth', null, at);
+    this.birthLogged(siteId, m);
+  }
+
+  private birthLogged(siteId: string, m: BirthMessage): void {
     this.log.info({ site: siteId, bdSeq: m.bdSeq, agentVersion: m.agent.version }, `site ${siteId} connected (agent ${m.agent.version}, bdSeq ${m.bdSeq})`);
+  }
+
+  /** A death: logged as stale (another connection is current) or as the site going offline. */
+  private deathLogged(siteId: string, m: DeathMessage, current: number | null | undefined): void {
+    if (current !== m.bdSeq) {
+      // A late will of an older connection: the site has reconnected since, it is not offline.
+      this.log.info({ site: siteId, bdSeq: m.bdSeq, currentBdSeq: current }, `ignored a stale death of site ${siteId} (bdSeq ${m.bdSeq}, current connection is bdSeq ${current})`);
+    } else this.log.info({ site: siteId, bdSeq: m.bdSeq, clean: m.clean }, `site ${siteId} disconnected (${m.clean ? 'clean goodbye' : 'connection lost'}, bdSeq ${m.bdSeq})`);
   }
 
   private applyDeath(siteId: string, m: DeathMessage, at: string): void {
     const current = this.st.siteBdSeq.get(siteId) as number | null | undefined;
-    if (current !== m.bdSeq) {
-      // A late will of an older connection: the site has reconnected since, it is not offline.
-      this.log.info({ site: siteId, bdSeq: m.bdSeq, currentBdSeq: current }, `ignored a stale death of site ${siteId} (bdSeq ${m.bdSeq}, current connection is bdSeq ${current})`);
-      return;
-    }
+    this.deathLogged(siteId, m, current);
+    if (current !== m.bdSeq) return;
     this.st.death.run(siteId);
     this.st.connection.run(siteId, m.bdSeq, 'death', m.clean ? 1 : 0, at);
-    this.log.info({ site: siteId, bdSeq: m.bdSeq, clean: m.clean }, `site ${siteId} disconnected (${m.clean ? 'clean goodbye' : 'connection lost'}, bdSeq ${m.bdSeq})`);
   }
 
   /**
@@ -479,8 +506,12 @@ export class Ingest {
   /** Inserts the row; false for a duplicate. */
   private insertQueued(p: PendingRow, at: string): boolean {
     if (this.st.insertMessage.run(p.siteId, p.stream, p.seq, p.type, p.ts, at, p.json).changes > 0) return true;
+    this.duplicate(p);
+    return false;
+  }
+
+  private duplicate(p: PendingRow): void {
     this.opts.metrics.duplicates.inc();
     this.log.debug({ site: p.siteId, stream: p.stream, seq: p.seq }, 'duplicate message, acked again');
-    return false;
   }
 }

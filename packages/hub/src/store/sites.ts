@@ -1,6 +1,7 @@
 /** The sites table: what the CLI creates, the broker authenticates against and the API reads. */
 import { isSiteId } from '@sentinela/shared';
 import type { Db } from './db.js';
+import type { Sql } from './sql.js';
 
 export interface SiteRow {
   id: string;
@@ -31,23 +32,44 @@ export class SiteError extends Error {
   }
 }
 
-export function createSite(db: Db, site: { id: string; name?: string; province?: string }, now = new Date()): SiteRow {
-  if (!isSiteId(site.id)) {
-    throw new SiteError('bad-id', `"${site.id}" is not a valid site id: use 1-63 lowercase letters, digits and dashes, starting with a letter or digit (e.g. hf-0001)`);
+function checkSiteId(id: string): void {
+  if (!isSiteId(id)) {
+    throw new SiteError('bad-id', `"${id}" is not a valid site id: use 1-63 lowercase letters, digits and dashes, starting with a letter or digit (e.g. hf-0001)`);
   }
-  const res = db
-    .prepare('INSERT OR IGNORE INTO sites (id, name, province, created_at) VALUES (?, ?, ?, ?)')
-    .run(site.id, site.name ?? null, site.province ?? null, now.toISOString());
-  if (res.changes === 0) throw new SiteError('exists', `site ${site.id} already exists (use "sentinela-hub sites token --id ${site.id}" to re-enrol it)`);
+}
+
+const INSERT_SITE = 'INSERT INTO sites (id, name, province, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING';
+const siteExistsError = (id: string) => new SiteError('exists', `site ${id} already exists (use "sentinela-hub sites token --id ${id}" to re-enrol it)`);
+
+export function createSite(db: Db, site: { id: string; name?: string; province?: string }, now = new Date()): SiteRow {
+  checkSiteId(site.id);
+  const res = db.prepare(INSERT_SITE).run(site.id, site.name ?? null, site.province ?? null, now.toISOString());
+  if (res.changes === 0) throw siteExistsError(site.id);
   return getSite(db, site.id)!;
+}
+
+/** createSite through the SQL facade (the CLI's `sites add`, on either store). */
+export async function addSite(sql: Sql, site: { id: string; name?: string; province?: string }, now = new Date()): Promise<SiteRow> {
+  checkSiteId(site.id);
+  const res = await sql.run(INSERT_SITE, [site.id, site.name ?? null, site.province ?? null, now.toISOString()]);
+  if (res.changes === 0) throw siteExistsError(site.id);
+  return (await findSite(sql, site.id))!;
+}
+
+/** getSite through the SQL facade (the API's reads, on either store). */
+export function findSite(sql: Sql, id: string): Promise<SiteRow | undefined> {
+  return sql.one<SiteRow>('SELECT * FROM sites WHERE id = ?', [id]);
 }
 
 export function getSite(db: Db, id: string): SiteRow | undefined {
   return db.prepare('SELECT * FROM sites WHERE id = ?').get(id) as SiteRow | undefined;
 }
 
-export function listSites(db: Db): SiteRow[] {
-  return db.prepare('SELECT * FROM sites ORDER BY id').all() as SiteRow[];
+/** The sites by id, `limit` from `offset` (all by default), and how many there are. */
+export async function listSites(sql: Sql, offset = 0, limit = -1): Promise<{ rows: SiteRow[]; total: number }> {
+  const total = (await sql.one<{ n: number }>('SELECT count(*) AS n FROM sites'))!.n;
+  const rows = limit < 0 ? await sql.query<SiteRow>('SELECT * FROM sites ORDER BY id') : await sql.query<SiteRow>('SELECT * FROM sites ORDER BY id LIMIT ? OFFSET ?', [limit, offset]);
+  return { rows, total };
 }
 
 /**
@@ -55,18 +77,13 @@ export function listSites(db: Db): SiteRow[] {
  * within the hub's sweep) and its unused enrolment tokens expire. Its stored data stays.
  * Returns false when there is no such site.
  */
-export function revokeSite(db: Db, id: string, now = new Date()): boolean {
-  return db.transaction(() => {
-    const res = db.prepare('UPDATE sites SET password_hash = NULL WHERE id = ?').run(id);
+export function revokeSite(sql: Sql, id: string, now = new Date()): Promise<boolean> {
+  return sql.transaction(async (tx) => {
+    const res = await tx.run('UPDATE sites SET password_hash = NULL WHERE id = ?', [id]);
     if (res.changes === 0) return false;
-    db.prepare('UPDATE enroll_tokens SET expires_at = ? WHERE site_id = ? AND used_at IS NULL AND expires_at > ?').run(now.toISOString(), id, now.toISOString());
+    await tx.run('UPDATE enroll_tokens SET expires_at = ? WHERE site_id = ? AND used_at IS NULL AND expires_at > ?', [now.toISOString(), id, now.toISOString()]);
     return true;
-  }).immediate();
-}
-
-/** Sites that may not hold an MQTT session: no password (never enrolled, or revoked). */
-export function sitesWithoutCredentials(db: Db): Set<string> {
-  return new Set(db.prepare('SELECT id FROM sites WHERE password_hash IS NULL').pluck().all() as string[]);
+  });
 }
 
 export function siteExists(db: Db, id: string): boolean {
@@ -83,8 +100,8 @@ export interface StreamRow {
   last_at: string;
 }
 
-export function siteStreams(db: Db, id: string): StreamRow[] {
-  return db.prepare('SELECT stream, max_seq, received_count, jumped, first_at, last_at FROM streams WHERE site_id = ? ORDER BY last_at DESC').all(id) as StreamRow[];
+export function siteStreams(sql: Sql, id: string): Promise<StreamRow[]> {
+  return sql.query<StreamRow>('SELECT stream, max_seq, received_count, jumped, first_at, last_at FROM streams WHERE site_id = ? ORDER BY last_at DESC', [id]);
 }
 
 /** Message counts per site (from streams, so it costs one row per stream, not a scan of messages). */
@@ -103,10 +120,8 @@ export interface EventRow {
   payload: string;
 }
 
-export function latestEvents(db: Db, siteId: string, limit: number): EventRow[] {
-  return db
-    .prepare(`SELECT stream, seq, ts, received_at, payload FROM messages WHERE site_id = ? AND type = 'event' ORDER BY ts DESC, seq DESC LIMIT ?`)
-    .all(siteId, limit) as EventRow[];
+export function latestEvents(sql: Sql, siteId: string, limit: number): Promise<EventRow[]> {
+  return sql.query<EventRow>(`SELECT stream, seq, ts, received_at, payload FROM messages WHERE site_id = ? AND type = 'event' ORDER BY ts DESC, seq DESC LIMIT ?`, [siteId, limit]);
 }
 
 /** At start-up of the embedded broker no site can be connected yet: every agent reconnects and sends a birth. */

@@ -4,7 +4,8 @@
  */
 import { randomToken, sha256Hex } from '@sentinela/shared';
 import type { Db } from './db.js';
-import { getSite, SiteError } from './sites.js';
+import { SiteError } from './sites.js';
+import type { Sql } from './sql.js';
 
 export interface IssuedToken {
   siteId: string;
@@ -14,25 +15,18 @@ export interface IssuedToken {
 
 /**
  * A new enrolment token for a site. Older unused tokens of the site expire now: only the
- * newest one printed can enrol.
+ * newest one printed can enrol. Through the SQL facade: on PostgreSQL too (issue 20).
  */
-export function issueEnrollToken(db: Db, siteId: string, ttlHours: number, now = new Date()): IssuedToken {
+export async function issueEnrollToken(sql: Sql, siteId: string, ttlHours: number, now = new Date()): Promise<IssuedToken> {
   const token = randomToken(32, 'enr_');
   const expiresAt = new Date(now.getTime() + ttlHours * 3600_000).toISOString();
-  db.transaction(() => {
-    if (!getSite(db, siteId)) throw new SiteError('unknown', `there is no site ${siteId} (create it with "sentinela-hub sites add --id ${siteId}")`);
-    db.prepare('UPDATE enroll_tokens SET expires_at = ? WHERE site_id = ? AND used_at IS NULL AND expires_at > ?').run(
-      now.toISOString(),
-      siteId,
-      now.toISOString(),
-    );
-    db.prepare('INSERT INTO enroll_tokens (token_hash, site_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(
-      sha256Hex(token),
-      siteId,
-      now.toISOString(),
-      expiresAt,
-    );
-  }).immediate();
+  await sql.transaction(async (tx) => {
+    if (!(await tx.one('SELECT 1 AS one FROM sites WHERE id = ?', [siteId]))) {
+      throw new SiteError('unknown', `there is no site ${siteId} (create it with "sentinela-hub sites add --id ${siteId}")`);
+    }
+    await tx.run('UPDATE enroll_tokens SET expires_at = ? WHERE site_id = ? AND used_at IS NULL AND expires_at > ?', [now.toISOString(), siteId, now.toISOString()]);
+    await tx.run('INSERT INTO enroll_tokens (token_hash, site_id, created_at, expires_at) VALUES (?, ?, ?, ?)', [sha256Hex(token), siteId, now.toISOString(), expiresAt]);
+  });
   return { siteId, token, expiresAt };
 }
 
@@ -44,23 +38,26 @@ export type RedeemResult =
 
 /**
  * Spends a token: the site gets a new MQTT password (the old one stops working at once).
- * One transaction, so two agents racing with the same token cannot both win.
+ * One transaction that marks the token used only if it still is not (a conditional UPDATE: on
+ * PostgreSQL two hub instances may race), so two agents racing with the same token cannot both win.
  */
-export function redeemEnrollToken(db: Db, token: string, now = new Date()): RedeemResult {
-  return db.transaction((): RedeemResult => {
-    const row = db.prepare('SELECT site_id, expires_at, used_at FROM enroll_tokens WHERE token_hash = ?').get(sha256Hex(token)) as
-      | { site_id: string; expires_at: string; used_at: string | null }
-      | undefined;
+export async function redeemEnrollToken(sql: Sql, token: string, now = new Date()): Promise<RedeemResult> {
+  const hash = sha256Hex(token);
+  return sql.transaction(async (tx): Promise<RedeemResult> => {
+    const row = await tx.one<{ site_id: string; expires_at: string; used_at: string | null }>('SELECT site_id, expires_at, used_at FROM enroll_tokens WHERE token_hash = ?', [hash]);
     if (!row) return { ok: false, code: 'unknown' };
     if (row.used_at) return { ok: false, code: 'used', siteId: row.site_id, at: row.used_at };
     if (row.expires_at <= now.toISOString()) return { ok: false, code: 'expired', siteId: row.site_id, at: row.expires_at };
-    const password = randomToken(32);
     const at = now.toISOString();
-    const before = db.prepare('SELECT password_hash, enrolled_at FROM sites WHERE id = ?').get(row.site_id) as { password_hash: string | null; enrolled_at: string | null };
-    db.prepare('UPDATE enroll_tokens SET used_at = ? WHERE token_hash = ?').run(at, sha256Hex(token));
-    db.prepare('UPDATE sites SET password_hash = ?, enrolled_at = ? WHERE id = ?').run(sha256Hex(password), at, row.site_id);
-    return { ok: true, siteId: row.site_id, password, undo: { tokenHash: sha256Hex(token), siteId: row.site_id, ...before } };
-  }).immediate();
+    if ((await tx.run('UPDATE enroll_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL', [at, hash])).changes === 0) {
+      const used = await tx.one<{ used_at: string }>('SELECT used_at FROM enroll_tokens WHERE token_hash = ?', [hash]);
+      return { ok: false, code: 'used', siteId: row.site_id, at: used?.used_at ?? at };
+    }
+    const password = randomToken(32);
+    const before = (await tx.one<{ password_hash: string | null; enrolled_at: string | null }>('SELECT password_hash, enrolled_at FROM sites WHERE id = ?', [row.site_id]))!;
+    await tx.run('UPDATE sites SET password_hash = ?, enrolled_at = ? WHERE id = ?', [sha256Hex(password), at, row.site_id]);
+    return { ok: true, siteId: row.site_id, password, undo: { tokenHash: hash, siteId: row.site_id, ...before } };
+  });
 }
 
 /** What a redeem changed, so that it can be taken back when the broker could not be given the new password. */
@@ -72,11 +69,11 @@ export interface RedeemUndo {
 }
 
 /** The token can be used again and the site keeps the password it had: the enrolment never happened. */
-export function undoRedeem(db: Db, undo: RedeemUndo): void {
-  db.transaction(() => {
-    db.prepare('UPDATE enroll_tokens SET used_at = NULL WHERE token_hash = ?').run(undo.tokenHash);
-    db.prepare('UPDATE sites SET password_hash = ?, enrolled_at = ? WHERE id = ?').run(undo.password_hash, undo.enrolled_at, undo.siteId);
-  }).immediate();
+export async function undoRedeem(sql: Sql, undo: RedeemUndo): Promise<void> {
+  await sql.transaction(async (tx) => {
+    await tx.run('UPDATE enroll_tokens SET used_at = NULL WHERE token_hash = ?', [undo.tokenHash]);
+    await tx.run('UPDATE sites SET password_hash = ?, enrolled_at = ? WHERE id = ?', [undo.password_hash, undo.enrolled_at, undo.siteId]);
+  });
 }
 
 /** A new API token with a role (viewer, operator or admin: the same roles as console users). */

@@ -52,6 +52,12 @@ export const HubConfig = z
         caFile: z.string().optional(),
         clientId: z.string().default('sentinela-hub-ingest'),
         /**
+         * Several hub instances behind this broker: each subscribes with the MQTT 5 shared
+         * subscription $share/<shareGroup>/… so that each message goes to one of them. Each instance
+         * needs its own clientId; all share the store (store.kind: postgres).
+         */
+        shareGroup: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - and _').optional(),
+        /**
          * How agents get their broker accounts. `none`: set up by hand (the broker's own password file).
          * `mosquitto-dynsec`: the hub creates, re-keys and removes each site's client and role through
          * Mosquitto's dynamic-security plugin; `username` must be a dynsec admin.
@@ -90,12 +96,22 @@ export const HubConfig = z
       .default({ tokenTtlHours: 72 }),
     store: z
       .strictObject({
+        /**
+         * sqlite: one file in dataDir, the embedded default. postgres: a PostgreSQL database at `url`,
+         * shared by several hub instances (docs/postgres.md says which parts run on it so far).
+         */
+        kind: z.enum(['sqlite', 'postgres']).default('sqlite'),
+        /** postgres: the database, e.g. postgres://sentinela@db.example:5432/sentinela (a password in the URL or PGPASSWORD). */
+        url: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'a postgres:// URL').optional(),
+        /** postgres: connections per hub instance. */
+        poolSize: z.number().int().min(2).max(100).default(8),
         /** SQLite synchronous mode: full survives power loss of the hub itself; normal survives a crash of the process. */
         synchronous: z.enum(['full', 'normal']).default('full'),
         /** Group commit: the longest a message waits (ms) for the transaction that stores it; acks follow the commit. */
         commitIntervalMs: z.number().int().min(0).max(1000).default(50),
       })
-      .default({ synchronous: 'full', commitIntervalMs: 50 }),
+      .refine((s) => s.kind === 'sqlite' || s.url !== undefined, { message: 'store.kind: postgres needs store.url', path: ['url'] })
+      .prefault({}),
     /** The web console for central staff (sessions, language). */
     console: z
       .strictObject({
@@ -149,6 +165,13 @@ export const HubConfig = z
         path: ['mqtt', 'tls'],
         message: 'TLS is required on the MQTT listener: set mqtt.tls.certFile and keyFile, or mqtt.allowPlaintext: true for a loopback demo',
       });
+    }
+    // The embedded broker and upstream mirroring still keep their state in SQLite only (docs/postgres.md).
+    if (cfg.store.kind === 'postgres' && !cfg.externalBroker) {
+      ctx.addIssue({ code: 'custom', path: ['store', 'kind'], message: 'store.kind: postgres needs externalBroker (the embedded broker runs on SQLite only)' });
+    }
+    if (cfg.store.kind === 'postgres' && cfg.upstream) {
+      ctx.addIssue({ code: 'custom', path: ['upstream'], message: 'upstream mirroring runs on store.kind: sqlite only (for now)' });
     }
   });
 export type HubConfig = z.infer<typeof HubConfig>;
