@@ -145,7 +145,10 @@ async function session(port: number, preface: Buffer | null, plan: Plan): Promis
       sock.write(preface);
       const got = await until(() => replies(received).length > 0, ANSWER_MS);
       const connack = replies(received)[0];
-      if (!got || !connack || connack.first !== 0x20 || connack.body[1] !== 0) return { how: 'timeout', received, connackFailed: got ? `CONNACK ${received.toString('hex')}` : closed ? 'closed before CONNACK' : 'no CONNACK' };
+      if (!got || !connack || connack.first !== 0x20) return { how: 'timeout', received, connackFailed: got ? `CONNACK ${received.toString('hex')}` : closed ? 'closed before CONNACK' : 'no CONNACK' };
+      // A login refused with a clear answer (CONNACK 3 while the lane's site sits out a noisy-site
+      // cool-down): a refusal, not a silent hub.
+      if (connack.body[1] !== 0) return { how: 'closed', received };
       mark = received.length;
     }
     for (const [k, chunk] of plan.chunks.entries()) {
@@ -166,7 +169,7 @@ async function session(port: number, preface: Buffer | null, plan: Plan): Promis
   }
 }
 
-/** Whether a fresh, valid connection gets its CONNACK: the hub is otherwise healthy. */
+/** Whether a fresh, valid connection (of a site that sends nothing wrong) gets its CONNACK: the hub is otherwise healthy. */
 async function healthy(port: number, c: Credentials): Promise<boolean> {
   const end = await session(port, encodePacket(connect(c, 4)), { mode: 'post-connack', chunks: [], complete: true });
   return end.how === 'answered';
@@ -227,8 +230,11 @@ export async function fuzzMqtt(opts: TargetRun): Promise<TargetReport> {
   const t0 = Date.now();
   const fh = await new FuzzHub(join(dir.path, 'hub')).start();
   try {
-    const creds = await provisionSites(fh.dataDir, fh.hub.httpUrl, LANES + 1, 'fz');
-    opts.log(`fuzz mqtt: hub started and ${LANES + 1} sites enrolled in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    // One site per lane, the steady site, and one for health checks: a lane's own site may be in a
+    // noisy-site cool-down (its logins refused for a minute or more), which says nothing of the hub.
+    const creds = await provisionSites(fh.dataDir, fh.hub.httpUrl, LANES + 2, 'fz');
+    const healthCreds = creds[LANES + 1]!;
+    opts.log(`fuzz mqtt: hub started and ${LANES + 2} sites enrolled in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const steadyCreds = creds[LANES]!;
     const laneSeeds = creds.slice(0, LANES).map((c) => ({ c, seeds: seedPackets(c), valid: encodePacket(connect(c, 4)) }));
     const refused0 = await fh.refusedByReason();
@@ -252,7 +258,7 @@ export async function fuzzMqtt(opts: TargetRun): Promise<TargetReport> {
         inFlight.set(index, record);
         const end = await session(fh.hub.mqttPort, plan.mode === 'post-connack' ? mine.valid : null, plan);
         // Silent, and a fresh connection is not answered either: a hub on its way out takes a moment to exit.
-        const unhealthy = end.how === 'timeout' && proc === fh.hub.proc && !(await healthy(fh.hub.mqttPort, mine.c));
+        const unhealthy = end.how === 'timeout' && proc === fh.hub.proc && !(await healthy(fh.hub.mqttPort, healthCreds));
         if (unhealthy) await Promise.race([proc.exited, sleep(15_000)]);
         if (fh.deaths !== deaths || !proc.running) {
           await proc.exited;
