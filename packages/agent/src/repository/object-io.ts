@@ -25,7 +25,7 @@ export class ObjectWriter {
   ) {}
 
   async write(buf: Buffer): Promise<void> {
-    if (this.failure) throw this.failure;
+    if (this.failure) return this.fail();
     this.pieces.push(buf);
     this.pending += buf.length;
     while (this.pending >= MAX_OBJECT_CONTENT) {
@@ -42,13 +42,13 @@ export class ObjectWriter {
     this.pieces = [];
     this.pending = 0;
     await Promise.all(this.inFlight);
-    if (this.failure) throw this.failure;
+    if (this.failure) return this.fail();
     return { objects: this.names, stored: this.stored };
   }
 
   private async seal(content: Buffer): Promise<void> {
     while (this.inFlight.size >= this.parallel) await Promise.race(this.inFlight);
-    if (this.failure) throw this.failure;
+    if (this.failure) return this.fail();
     const slot = this.names.length;
     this.names.push('');
     const job = (async () => {
@@ -61,6 +61,16 @@ export class ObjectWriter {
     });
     const tracked = job.finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
+  }
+
+  /**
+   * Throws the first failure once every object still being written has ended: a backup that fails
+   * (a full disk) must not return while another object's write is under way and would leave its
+   * temporary file behind after the caller has moved on (seen at load 20).
+   */
+  private async fail(): Promise<never> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    throw this.failure;
   }
 }
 
