@@ -140,6 +140,14 @@ build_one() {
   done
   sed -i -E "s/(SENTINELA_VERSION = )'[^']*'/\1'$VERSION'/" "$stage/app/packages/shared/dist/version.js"
   grep -q "'$VERSION'" "$stage/app/packages/shared/dist/version.js" || { echo "build.sh: could not set the version in shared/dist/version.js" >&2; exit 1; }
+  # The agent's bundled CLI (tools/bundle-agent.mjs) carries its own copy of the constant.
+  local bundle="$stage/app/packages/$program/dist/bundle"
+  if [ -d "$bundle" ]; then
+    local chunk
+    chunk=$(grep -l 'SENTINELA_VERSION = "' "$bundle"/*.mjs) || { echo "build.sh: no version constant in $bundle" >&2; exit 1; }
+    sed -i -E "s/(SENTINELA_VERSION = )\"[^\"]*\"/\1\"$VERSION\"/" $chunk
+    grep -q "SENTINELA_VERSION = \"$VERSION\"" $chunk || { echo "build.sh: could not set the version in $chunk" >&2; exit 1; }
+  fi
 
   # 4. better-sqlite3: the native addon for this machine, and none of its C sources.
   local bs="$stage/app/node_modules/better-sqlite3"

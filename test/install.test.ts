@@ -177,13 +177,19 @@ t.test(`build release ${V1} and ${V2} (one more schema migration in each program
     join(b2.hub, 'app/packages/hub/dist/database.js'),
     "\n// test/install.test.ts: the next release's migration\nMIGRATIONS.push((db) => db.exec('CREATE TABLE release_marker (release TEXT NOT NULL) STRICT'));\n",
   );
-  const schemaJs = join(b2.agent, 'app/packages/agent/dist/outbox/schema.js');
-  const text = readFileSync(schemaJs, 'utf8');
-  t.match(text, 'export const SCHEMA_VERSION = MIGRATIONS.length;');
-  writeFileSync(
-    schemaJs,
-    text.replace('export const SCHEMA_VERSION = MIGRATIONS.length;', "MIGRATIONS.push((db) => db.exec('CREATE TABLE release_marker (release TEXT NOT NULL) STRICT'));\nexport const SCHEMA_VERSION = MIGRATIONS.length;"),
-  );
+  // The outbox schema lives twice in the agent: its module (the service) and the bundled CLI's chunk (tools/bundle-agent.mjs).
+  const agentDist = join(b2.agent, 'app/packages/agent/dist');
+  const bundle = join(agentDist, 'bundle');
+  const schemaFiles = [join(agentDist, 'outbox/schema.js'), ...readdirSync(bundle).filter((f) => f.endsWith('.mjs')).map((f) => join(bundle, f))];
+  let patched = 0;
+  for (const file of schemaFiles) {
+    const text = readFileSync(file, 'utf8');
+    const m = /(export const|var) SCHEMA_VERSION = (MIGRATIONS\d*)\.length;/.exec(text);
+    if (!m) continue;
+    writeFileSync(file, text.replace(m[0], `${m[2]}.push((db) => db.exec('CREATE TABLE release_marker (release TEXT NOT NULL) STRICT'));\n${m[0]}`));
+    patched++;
+  }
+  t.equal(patched, 2, "the next release's outbox migration added to the service's module and to the bundled CLI");
   hubMigrations = (await import(join(REPO_ROOT, 'packages/hub/dist/database.js'))).MIGRATIONS.length as number;
   outboxSchema = (await import(join(REPO_ROOT, 'packages/agent/dist/outbox/schema.js'))).SCHEMA_VERSION as number;
   t.ok(hubMigrations >= 1 && outboxSchema >= 1, `release ${V1}: hub schema ${hubMigrations}, outbox schema ${outboxSchema}`);
