@@ -29,29 +29,19 @@ export interface HubStore {
 
 export async function openHubStore(config: HubConfig, opts: OpenDbOptions = {}): Promise<HubStore> {
   const db = openDb(config.dataDir, { synchronous: config.store.synchronous, ...opts });
-  if (config.store.kind !== 'postgres') {
-    const sql = sqliteSql(db);
-    return {
-      db,
-      sql,
-      close: async () => {
-        await sql.close();
-        db.close();
-      },
-    };
-  }
+  let sql: SqlStore;
   try {
-    const sql = await openPostgres({ url: config.store.url!, poolSize: config.store.poolSize, steps: SQL_STEPS });
-    return {
-      db,
-      sql,
-      close: async () => {
-        await sql.close();
-        db.close();
-      },
-    };
+    sql = config.store.kind === 'postgres' ? await openPostgres({ url: config.store.url!, poolSize: config.store.poolSize, steps: SQL_STEPS }) : sqliteSql(db);
   } catch (err) {
     db.close();
     throw err;
   }
+  return {
+    db,
+    sql,
+    close: async () => {
+      await sql.close();
+      db.close();
+    },
+  };
 }

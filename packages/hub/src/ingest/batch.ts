@@ -32,6 +32,19 @@ export function newerStatus(current: { ts: string | null; stream: string | null;
   return current.ts <= m.ts;
 }
 
+/** The status among `rows` (in arrival order) that ends up a site's latest over `stored`, or null when none beats it. */
+export function latestStatus(stored: { ts: string | null; stream: string | null; seq: number | null }, rows: readonly StatusRow[]): StatusRow | null {
+  let current = stored;
+  let winner: StatusRow | null = null;
+  for (const r of rows) {
+    if (newerStatus(current, r)) {
+      current = r;
+      winner = r;
+    }
+  }
+  return winner;
+}
+
 /**
  * A message time as stored: UTC, milliseconds, 'Z' (so that times compare as strings). An agent
  * sends exactly that (toISOString), and the schema has checked it is a valid ISO time, so only

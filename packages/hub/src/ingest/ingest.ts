@@ -16,7 +16,7 @@
 import { DEFAULT_MAX_CLOCK_AHEAD_SECONDS, DEFAULT_MAX_SEQ_JUMP, toRanges, type AckMessage, type BirthMessage, type DeathMessage, type Logger, type UpMessage } from '@sentinela/shared';
 import type { QueuedHead } from './decode-head.js';
 import type { Statement } from 'better-sqlite3';
-import { canonicalTime, newerStatus, type AckGroup, type Pending, type PendingRow, type StatusRow, type StreamGroup } from './batch.js';
+import { canonicalTime, latestStatus, type AckGroup, type Pending, type PendingRow, type StatusRow, type StreamGroup } from './batch.js';
 import type { Db } from '../store/db.js';
 import type { Sql } from '../store/sql.js';
 import { PgHourMarks, writeBatch, type BatchEvents } from './pg-batch.js';
@@ -436,14 +436,7 @@ export class Ingest {
     }
     const stored = this.st.lastStatusOf.get(siteId) as { ts: string | null; stream: string | null; seq: number | null } | undefined;
     if (!stored) return; // no such site: the single-row UPDATE would not have matched either
-    let current: { ts: string | null; stream: string | null; seq: number | null } = stored;
-    let winner: StatusRow | null = null;
-    for (const r of rows) {
-      if (newerStatus(current, r)) {
-        current = r;
-        winner = r;
-      }
-    }
+    const winner = latestStatus(stored, rows);
     if (winner) this.st.setLastStatus.run(winner.json, winner.ts, winner.stream, winner.seq, siteId);
   }
 

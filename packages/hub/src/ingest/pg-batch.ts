@@ -12,7 +12,7 @@
  */
 import type { BirthMessage, DeathMessage } from '@sentinela/shared';
 import type { Sql } from '../store/sql.js';
-import { newerStatus, type Pending, type PendingRow, type StatusRow, type StreamGroup } from './batch.js';
+import { latestStatus, type Pending, type PendingRow, type StatusRow, type StreamGroup } from './batch.js';
 
 /** What the batch tells its Ingest (logs, metrics), as the SQLite commit does. */
 export interface BatchEvents {
@@ -191,14 +191,7 @@ export async function writeBatch(
   for (const [siteId, list] of statuses) {
     const s = sites.get(siteId);
     if (!s) continue; // no such site: nothing to update
-    let current: { ts: string | null; stream: string | null; seq: number | null } = s;
-    let winner: StatusRow | null = null;
-    for (const r of list) {
-      if (newerStatus(current, r)) {
-        current = r;
-        winner = r;
-      }
-    }
+    const winner = latestStatus(s, list);
     if (winner) winners.push({ ...winner, siteId });
   }
   if (winners.length > 0) {
