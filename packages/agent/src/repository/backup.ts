@@ -61,13 +61,16 @@ export async function runBackup(ctx: BackupContext, source: Source, opts: Backup
   // one at a time keeps a day 2 with much new content within the memory bound.
   const writer = base ? new ObjectWriter(ctx.store, ctx.keys, DELTA_QUALITY, 1) : new ObjectWriter(ctx.store, ctx.keys, FULL_QUALITY);
   const used = { reach: 0 };
+  let info: Awaited<typeof dump.info>;
   try {
     if (base) {
       for await (const piece of encodeByteDelta(readContent(ctx, base), counted(), { history: DELTA_HISTORY, used })) await writer.write(piece);
     } else {
       for await (const chunk of counted()) await writer.write(chunk);
     }
+    info = await dump.info; // a failed dump rejects here: no manifest
   } catch (err) {
+    await writer.settle();
     dump.stream.destroy();
     // A failure of the repository's side (a full disk, a damaged base) caused the tool's broken
     // pipe: it is what to report. Otherwise the tool's own failure says more than the stream's.
@@ -77,7 +80,6 @@ export async function runBackup(ctx: BackupContext, source: Source, opts: Backup
     );
     throw !(err instanceof RepositoryError) && toolFailure instanceof DumpError ? toolFailure : err;
   }
-  const info = await dump.info; // a failed dump rejects here: no manifest
   const { objects, stored } = await writer.finish();
   report();
 

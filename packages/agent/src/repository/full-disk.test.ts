@@ -1,7 +1,8 @@
 /**
  * A spool that fills up during a backup: the error names ENOSPC, the location and the room left,
  * not the dump tool's broken pipe it caused ("Connection reset by peer", "Got errno 104 on write").
- * A real 8 MiB tmpfs (the tests run as root) and a real tool writing to the pipe.
+ * A real 8 MiB tmpfs (the tests run as root) and a real tool writing to the pipe. Also a tool that
+ * fails: the objects still being written end before the backup reports it.
  */
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
@@ -32,6 +33,16 @@ t.test('a spool that fills up says ENOSPC, where, and how much was free; no snap
   t.match(msg, spool, 'names the location');
   t.match(msg, /\d+(\.\d)? (B|KiB|MiB) free of 8\.0 MiB on /, 'says how much was free');
   t.notMatch(msg, /reset by peer|broken pipe|Premature close/i, 'not the broken pipe it caused');
+  t.same(await repo.snapshots(), [], 'no snapshot');
+  const leftovers = readdirSync(join(spool, 'objects'), { recursive: true }).filter((f) => String(f).includes('.tmp-'));
+  t.same(leftovers, [], 'no temporary file left');
+});
+
+t.test('a dump tool that fails after 30 MB: its own error, no snapshot, no temp file left by the objects still being written', async (t) => {
+  const spool = join(tempDir(t), 'spool');
+  const repo = await initRepository(spool, { siteId: 'site', key: MasterKey.generate() });
+  const err = await repo.backup(new ShellSource('clinic', 'head -c 30000000 /dev/urandom; exit 3')).catch((e: unknown) => e);
+  t.match((err as Error).message, /the dump command exited with 3/);
   t.same(await repo.snapshots(), [], 'no snapshot');
   const leftovers = readdirSync(join(spool, 'objects'), { recursive: true }).filter((f) => String(f).includes('.tmp-'));
   t.same(leftovers, [], 'no temporary file left');

@@ -64,12 +64,17 @@ export class ObjectWriter {
   }
 
   /**
-   * Throws the first failure once every object still being written has ended: a backup that fails
-   * (a full disk) must not return while another object's write is under way and would leave its
-   * temporary file behind after the caller has moved on (seen at load 20).
+   * Waits until no object is being written (their failures are kept, not thrown). A backup that
+   * fails (a full disk, a dump tool that exits with an error) must not return while an object's
+   * write is under way: it would leave its temporary file behind after the caller has moved on.
    */
-  private async fail(): Promise<never> {
+  async settle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+  }
+
+  /** Throws the first failure once every object still being written has ended. */
+  private async fail(): Promise<never> {
+    await this.settle();
     throw this.failure;
   }
 }
